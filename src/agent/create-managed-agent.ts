@@ -1,0 +1,143 @@
+import {
+  BehaviorSubject, EMPTY, NEVER, Observable, ReplaySubject, Subject, catchError, concat, defer, from,
+  map, merge, mergeMap, share, take, takeUntil, tap,
+} from 'rxjs';
+import type { KiloEvent } from '../kilo/kilo-event';
+import type { AgentEvent, ExitData, ExitReason, SequencedAgentEvent, StatusData } from './agent-event';
+import { createAgentEventMapper } from './create-agent-event-mapper';
+import { createEventHistory, type EventHistory } from './create-event-history';
+
+export interface ManagedAgentOptions {
+  /** The id viewers use in URLs. */
+  agentId: string;
+  /** The kilo session this agent is; when absent, the first session seen is adopted. */
+  sessionId?: string | null;
+  /** The upstream kilo events (e.g. `kiloEvents(url)`); subscribed once, at creation. */
+  events: Observable<KiloEvent>;
+  /** Emits when the agent's process ends (e.g. `{reason: 'process_exit', code}`). */
+  exit$?: Observable<ExitData>;
+  /** How many events to retain for late viewers and resume. Default 1000. */
+  historySize?: number;
+  /** Called once by `stop()` before the agent exits, e.g. to kill its process. */
+  onStop?: (reason: ExitReason) => void;
+  /** Receives events the mapper could not handle; they are skipped. */
+  onMapError?: (error: unknown, event: KiloEvent) => void;
+}
+
+/** One agent: a shared hot stream of its events, its status and its retained history. */
+export interface ManagedAgent {
+  readonly id: string;
+  readonly sessionId: string | null;
+  /**
+   * ONE shared hot stream of sequenced agent events. Upstream is subscribed once, when the
+   * agent is created; subscribers see what happens after they subscribe (history holds the
+   * rest); every subscriber completes after the `exit` event.
+   */
+  readonly events$: Observable<SequencedAgentEvent>;
+  /** The current status, then every change. */
+  readonly status$: Observable<StatusData>;
+  status(): StatusData;
+  readonly history: Pick<EventHistory, 'since' | 'latestSeq' | 'oldestSeq' | 'size'>;
+  /** Emits the exit (and replays it to late subscribers), then completes. */
+  readonly exit$: Observable<ExitData>;
+  readonly exited: ExitData | null;
+  /** Ends the agent with `reason` (default `stopped`); does nothing once it has exited. */
+  stop(reason?: ExitReason): void;
+}
+
+const isFailure = (e: ExitData) => e.reason === 'upstream_lost' || (e.reason === 'process_exit' && e.code !== 0);
+
+/**
+ * Creates a ManagedAgent over an upstream of kilo events.
+ *
+ * ## Example
+ * ```ts
+ * const agent = createManagedAgent({ agentId: 'a1', events: kiloEvents('http://127.0.0.1:4096') });
+ * agent.events$.pipe(ofType('tool')).subscribe((e) => console.log(e.data.tool, e.data.status));
+ * ```
+ */
+export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
+  if (!options || typeof options.agentId !== 'string' || options.agentId === '') {
+    throw new TypeError('createManagedAgent: agentId must be a non-empty string');
+  }
+  if (!options.events || typeof options.events.subscribe !== 'function') {
+    throw new TypeError('createManagedAgent: events must be an Observable of kilo events');
+  }
+  const mapper = createAgentEventMapper({ agentId: options.agentId, sessionId: options.sessionId });
+  const history = createEventHistory(options.historySize ?? 1000);
+  const status$ = new BehaviorSubject<StatusData>(mapper.status());
+  const exitSubject = new ReplaySubject<ExitData>(1);
+  const stop$ = new Subject<ExitData>();
+  let exited: ExitData | null = null;
+  let ending: ExitData | null = null;
+  let seq = 0;
+
+  const exitSignal$ = merge(stop$, options.exit$ ?? NEVER).pipe(
+    take(1),
+    tap((e) => (ending = e)),
+  );
+
+  const mapOne = (event: KiloEvent): AgentEvent[] => {
+    try {
+      return mapper.map(event);
+    } catch (err) {
+      options.onMapError?.(err, event);
+      return [];
+    }
+  };
+
+  const stamp = (event: AgentEvent): SequencedAgentEvent => {
+    const sequenced = { ...event, seq: ++seq } as SequencedAgentEvent;
+    history.push(sequenced);
+    if (event.type === 'status') status$.next(event.data);
+    if (event.type === 'exit') {
+      exited = event.data;
+      exitSubject.next(event.data);
+      exitSubject.complete();
+      status$.complete();
+    }
+    return sequenced;
+  };
+
+  const events$ = concat(
+    options.events.pipe(
+      mergeMap(mapOne),
+      takeUntil(exitSignal$),
+      catchError((err: unknown) => {
+        ending = { reason: 'upstream_lost' };
+        options.onMapError?.(err, { type: 'unknown', rawType: 'upstream.error', properties: {} });
+        return EMPTY;
+      }),
+    ),
+    defer(() => {
+      const data = ending ?? { reason: 'upstream_lost' };
+      return from(mapper.exit(data, isFailure(data)));
+    }),
+  ).pipe(
+    map(stamp),
+    share({ connector: () => new Subject(), resetOnError: false, resetOnComplete: false, resetOnRefCountZero: false }),
+  );
+
+  // The agent's own subscription: upstream is consumed (and history kept) with or without viewers.
+  events$.subscribe();
+
+  return {
+    id: options.agentId,
+    get sessionId() {
+      return mapper.status().sessionId;
+    },
+    events$,
+    status$: status$.asObservable(),
+    status: () => mapper.status(),
+    history,
+    exit$: exitSubject.asObservable(),
+    get exited() {
+      return exited;
+    },
+    stop(reason: ExitReason = 'stopped') {
+      if (exited || ending) return;
+      options.onStop?.(reason);
+      stop$.next({ reason });
+    },
+  };
+}

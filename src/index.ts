@@ -1,0 +1,31 @@
+// agent-stream core: event types, the kilo consumer, ManagedAgent, operators, SSE encoding,
+// tickets. Must not import express.
+export type * from './kilo/kilo-event';
+export { parseKiloEvent, KNOWN_KILO_EVENT_TYPES, type KiloParseResult } from './kilo/parse-kilo-event';
+export { KiloParseError, type KiloParseErrorCode } from './kilo/kilo-parse-error';
+export { sessionIdOf } from './kilo/session-id-of';
+export { kiloEvents, type KiloEventsOptions, type KiloDiagnostic } from './kilo/kilo-events';
+export { KiloUpstreamError, type KiloUpstreamErrorCode } from './kilo/kilo-upstream-error';
+
+export type * from './agent/agent-event';
+export { AGENT_EVENT_TYPES, isAgentEventType } from './agent/agent-event';
+export { createAgentEventMapper, type AgentEventMapper, type AgentEventMapperOptions } from './agent/create-agent-event-mapper';
+export { createEventHistory, type EventHistory, type HistorySlice } from './agent/create-event-history';
+export { createManagedAgent, type ManagedAgent, type ManagedAgentOptions } from './agent/create-managed-agent';
+export { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from './agent/create-agent-registry';
+export { truncateUtf8, MAX_TOOL_OUTPUT_BYTES } from './agent/truncate-output';
+
+export { ofType } from './operators/of-type';
+export { forSession } from './operators/for-session';
+export { toolCalls } from './operators/tool-calls';
+export { assistantText } from './operators/assistant-text';
+export { fileEdits } from './operators/file-edits';
+export { errors } from './operators/errors';
+export { coalesceText } from './operators/coalesce-text';
+export { withKeepalive, KEEPALIVE, type Keepalive } from './operators/with-keepalive';
+export { toSseFrames } from './operators/to-sse-frames';
+export { toAgentEvents } from './operators/to-agent-events';
+
+export { encodeSseMessage, encodeSseComment, encodeSseRetry, SSE_KEEPALIVE, type SseMessage } from './sse/encode-sse';
+export { encodeAgentEvent } from './sse/encode-agent-event';
+export { SseEncodeError, type SseEncodeErrorCode } from './sse/sse-encode-error';

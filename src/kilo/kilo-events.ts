@@ -1,0 +1,120 @@
+import { EventSource, type FetchLike } from 'eventsource';
+import { Observable } from 'rxjs';
+import type { KiloEvent } from './kilo-event';
+import type { KiloParseError } from './kilo-parse-error';
+import { KiloUpstreamError } from './kilo-upstream-error';
+import { parseKiloEvent } from './parse-kilo-event';
+
+/** What happened on the upstream connection, for metrics and logs. */
+export type KiloDiagnostic =
+  | { type: 'open'; url: string }
+  | { type: 'malformed'; error: KiloParseError }
+  | { type: 'unknown'; rawType: string }
+  | { type: 'reconnecting'; attempt: number; delayMs: number; reason: string };
+
+export interface KiloEventsOptions {
+  /** kilo's project directory (`?directory=`); default: the server's own cwd. */
+  directory?: string;
+  /** `KILO_SERVER_PASSWORD` of the server, sent as Basic auth (user `kilo`). */
+  password?: string;
+  /** The fetch EventSource uses (injected in tests, proxies…). Default: global fetch. */
+  fetch?: FetchLike;
+  /** First reconnect delay. Default 250 ms; it doubles up to `maxDelayMs`. */
+  initialDelayMs?: number;
+  /** Longest reconnect delay. Default 5000 ms. */
+  maxDelayMs?: number;
+  /** Give up after this long without a connection. Default 30000 ms. */
+  giveUpAfterMs?: number;
+  /** Pass kilo's `sync` copies through (they are dropped by default). */
+  includeSync?: boolean;
+  /** Receives connection and parsing diagnostics; never required. */
+  onDiagnostic?: (d: KiloDiagnostic) => void;
+}
+
+const positive = (name: string, v: number) => {
+  if (!Number.isFinite(v) || v <= 0) throw new KiloUpstreamError('invalid_options', `${name} must be a positive number, got ${v}`);
+  return v;
+};
+
+/**
+ * The events of a kilo serve (`GET {baseUrl}/event`) as a cold Observable: one connection per
+ * subscription, closed on unsubscribe. A dropped connection is retried with backoff (250 ms
+ * doubling to 5 s); after `giveUpAfterMs` without a connection the Observable errors with
+ * {@link KiloUpstreamError} `upstream_lost`. Malformed frames are reported and skipped.
+ * kilo has no replay: a reconnect resumes with live events.
+ *
+ * ## Example
+ * ```ts
+ * kiloEvents('http://127.0.0.1:4096').pipe(forSession('ses_1')).subscribe(console.log);
+ * ```
+ */
+export function kiloEvents(baseUrl: string, options: KiloEventsOptions = {}): Observable<KiloEvent> {
+  let url: URL;
+  try {
+    url = new URL('event', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  } catch {
+    throw new KiloUpstreamError('invalid_options', `not a URL: ${baseUrl}`);
+  }
+  if (options.directory) url.searchParams.set('directory', options.directory);
+  const initial = positive('initialDelayMs', options.initialDelayMs ?? 250);
+  const maxDelay = positive('maxDelayMs', options.maxDelayMs ?? 5000);
+  const giveUp = positive('giveUpAfterMs', options.giveUpAfterMs ?? 30000);
+  const baseFetch: FetchLike = options.fetch ?? ((u, init) => fetch(u, init));
+  const auth = options.password ? `Basic ${Buffer.from(`kilo:${options.password}`).toString('base64')}` : undefined;
+  const doFetch: FetchLike = auth
+    ? (u, init) => baseFetch(u, { ...init, headers: { ...init.headers, Authorization: auth } })
+    : baseFetch;
+  const diag = options.onDiagnostic ?? (() => undefined);
+
+  return new Observable<KiloEvent>((subscriber) => {
+    let es: EventSource | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let attempt = 0;
+    let lostSince: number | undefined = Date.now();
+    let closed = false;
+
+    const connect = () => {
+      es = new EventSource(url, { fetch: doFetch });
+      es.onopen = () => {
+        attempt = 0;
+        lostSince = undefined;
+        diag({ type: 'open', url: url.href });
+      };
+      es.onmessage = (msg) => {
+        const r = parseKiloEvent(msg.data);
+        if (!r.ok) return diag({ type: 'malformed', error: r.error });
+        if (r.event.type === 'sync' && !options.includeSync) return;
+        if (r.event.type === 'unknown') diag({ type: 'unknown', rawType: r.event.rawType });
+        subscriber.next(r.event);
+      };
+      es.onerror = (err) => {
+        es?.close();
+        es = undefined;
+        if (closed) return;
+        const now = Date.now();
+        lostSince ??= now;
+        const reason = err.message ?? (err.code ? `HTTP ${err.code}` : 'connection lost');
+        if (now - lostSince >= giveUp) {
+          closed = true;
+          subscriber.error(
+            new KiloUpstreamError('upstream_lost', `kilo serve at ${baseUrl} unreachable for ${now - lostSince} ms: ${reason}`, {
+              message: err.message,
+              code: err.code,
+            }),
+          );
+          return;
+        }
+        const delayMs = Math.min(maxDelay, initial * 2 ** attempt++, Math.max(1, lostSince + giveUp - now));
+        diag({ type: 'reconnecting', attempt, delayMs, reason });
+        timer = setTimeout(connect, delayMs);
+      };
+    };
+    connect();
+
+    return () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      es?.close();
+    };
+  });
+}

@@ -1,0 +1,15 @@
+import { filter, type OperatorFunction } from 'rxjs';
+import type { AgentEvent } from '../agent/agent-event';
+
+/**
+ * Only the assistant's text updates (not the user's prompt, not reasoning). Each carries the
+ * whole text of its part so far, and the `delta` when it came as one.
+ *
+ * ## Example
+ * ```ts
+ * agent.events$.pipe(assistantText()).subscribe((e) => render(e.data.partId, e.data.text));
+ * ```
+ */
+export function assistantText<T extends AgentEvent>(): OperatorFunction<T, Extract<T, { type: 'text' }>> {
+  return filter((e: T): e is Extract<T, { type: 'text' }> => e.type === 'text' && e.data.role === 'assistant');
+}

@@ -1,0 +1,15 @@
+import type { OperatorFunction } from 'rxjs';
+import type { AgentEvent } from '../agent/agent-event';
+import { ofType } from './of-type';
+
+/**
+ * Only the file-edit events.
+ *
+ * ## Example
+ * ```ts
+ * agent.events$.pipe(fileEdits()).subscribe((e) => console.log('edited', e.data.path));
+ * ```
+ */
+export function fileEdits<T extends AgentEvent>(): OperatorFunction<T, Extract<T, { type: 'file' }>> {
+  return ofType<T, 'file'>('file');
+}

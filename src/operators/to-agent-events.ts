@@ -1,0 +1,21 @@
+import { defer, mergeMap, type OperatorFunction } from 'rxjs';
+import type { AgentEvent } from '../agent/agent-event';
+import { createAgentEventMapper, type AgentEventMapperOptions } from '../agent/create-agent-event-mapper';
+import type { KiloEvent } from '../kilo/kilo-event';
+
+/**
+ * Maps kilo serve events to browser-facing agent events (SPEC §3), with fresh state per
+ * subscription. Events of other sessions are dropped; `session.idle` is a turn end, not an exit.
+ *
+ * ## Example
+ * ```ts
+ * kiloEvents(url).pipe(toAgentEvents({ agentId: 'a1', sessionId: 'ses_1' }), toolCalls());
+ * ```
+ */
+export function toAgentEvents(options: AgentEventMapperOptions): OperatorFunction<KiloEvent, AgentEvent> {
+  return (source) =>
+    defer(() => {
+      const mapper = createAgentEventMapper(options);
+      return source.pipe(mergeMap((e) => mapper.map(e)));
+    });
+}
