@@ -50,7 +50,8 @@ function normalisePart(part: Obj): KiloPart {
 }
 
 /**
- * Parses one SSE `data` payload from kilo serve's `GET /event` into a typed {@link KiloEvent}.
+ * Parses one SSE `data` payload from kilo serve's `GET /event` into a typed {@link KiloEvent}
+ * (the `{directory, payload}` envelope of `GET /global/event` is unwrapped).
  * Never throws: a payload that is not JSON, or not an event, comes back as a typed failure.
  *
  * ## Example
@@ -66,6 +67,8 @@ export function parseKiloEvent(data: string): KiloParseResult {
   } catch (err) {
     return fail('invalid_json', `not JSON: ${(err as Error).message}`, data);
   }
+  // kilo's `/global/event` wraps each event as {directory, project, payload}.
+  if (isObj(raw) && !isStr(raw.type) && isObj(raw.payload)) raw = raw.payload;
   if (!isObj(raw) || !isStr(raw.type)) return fail('invalid_shape', 'no string "type"', data);
   const id = isStr(raw.id) ? raw.id : undefined;
   if (raw.type === 'sync') {

@@ -1,0 +1,108 @@
+import { createAgentEventMapper } from '../../src/agent/create-agent-event-mapper';
+import type { AgentEvent } from '../../src/agent/agent-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event';
+import { readKiloEvents } from '../helpers/fixtures';
+import { SES, delta, fileEdited, status, textPart } from '../helpers/kilo-builders';
+
+const mapAll = (events: KiloEvent[], sessionId?: string) => {
+  const m = createAgentEventMapper({ agentId: 'a1', sessionId });
+  return { m, out: events.flatMap((e) => m.map(e)) };
+};
+const tool = (callID: string, state: object, tool = 'bash'): KiloEvent =>
+  ({ type: 'message.part.updated', properties: { sessionID: SES, part: { id: `prt_${callID}`, sessionID: SES, messageID: 'msg_a', type: 'tool', callID, tool, state } } }) as KiloEvent;
+
+describe('createAgentEventMapper on a real recorded turn (write tool)', () => {
+  const { m, out } = mapAll(readKiloEvents('kilo/transcript-write-tool.sse'));
+  const types = out.map((e) => e.type);
+
+  it('emits status busy first and idle at the end of the turn', () => {
+    const statuses = out.filter((e): e is Extract<AgentEvent, { type: 'status' }> => e.type === 'status').map((e) => e.data.state);
+    expect(statuses).toEqual(['idle', 'busy', 'idle']);
+    expect(m.status()).toMatchObject({ agentId: 'a1', sessionId: 'ses_df0b4252bffedsVgEVlEiNWJrw', state: 'idle', activeTools: [] });
+  });
+
+  it('emits the tool call pending → running → completed, once per transition', () => {
+    const tools = out.filter((e): e is Extract<AgentEvent, { type: 'tool' }> => e.type === 'tool');
+    expect(tools.map((t) => t.data.status)).toEqual(['pending', 'running', 'completed']);
+    expect(tools[2]!.data).toMatchObject({ tool: 'write', callId: 'call_1', title: 'hello.txt', output: 'Wrote file successfully.' });
+    expect(tools[1]!.data.input).toEqual({ filePath: '/srv/agent/proj/hello.txt', content: 'hello from fake llm\n' });
+  });
+
+  it('emits the file edit, the prompt as user text, and the streamed text as the whole text so far', () => {
+    expect(out).toContainEqual({ type: 'file', data: { path: '/srv/agent/proj/hello.txt' } });
+    const texts = out.filter((e): e is Extract<AgentEvent, { type: 'text' }> => e.type === 'text');
+    expect(texts[0]!.data).toMatchObject({ role: 'user', text: 'Please WRITE a hello file' });
+    const streamed = texts.filter((t) => t.data.role === 'assistant').map((t) => t.data.text);
+    expect(streamed).toEqual(['', 'The ', 'The tool ', 'The tool ran ', 'The tool ran fine. ', 'The tool ran fine. All ', 'The tool ran fine. All done.', 'The tool ran fine. All done.']);
+    expect(texts.find((t) => t.data.text === 'The tool ')!.data.delta).toBe('tool ');
+  });
+
+  it('emits one message per completed assistant message, with tokens', () => {
+    const msgs = out.filter((e) => e.type === 'message');
+    expect(msgs).toHaveLength(2);
+    expect(msgs[1]).toMatchObject({ data: { role: 'assistant', finish: 'stop', tokens: { input: 100, output: 20 } } });
+  });
+
+  it('never exits on session.idle', () => {
+    expect(types).not.toContain('exit');
+    expect(out.filter((e) => e.type === 'status').every((e) => e.type === 'status' && e.data.state !== 'exited')).toBe(true);
+  });
+});
+
+describe('createAgentEventMapper rules', () => {
+  it('tracks active tools while pending/running', () => {
+    const { m } = mapAll([status('busy'), tool('c1', { status: 'running', input: { command: 'ls' }, time: { start: 1 } })]);
+    expect(m.status().activeTools).toEqual(['bash']);
+    m.map(tool('c1', { status: 'error', input: { command: 'ls' }, error: 'boom', time: { start: 1, end: 2 } }));
+    expect(m.status().activeTools).toEqual([]);
+  });
+
+  it('reports a tool error with its message', () => {
+    const { out } = mapAll([tool('c1', { status: 'error', input: {}, error: 'boom', time: { start: 1, end: 2 } })]);
+    expect(out).toEqual([{ type: 'tool', data: { messageId: 'msg_a', callId: 'c1', tool: 'bash', status: 'error', error: 'boom' } }]);
+  });
+
+  it('cuts tool output over 64 KiB at a character boundary and marks it truncated', () => {
+    const big = 'é'.repeat(40_000); // 80 000 bytes
+    const { out } = mapAll([tool('c1', { status: 'completed', input: {}, output: big, title: 't', time: { start: 1, end: 2 } })]);
+    const data = (out[0] as Extract<AgentEvent, { type: 'tool' }>).data;
+    expect(data.truncated).toBe(true);
+    expect(Buffer.byteLength(data.output!, 'utf8')).toBe(65536);
+    expect(data.output).toBe('é'.repeat(32768));
+  });
+
+  it('drops events of other sessions but keeps sessionless ones', () => {
+    const { out } = mapAll([textPart('p1', 'mine'), textPart('p2', 'theirs', 'msg_b', 'ses_other'), fileEdited('/x')], SES);
+    expect(out.map((e) => e.type)).toEqual(['text', 'file']);
+  });
+
+  it('adopts the first session seen when none was given', () => {
+    const { m, out } = mapAll([textPart('p1', 'a', 'msg_a', 'ses_first'), textPart('p2', 'b', 'msg_b', 'ses_second')]);
+    expect(m.status().sessionId).toBe('ses_first');
+    expect(out).toHaveLength(1);
+  });
+
+  it('appends deltas to the whole text and keeps reasoning apart', () => {
+    const reasoning: KiloEvent = { type: 'message.part.updated', properties: { part: { id: 'r1', sessionID: SES, messageID: 'msg_a', type: 'reasoning', text: 'hm' } } };
+    const { out } = mapAll([textPart('p1', ''), delta('p1', 'Hel'), delta('p1', 'lo'), reasoning, delta('r1', '…')]);
+    expect(out.map((e) => [e.type, (e.data as { text: string }).text])).toEqual([
+      ['text', ''], ['text', 'Hel'], ['text', 'Hello'], ['reasoning', 'hm'], ['reasoning', 'hm…'],
+    ]);
+  });
+
+  it('emits one error per failure: session.error and the failed message do not double up', () => {
+    const { out } = mapAll(readKiloEvents('kilo/turn-fail400.sse'));
+    expect(out.filter((e) => e.type === 'error')).toEqual([{ type: 'error', data: { name: 'APIError', message: 'fake bad request' } }]);
+  });
+
+  it('maps the retry status of a failing LLM', () => {
+    const { out } = mapAll(readKiloEvents('kilo/turn-fail500.sse'));
+    expect(out.some((e) => e.type === 'status' && e.data.state === 'retry')).toBe(true);
+  });
+
+  it('ends with status exited/failed then exit', () => {
+    const m = createAgentEventMapper({ agentId: 'a1' });
+    expect(m.exit({ reason: 'upstream_lost' }, true).map((e) => e.type === 'status' ? e.data.state : e.type)).toEqual(['failed', 'exit']);
+    expect(m.status().state).toBe('failed');
+  });
+});
