@@ -29,3 +29,8 @@ export { toAgentEvents } from './operators/to-agent-events';
 export { encodeSseMessage, encodeSseComment, encodeSseRetry, SSE_KEEPALIVE, type SseMessage } from './sse/encode-sse';
 export { encodeAgentEvent } from './sse/encode-agent-event';
 export { SseEncodeError, type SseEncodeErrorCode } from './sse/sse-encode-error';
+
+export { createMemoryTicketStore, type MemoryTicketStoreOptions } from './tickets/create-memory-ticket-store';
+export { TicketCapacityError, type TicketStore, type IssuedTicket, type TicketCheck } from './tickets/ticket-store';
+export { createDemoKiloServer, type DemoKiloServer, type DemoKiloServerOptions } from './demo/create-demo-kilo-server';
+export { loadDemoSession, DEMO_SESSION_FILE, type DemoFrame } from './demo/demo-session';

@@ -1,0 +1,58 @@
+/** The options of `agent-stream serve`. */
+export interface ServeArgs {
+  host: string;
+  port: number;
+  keepaliveMs: number;
+  mode: 'demo' | 'kilo' | 'spawn';
+  kiloUrl?: string;
+  session?: string;
+  agentId?: string;
+}
+
+export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080] [--keepalive-ms 15000]
+                          [--demo | --kilo-url URL [--session ID] [--agent-id ID] | --spawn]`;
+
+/** Thrown for a command line that does not parse; the CLI prints it with the usage, exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly code = 'usage';
+}
+
+const int = (flag: string, v: string | undefined, min: number, max: number) => {
+  if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${flag} needs an integer from ${min} to ${max}`);
+  return Number(v);
+};
+
+/** Parses `serve` and its flags (`--flag value` or `--flag=value`). */
+export function parseServeArgs(argv: string[]): ServeArgs {
+  const [command, ...rest] = argv;
+  if (command !== 'serve') throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
+  const args: ServeArgs = { host: '127.0.0.1', port: 8080, keepaliveMs: 15_000, mode: 'demo' };
+  const modes = new Set<string>();
+  for (let i = 0; i < rest.length; i++) {
+    const [flag, inline] = rest[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = () => inline ?? rest[++i];
+    switch (flag) {
+      case '--host': args.host = value() ?? ''; if (!args.host) throw new UsageError('--host needs a value'); break;
+      case '--port': args.port = int('--port', value(), 0, 65535); break;
+      case '--keepalive-ms': args.keepaliveMs = int('--keepalive-ms', value(), 1, 3_600_000); break;
+      case '--demo': modes.add('demo'); break;
+      case '--spawn': modes.add('spawn'); break;
+      case '--kilo-url': modes.add('kilo'); args.kiloUrl = value(); break;
+      case '--session': args.session = value(); break;
+      case '--agent-id': args.agentId = value(); break;
+      default: throw new UsageError(`unknown option "${flag}"`);
+    }
+  }
+  if (modes.size > 1) throw new UsageError('choose one of --demo, --kilo-url, --spawn');
+  args.mode = (modes.values().next().value as ServeArgs['mode'] | undefined) ?? 'demo';
+  if (args.mode === 'kilo') {
+    try {
+      new URL(args.kiloUrl ?? '');
+    } catch {
+      throw new UsageError('--kilo-url needs a URL');
+    }
+  }
+  if (args.mode !== 'kilo' && (args.session || args.agentId)) throw new UsageError('--session and --agent-id go with --kilo-url');
+  return args;
+}

@@ -1,0 +1,33 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { StreamMetrics } from './create-stream-metrics';
+
+/** A prom-client registry (not the global one) reading `metrics` at scrape time. */
+export function createPrometheusRegistry(metrics: StreamMetrics): Registry {
+  const registry = new Registry();
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
+
+  new Gauge({
+    name: 'agent_stream_viewers', help: 'Open stream connections per agent', labelNames: ['agent'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [agent, n] of metrics.viewers) this.set({ agent }, n);
+    },
+  });
+  gauge('agent_stream_viewers_total', 'Open stream connections, all agents', () => metrics.viewerCount());
+  counter('agent_stream_events_forwarded_total', 'Event frames written to viewers', () => metrics.eventsForwarded);
+  counter('agent_stream_events_dropped_total', 'Upstream frames dropped (malformed or unknown type)', () => metrics.eventsDropped);
+  counter('agent_stream_tickets_issued_total', 'Stream tickets issued', () => metrics.ticketsIssued);
+  new Counter({
+    name: 'agent_stream_tickets_rejected_total', help: 'Stream requests or ticket requests refused, by reason', labelNames: ['reason'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of metrics.ticketsRejected) this.inc({ reason }, n);
+    },
+  });
+  counter('agent_stream_upstream_reconnects_total', 'Reconnects to kilo serve upstreams', () => metrics.upstreamReconnects);
+  counter('agent_stream_slow_consumer_disconnects_total', 'Viewers cut off for exceeding maxBufferedBytes', () => metrics.slowConsumerDisconnects);
+  return registry;
+}

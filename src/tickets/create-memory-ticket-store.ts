@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { TicketCapacityError, type IssuedTicket, type TicketCheck, type TicketStore } from './ticket-store';
+
+export interface MemoryTicketStoreOptions {
+  /** Ticket lifetime. Default 60 000 ms. */
+  ttlMs?: number;
+  /** Most unexpired tickets outstanding at once. Default 1000. */
+  capacity?: number;
+  /** The clock (injected in tests). Default `Date.now`. */
+  now?: () => number;
+  /** The id source. Default `crypto.randomUUID`. */
+  randomId?: () => string;
+}
+
+/**
+ * An in-memory {@link TicketStore}: UUID v4 tickets, one use, bound to one agent, expiring after
+ * `ttlMs`. Expired tickets are swept lazily (when issuing); no timer, so it never keeps the
+ * process alive and never leaks. A valid ticket is never evicted: a full store refuses to issue.
+ *
+ * ## Example
+ * ```ts
+ * const tickets = createMemoryTicketStore({ ttlMs: 60_000, capacity: 1000 });
+ * const { ticket } = await tickets.issue('demo');
+ * await tickets.consume(ticket); // { ok: true, agentId: 'demo' }
+ * await tickets.consume(ticket); // { ok: false, reason: 'unknown' }
+ * ```
+ */
+export function createMemoryTicketStore(options: MemoryTicketStoreOptions = {}): TicketStore {
+  const ttlMs = options.ttlMs ?? 60_000;
+  const capacity = options.capacity ?? 1000;
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`ttlMs must be > 0, got ${ttlMs}`);
+  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  const now = options.now ?? Date.now;
+  const randomId = options.randomId ?? randomUUID;
+  // Insertion order is expiry order (constant TTL), so sweeping stops at the first live ticket.
+  const tickets = new Map<string, { agentId: string; expiresAt: number }>();
+
+  const sweep = (t: number) => {
+    for (const [id, entry] of tickets) {
+      if (entry.expiresAt > t) break;
+      tickets.delete(id);
+    }
+  };
+
+  return {
+    async issue(agentId) {
+      const t = now();
+      sweep(t);
+      if (tickets.size >= capacity) {
+        const oldest = tickets.values().next().value!;
+        throw new TicketCapacityError(Math.max(1, Math.ceil((oldest.expiresAt - t) / 1000)));
+      }
+      const ticket = randomId();
+      const expiresAt = t + ttlMs;
+      tickets.set(ticket, { agentId, expiresAt });
+      return { ticket, agentId, expiresAt: new Date(expiresAt) } satisfies IssuedTicket;
+    },
+    async consume(ticket): Promise<TicketCheck> {
+      const entry = tickets.get(ticket);
+      if (!entry) return { ok: false, reason: 'unknown' };
+      tickets.delete(ticket);
+      if (entry.expiresAt <= now()) return { ok: false, reason: 'expired' };
+      return { ok: true, agentId: entry.agentId };
+    },
+    async outstanding() {
+      sweep(now());
+      return tickets.size;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/** A stream ticket as issued to a browser. */
+export interface IssuedTicket {
+  /** A random v4 UUID. */
+  ticket: string;
+  agentId: string;
+  expiresAt: Date;
+}
+
+/** What presenting a ticket yields. A ticket is consumed by the first presentation, whatever its agent. */
+export type TicketCheck =
+  | { ok: true; agentId: string }
+  | { ok: false; reason: 'unknown' | 'expired' };
+
+/**
+ * Where tickets live. Async so a shared store (Redis, a database) can replace the in-memory
+ * one when several control servers sit behind one load balancer.
+ */
+export interface TicketStore {
+  /** Issues a ticket bound to `agentId`; rejects with `TicketCapacityError` when full. */
+  issue(agentId: string): Promise<IssuedTicket>;
+  /** Consumes `ticket` (one use) and tells which agent it was bound to. */
+  consume(ticket: string): Promise<TicketCheck>;
+  /** How many unexpired tickets are outstanding. */
+  outstanding(): Promise<number>;
+}
+
+/** The store is full of unexpired tickets; `retryAfterSeconds` until the oldest expires. */
+export class TicketCapacityError extends Error {
+  override readonly name = 'TicketCapacityError';
+  readonly code = 'ticket_capacity';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many outstanding stream tickets; retry in ${retryAfterSeconds} s`);
+  }
+}
