@@ -35,12 +35,15 @@ export function createSseWriter(res: ServerResponse, options: SseWriterOptions):
     if (isClosed() || pending === '') return;
     const chunk = pending;
     pending = '';
-    res.write(chunk);
+    // What earlier turns left unsent: a chunk just written always counts until its callback
+    // runs, so the check is made before writing, never on the chunk itself.
     if (res.writableLength > options.maxBufferedBytes + allowance) {
       closed = true;
       options.onSlow();
       res.destroy();
+      return;
     }
+    res.write(chunk);
   };
   res.on('drain', () => (allowance = 0));
 
