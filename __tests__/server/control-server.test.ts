@@ -1,0 +1,88 @@
+import { createControlServer } from '../../src/server/create-control-server';
+import { createAgentStreamRouter } from '../../src/server/create-agent-stream-router';
+import { createAgentRegistry } from '../../src/agent/create-agent-registry';
+import { startTestControlServer, fileEvent, type TestControlServer } from '../helpers/test-control-server';
+import { openSse, ticketFor } from '../helpers/sse-client';
+
+let t: TestControlServer;
+afterEach(() => t.close());
+
+describe('control server routes', () => {
+  it('lists agents and shows one with its viewers and last id', async () => {
+    t = await startTestControlServer();
+    t.upstream.next(fileEvent(1));
+    const v = await openSse(await ticketFor(t.url, 'a1'));
+    await v.waitFor((x) => x.events().length >= 2);
+    const one = { id: 'a1', sessionId: 'ses_test', state: 'starting', activeTools: [], viewers: 1, lastEventId: 1 };
+    expect(await (await fetch(`${t.url}/agents`)).json()).toEqual({ agents: [one] });
+    expect(await (await fetch(`${t.url}/agents/a1`)).json()).toEqual(one);
+    const missing = await fetch(`${t.url}/agents/zz`);
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error.code).toBe('agent_not_found');
+    v.close();
+  });
+
+  it('stops an agent with 202, and again 202 doing nothing', async () => {
+    t = await startTestControlServer();
+    const r = await fetch(`${t.url}/agents/a1/stop`, { method: 'POST' });
+    expect(r.status).toBe(202);
+    expect(t.agent.exited).toEqual({ reason: 'stopped' });
+    const again = await fetch(`${t.url}/agents/a1/stop`, { method: 'POST' });
+    expect(again.status).toBe(202);
+    expect(t.agent.history.latestSeq).toBe(2);
+    expect((await fetch(`${t.url}/agents/zz/stop`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('serves /healthz, Prometheus /metrics and the dashboard page', async () => {
+    t = await startTestControlServer();
+    expect(await (await fetch(`${t.url}/healthz`)).json()).toMatchObject({ ok: true, agents: 1 });
+    await ticketFor(t.url, 'a1');
+    const m = await fetch(`${t.url}/metrics`);
+    expect(m.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await m.text();
+    for (const name of ['agent_stream_viewers_total', 'agent_stream_events_forwarded_total', 'agent_stream_events_dropped_total',
+      'agent_stream_tickets_issued_total 1', 'agent_stream_tickets_rejected_total', 'agent_stream_upstream_reconnects_total',
+      'agent_stream_slow_consumer_disconnects_total']) expect(text).toContain(name);
+    const page = await fetch(`${t.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('answers any other path or method with the JSON error shape, never HTML', async () => {
+    t = await startTestControlServer();
+    for (const [method, path, status, code] of [
+      ['GET', '/nope', 404, 'not_found'], ['DELETE', '/agents', 405, 'method_not_allowed'], ['PUT', '/agents/a1', 405, 'method_not_allowed'],
+      ['GET', '/agents/a1/stop', 405, 'method_not_allowed'], ['POST', '/healthz', 405, 'method_not_allowed'], ['POST', '/agents/a1/stream', 405, 'method_not_allowed'],
+    ] as const) {
+      const r = await fetch(`${t.url}${path}`, { method });
+      expect([method, path, r.status]).toEqual([method, path, status]);
+      expect(r.headers.get('content-type')).toMatch(/application\/json/);
+      expect((await r.json()).error.code).toBe(code);
+    }
+    const badJson = await fetch(`${t.url}/agents/a1/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    expect(badJson.status).toBe(400);
+    expect((await badJson.json()).error.code).toBe('bad_request');
+  });
+
+  it('shuts down gracefully: exit/shutdown to every stream, then closed within 2 s', async () => {
+    t = await startTestControlServer();
+    const viewers = await Promise.all([0, 1, 2].map(async () => openSse(await ticketFor(t.url, 'a1'))));
+    await Promise.all(viewers.map((v) => v.waitFor((x) => x.events().length >= 1)));
+    const started = Date.now();
+    await t.server.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    for (const v of viewers) {
+      await v.waitForEnd();
+      expect(v.events().at(-1)).toMatchObject({ event: 'exit', data: '{"reason":"shutdown"}' });
+    }
+    await expect(fetch(`${t.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('options are validated eagerly', () => {
+  it('rejects nonsense with clear errors', () => {
+    expect(() => createControlServer({ port: 70000 })).toThrow(RangeError);
+    expect(() => createAgentStreamRouter({ registry: createAgentRegistry(), keepaliveMs: 0 })).toThrow(/keepaliveMs/);
+    expect(() => createAgentStreamRouter({} as never)).toThrow(/registry/);
+  });
+});

@@ -1,0 +1,55 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Subject } from 'rxjs';
+import express5 from 'express';
+import express4 from 'express4';
+import { createAgentRegistry } from '../../src/agent/create-agent-registry';
+import { createManagedAgent } from '../../src/agent/create-managed-agent';
+import type { KiloEvent } from '../../src/kilo/kilo-event';
+import { createAgentStreamRouter } from '../../src/server/create-agent-stream-router';
+import { openSse } from '../helpers/sse-client';
+
+describe.each([
+  ['Express 5', express5 as unknown as typeof express5],
+  ['Express 4', express4 as unknown as typeof express5],
+])('the router mounted under a prefix in %s', (_name, express) => {
+  let server: http.Server;
+  let base: string;
+  const upstream = new Subject<KiloEvent>();
+  beforeAll(async () => {
+    const registry = createAgentRegistry();
+    registry.add(createManagedAgent({ agentId: 'm1', events: upstream }));
+    const app = express();
+    app.use('/api/v1', createAgentStreamRouter({ registry, keepaliveMs: 60_000 }));
+    app.use((_req, res) => res.status(404).json({ error: { code: 'not_found', message: 'app 404' } }));
+    server = http.createServer(app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('issues a ticket whose streamUrl carries the prefix, and streams', async () => {
+    const r = await fetch(`${base}/agents/m1/stream-ticket`, { method: 'POST' });
+    expect(r.status).toBe(201);
+    const { ticket, streamUrl } = await r.json();
+    expect(streamUrl).toBe('/api/v1/agents/m1/stream');
+    const v = await openSse(`${new URL(base).origin}${streamUrl}?ticket=${ticket}&types=file`);
+    expect(v.status).toBe(200);
+    upstream.next({ type: 'file.edited', properties: { file: '/mounted' } });
+    await v.waitFor((x) => x.events().some((f) => f.data === '{"path":"/mounted"}'));
+    v.close();
+  });
+
+  it('answers its errors with the JSON shape, and leaves other paths to the app', async () => {
+    const bad = await fetch(`${base}/agents/m1/stream?ticket=nope`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: { code: 'ticket_malformed', message: expect.any(String) } });
+    const repeated = await fetch(`${base}/agents/m1/stream?ticket=2c6c2b4e-4f8e-4a59-9a0c-5d5b8f0e9a11&ticket=2c6c2b4e-4f8e-4a59-9a0c-5d5b8f0e9a11`);
+    expect((await repeated.json()).error.code).toBe('bad_query');
+    const other = await fetch(`${base}/elsewhere`);
+    expect(await other.json()).toEqual({ error: { code: 'not_found', message: 'app 404' } });
+  });
+});
