@@ -90,7 +90,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   app.get('/agents', (_req, res) => {
     res.json({ agents: registry.list().map((a) => agentView(a, metrics)) });
   });
-  app.all('/agents', only('GET'));
+  app.all('/agents', only(options.routes ? 'GET, POST' : 'GET'));
   app.get('/agents/:agentId', withAgent((agent, res) => res.json(agentView(agent, metrics))));
   app.all('/agents/:agentId', only('GET'));
   app.post('/agents/:agentId/stop', withAgent((agent, res) => {

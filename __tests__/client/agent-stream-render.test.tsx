@@ -1,0 +1,44 @@
+import { renderToString } from 'react-dom/server';
+import { AgentLogRow, AgentStream } from '../../src/react';
+import { Dashboard } from '../../src/dashboard/dashboard';
+import { createFakeEventSource, createFakeFetch } from './fakes';
+
+describe('static render', () => {
+  test('<AgentStream> renders its hooks before the first event', () => {
+    const html = renderToString(
+      <AgentStream agentId="a1" EventSource={createFakeEventSource().EventSource} fetch={createFakeFetch().fetch} />,
+    );
+    expect(html).toContain('data-testid="agent-stream"');
+    expect(html).toContain('data-stream-agent-id="a1"');
+    expect(html).toMatch(/data-testid="connection-state" data-state="connecting"/);
+    expect(html).toMatch(/data-testid="agent-state" data-agent-state="unknown"/);
+    expect(html).toContain('data-received-seqs=""');
+    expect(html).toContain('waiting for events');
+  });
+
+  test('a tool row shows status, name, title and input/output in a <details>', () => {
+    const html = renderToString(
+      <ol>
+        <AgentLogRow
+          row={{
+            kind: 'tool', key: 'tool:c1', seq: 9, messageId: 'm', callId: 'c1', tool: 'bash', status: 'error',
+            title: 'run <tests>', input: { command: 'npm test' }, output: 'out', error: 'exit 1',
+          }}
+        />
+      </ol>,
+    );
+    expect(html).toContain('data-seq="9"');
+    expect(html).toContain('data-tool-status="error"');
+    expect(html).toContain('run &lt;tests&gt;');
+    expect(html).toMatch(/<details class="as-details"><summary>input \/ output<\/summary>/);
+    expect(html).toContain('&quot;command&quot;: &quot;npm test&quot;');
+    expect(html).toContain('exit 1');
+  });
+
+  test('<Dashboard> renders the list and the stream of the preselected agent', () => {
+    const html = renderToString(<Dashboard initialAgentId="demo" fetch={createFakeFetch().fetch} />);
+    expect(html).toContain('data-testid="agent-list"');
+    expect(html).toContain('data-selected-agent="demo"');
+    expect(html).toContain('data-stream-agent-id="demo"');
+  });
+});

@@ -1,0 +1,142 @@
+// Real headless Chromium against the built dashboard bundle and a fake control server: the page
+// lists the agent, watches it, survives a dropped stream (new ticket, lastEventId, no duplicate),
+// renders tool rows and text, and stops for good after exit.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { DROP_AFTER, SCRIPT, startFakeControlServer, type FakeControlServer } from './fake-control-server';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic',
+];
+const { buildDashboard } = require('../../scripts/build-dashboard.js') as {
+  buildDashboard: (o: { outDir: string }) => Promise<{ html: string }>;
+};
+
+jest.setTimeout(90_000);
+
+let outDir: string;
+let html: string;
+let browser: Browser;
+let server: FakeControlServer | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  outDir = mkdtempSync(path.join(tmpdir(), 'agent-stream-dash-'));
+  html = readFileSync((await buildDashboard({ outDir })).html, 'utf8');
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const allSeqs = SCRIPT.map((_, i) => i + 1).join(',');
+
+async function watchAndCheck(pageUrl: string, click: boolean) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(pageUrl);
+    const button = page.locator('button[data-agent-id="demo"]');
+    await button.waitFor();
+    if (click) await button.click();
+    await page.locator('[data-testid=agent-state][data-agent-state=exited]').waitFor({ timeout: 20_000 });
+
+    const root = page.locator('[data-testid=agent-stream]');
+    expect(await root.getAttribute('data-received-seqs')).toBe(allSeqs);
+    expect(await page.locator('[data-testid=connection-state]').getAttribute('data-state')).toBe('exited');
+    expect(await page.locator('[data-testid=agent-state]').textContent()).toBe('exited');
+    expect(await button.getAttribute('aria-pressed')).toBe('true');
+
+    const tool = page.locator('li[data-row-type=tool]');
+    expect(await tool.count()).toBe(1);
+    expect(await tool.getAttribute('data-call-id')).toBe('c1');
+    expect(await tool.getAttribute('data-tool-status')).toBe('completed');
+    expect(await tool.getAttribute('data-seq')).toBe('7');
+    expect(await tool.innerText()).toContain('write');
+    expect(await tool.innerText()).toContain('hello.txt');
+    await tool.locator('summary').click();
+    expect(await tool.locator('pre[data-part=output]').innerText()).toBe('Wrote file successfully.');
+    expect(await tool.locator('pre[data-part=input]').innerText()).toContain('"filePath": "hello.txt"');
+
+    const p1 = page.locator('li[data-row-type=text][data-part-id=p1]');
+    expect(await p1.count()).toBe(1);
+    expect(await p1.locator('.as-text-body').innerText()).toBe("I'll write the file.");
+    expect(await p1.getAttribute('data-seq')).toBe('6');
+    expect(await page.locator('li[data-row-type=file]').innerText()).toContain('hello.txt');
+    expect(await page.locator('li[data-row-type=error]').innerText()).toContain('rate limited');
+    expect(await page.locator('li[data-row-type=exit]').innerText()).toContain('exited');
+    const rowSeqs = await page.locator('li[data-seq]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+    expect(new Set(rowSeqs).size).toBe(rowSeqs.length);
+    expect(pageErrors).toEqual([]);
+    return page;
+  } finally {
+    // nothing may reconnect after exit: give a stray retry time to show up, then close
+    await new Promise((r) => setTimeout(r, 1200));
+    await context.close();
+  }
+}
+
+test('the dashboard watches an agent across a dropped stream, with a new ticket each time', async () => {
+  server = await startFakeControlServer(html);
+  await watchAndCheck(`${server.url}/`, true);
+  expect(server.streams.map((s) => s.status)).toEqual([200, 200]);
+  expect(server.streams.map((s) => s.lastEventId)).toEqual([null, String(DROP_AFTER)]);
+  expect(new Set(server.streams.map((s) => s.ticket)).size).toBe(2);
+  expect(server.ticketsIssued).toBe(2);
+});
+
+test('?agent=ID preselects the agent', async () => {
+  server = await startFakeControlServer(html);
+  await watchAndCheck(`${server.url}/?agent=demo`, false);
+  expect(server.streams.map((s) => s.status)).toEqual([200, 200]);
+  expect(server.ticketsIssued).toBe(2);
+});
+
+test('the log follows new rows until the user scrolls up; "latest" brings it back', async () => {
+  server = await startFakeControlServer(html);
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?agent=long`);
+    const root = page.locator('[data-testid=agent-stream]');
+    await page.locator('li[data-row-type=file][data-seq="100"]').waitFor();
+    const log = page.locator('[data-testid=agent-log]');
+    const gapToBottom = () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    expect(await log.evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+    expect(await gapToBottom()).toBeLessThanOrEqual(2);
+    expect(await root.getAttribute('data-autoscroll')).toBe('true');
+
+    await log.evaluate((el) => el.scrollTo(0, 0)); // the user scrolls up
+    await page.locator('[data-testid=agent-stream][data-autoscroll=false]').waitFor();
+    server.pushLong(20);
+    await page.locator('li[data-row-type=file][data-seq="120"]').waitFor();
+    expect(await log.evaluate((el) => el.scrollTop)).toBe(0);
+
+    await page.locator('[data-testid=jump-to-latest]').click();
+    await page.locator('[data-testid=agent-stream][data-autoscroll=true]').waitFor();
+    server.pushLong(20);
+    await page.locator('li[data-row-type=file][data-seq="140"]').waitFor();
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid=agent-log]');
+      return !!el && el.scrollHeight - el.scrollTop - el.clientHeight <= 2;
+    });
+    const seqs = (await root.getAttribute('data-received-seqs'))!.split(',').map(Number);
+    expect(seqs).toEqual(Array.from({ length: 140 }, (_, i) => i + 1));
+    expect(await page.locator('button[data-agent-id=long]').getAttribute('data-list-state')).toBe('busy');
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,36 @@
+import { Observable } from 'rxjs';
+import { AgentStreamClientError } from './agent-stream-client-error';
+import type { AgentStreamClientOptions, ClientAgentEvent } from './client-options';
+import { createAgentStreamClient } from './create-agent-stream-client';
+
+/** Options of {@link agentStream$}: the client's, without `onEvent`. */
+export type AgentStreamObservableOptions = Omit<AgentStreamClientOptions, 'onEvent'>;
+
+/**
+ * The events of one agent as a cold Observable: each subscription runs its own client. It
+ * completes after `exit`, errors with an {@link AgentStreamClientError} when the client fails,
+ * and unsubscribing closes the client.
+ *
+ * ## Example
+ * ```ts
+ * agentStream$({ agentId: 'demo' })
+ *   .pipe(filter((e) => e.type === 'tool'))
+ *   .subscribe({ next: (e) => console.log(e), error: (err) => console.error(err.code) });
+ * ```
+ */
+export function agentStream$(options: AgentStreamObservableOptions): Observable<ClientAgentEvent> {
+  return new Observable<ClientAgentEvent>((subscriber) => {
+    const client = createAgentStreamClient({
+      ...options,
+      onEvent: (event) => subscriber.next(event),
+      onState: (state, info) => {
+        options.onState?.(state, info);
+        if (state === 'exited') subscriber.complete();
+        if (state === 'failed') {
+          subscriber.error(info.error ?? new AgentStreamClientError('retries_exhausted', 'the agent stream failed'));
+        }
+      },
+    });
+    return () => client.close();
+  });
+}

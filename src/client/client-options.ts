@@ -1,0 +1,145 @@
+import { AGENT_EVENT_TYPES, type AgentEvent, type AgentEventType } from '../agent/agent-event';
+
+/** An event as the browser client delivers it: `seq` is the SSE `id` (absent on the status snapshot and `gap`). */
+export type ClientAgentEvent = AgentEvent & { readonly seq?: number };
+
+/** The connection state of a client. `exited`, `failed` and `closed` are final. */
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'failed' | 'closed';
+
+/** What the ticket endpoint answers (`201 {ticket, expiresAt, streamUrl}`). */
+export interface StreamTicket {
+  ticket: string;
+  expiresAt?: string;
+  /** The stream URL, resolved against the ticket URL. Default `<baseUrl>/agents/<agentId>/stream`. */
+  streamUrl?: string;
+}
+
+/** Details passed along with a state change. */
+export interface ConnectionStateInfo {
+  /** Consecutive failed attempts so far (0 after a successful open). */
+  attempt: number;
+  /** The wait before the next attempt, when `reconnecting`. */
+  delayMs?: number;
+  /** What went wrong (`reconnecting`, `failed`). */
+  error?: Error;
+}
+
+/** The smallest `EventSource` the client needs (the browser's, or e.g. the `eventsource` package). */
+export interface EventSourceLike {
+  readonly readyState: number;
+  addEventListener(type: string, listener: (event: MessageEvent) => void): void;
+  close(): void;
+}
+
+/** An `EventSource` constructor. */
+export type EventSourceConstructor = new (url: string, init?: { withCredentials?: boolean }) => EventSourceLike;
+
+/** The smallest `fetch` the client needs. */
+export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+
+/** Options of `createAgentStreamClient`. */
+export interface AgentStreamClientOptions {
+  /** The agent to watch; used for the default ticket and stream URLs. */
+  agentId?: string;
+  /** Prefix of the default URLs, e.g. `https://host/api`. Default `''` (same origin). */
+  baseUrl?: string;
+  /** Where to POST for a ticket. Default `<baseUrl>/agents/<agentId>/stream-ticket`. */
+  ticketUrl?: string;
+  /** Fetches a ticket your own way (e.g. with auth headers); replaces the POST to `ticketUrl`. */
+  getTicket?: (signal?: AbortSignal) => Promise<StreamTicket>;
+  /** Only these events (`status` and `exit` always come). Default: all. */
+  types?: readonly AgentEventType[];
+  /** Resume after this id on the first connection (e.g. a persisted one). Default: whole history. */
+  lastEventId?: number;
+  /** Receives every event once, in order. */
+  onEvent: (event: ClientAgentEvent) => void;
+  /** Receives every connection state change. */
+  onState?: (state: ConnectionState, info: ConnectionStateInfo) => void;
+  /** Receives diagnostics that do not change the state (e.g. a frame that is not JSON). */
+  onWarning?: (error: Error) => void;
+  /** Consecutive failed attempts allowed before `failed`. Default 8. */
+  maxRetries?: number;
+  /**
+   * A connection counts as healthy (and resets the failure count when it drops) once it delivered
+   * a new event or stayed open this long, ms. Default 10000.
+   */
+  healthyAfterMs?: number;
+  /** Backoff lower bound, ms. Default 250. */
+  minDelayMs?: number;
+  /** Backoff upper bound, ms. Default 5000. */
+  maxDelayMs?: number;
+  /** Passed to the EventSource (and `credentials: 'include'` to fetch). Default false. */
+  withCredentials?: boolean;
+  /** EventSource implementation. Default `globalThis.EventSource`. */
+  EventSource?: EventSourceConstructor;
+  /** fetch implementation. Default `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** Random source for jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+/** Options with defaults applied. */
+export interface ResolvedClientOptions extends AgentStreamClientOptions {
+  baseUrl: string;
+  maxRetries: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  healthyAfterMs: number;
+  withCredentials: boolean;
+  EventSource: EventSourceConstructor;
+  random: () => number;
+}
+
+const fail = (message: string): never => {
+  throw new TypeError(`createAgentStreamClient: ${message}`);
+};
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+
+/** Validates options eagerly and applies defaults; throws `TypeError` on a bad option. */
+export function resolveClientOptions(options: AgentStreamClientOptions): ResolvedClientOptions {
+  if (!options || typeof options !== 'object') fail('options are required');
+  const o = options;
+  if (typeof o.onEvent !== 'function') fail('onEvent must be a function');
+  if (o.onState !== undefined && typeof o.onState !== 'function') fail('onState must be a function');
+  if (o.agentId !== undefined && (typeof o.agentId !== 'string' || o.agentId === '')) fail('agentId must be a non-empty string');
+  if (o.ticketUrl !== undefined && (typeof o.ticketUrl !== 'string' || o.ticketUrl === '')) fail('ticketUrl must be a non-empty string');
+  if (o.getTicket !== undefined && typeof o.getTicket !== 'function') fail('getTicket must be a function');
+  if (o.agentId === undefined && o.ticketUrl === undefined && o.getTicket === undefined) {
+    fail('one of agentId, ticketUrl or getTicket is required');
+  }
+  if (o.baseUrl !== undefined && typeof o.baseUrl !== 'string') fail('baseUrl must be a string');
+  if (o.types !== undefined) {
+    if (!Array.isArray(o.types)) fail('types must be an array of event names');
+    for (const t of o.types as unknown[]) {
+      if (typeof t !== 'string' || !(AGENT_EVENT_TYPES as readonly string[]).includes(t)) fail(`unknown event type ${String(t)}`);
+    }
+  }
+  if (o.lastEventId !== undefined && !isCount(o.lastEventId)) fail('lastEventId must be a non-negative integer');
+  const maxRetries = o.maxRetries ?? 8;
+  const minDelayMs = o.minDelayMs ?? 250;
+  const maxDelayMs = o.maxDelayMs ?? Math.max(5000, minDelayMs);
+  const healthyAfterMs = o.healthyAfterMs ?? 10000;
+  if (!isCount(healthyAfterMs)) fail('healthyAfterMs must be a non-negative integer');
+  if (!isCount(maxRetries)) fail('maxRetries must be a non-negative integer');
+  if (!isCount(minDelayMs)) fail('minDelayMs must be a non-negative integer');
+  if (!isCount(maxDelayMs) || maxDelayMs < minDelayMs) fail('maxDelayMs must be an integer >= minDelayMs');
+  const ES = o.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
+  if (typeof ES !== 'function') fail('no EventSource: pass options.EventSource');
+  if (o.getTicket === undefined) {
+    const f = o.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
+    if (typeof f !== 'function') fail('no fetch: pass options.fetch');
+  }
+  if (o.random !== undefined && typeof o.random !== 'function') fail('random must be a function');
+  return {
+    ...o,
+    baseUrl: (o.baseUrl ?? '').replace(/\/+$/, ''),
+    maxRetries,
+    minDelayMs,
+    maxDelayMs,
+    healthyAfterMs,
+    withCredentials: o.withCredentials === true,
+    EventSource: ES as EventSourceConstructor,
+    random: o.random ?? Math.random,
+  };
+}

@@ -1,0 +1,222 @@
+import { AGENT_EVENT_TYPES, type AgentEventType } from '../agent/agent-event';
+import { AgentStreamClientError } from './agent-stream-client-error';
+import {
+  resolveClientOptions, type AgentStreamClientOptions, type ConnectionState,
+  type ConnectionStateInfo, type EventSourceLike, type FetchLike, type StreamTicket,
+} from './client-options';
+import { computeBackoffDelay } from './compute-backoff-delay';
+import { createFrameReader, type FrameResult } from './create-frame-reader';
+import { fetchTicket } from './fetch-ticket';
+import { buildStreamUrl, resolveUrl } from './stream-url';
+
+/** A running browser client; see {@link createAgentStreamClient}. */
+export interface AgentStreamClient {
+  /** The connection state now. */
+  readonly state: ConnectionState;
+  /** The id of the last event delivered, `null` before the first one. */
+  readonly lastEventId: number | null;
+  /** Why the client failed (or the last retried error while `reconnecting`); else `null`. */
+  readonly error: AgentStreamClientError | null;
+  /** Stops for good: closes the stream, cancels a pending ticket request or retry. */
+  close(): void;
+}
+
+const FINAL: ReadonlySet<ConnectionState> = new Set(['exited', 'failed', 'closed']);
+
+const toClientError = (err: unknown): AgentStreamClientError =>
+  err instanceof AgentStreamClientError
+    ? err
+    : new AgentStreamClientError('ticket_failed', err instanceof Error ? err.message : String(err), undefined, undefined, err);
+
+/**
+ * Watches one agent: gets a one-use ticket, opens an `EventSource`, delivers every event once and
+ * in order, and on a dropped stream closes it at once (a browser would otherwise retry the
+ * consumed ticket), gets a NEW ticket and resumes with `lastEventId`, with jittered backoff and
+ * at most `maxRetries` consecutive failures (a connection that delivered new events, or stayed
+ * open `healthyAfterMs`, starts the count again). It stops for good after `exit` (state `exited`),
+ * when the agent does not exist (404 → `failed`), or on `close()`.
+ *
+ * ## Example
+ * ```ts
+ * const client = createAgentStreamClient({
+ *   agentId: 'demo',
+ *   onEvent: (e) => { if (e.type === 'tool') console.log(e.data.tool, e.data.status); },
+ *   onState: (state) => console.log('connection', state),
+ * });
+ * // later: client.close();
+ * ```
+ */
+export function createAgentStreamClient(options: AgentStreamClientOptions): AgentStreamClient {
+  const o = resolveClientOptions(options);
+  const agentPath = o.agentId === undefined ? undefined : `${o.baseUrl}/agents/${encodeURIComponent(o.agentId)}`;
+  const ticketUrl = resolveUrl(o.ticketUrl ?? `${agentPath}/stream-ticket`);
+  const fetchImpl: FetchLike = o.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const types = o.types as readonly AgentEventType[] | undefined;
+
+  let state: ConnectionState = 'connecting';
+  let lastId: number | null = o.lastEventId ?? null;
+  let failures = 0;
+  let lastError: AgentStreamClientError | null = null;
+  let source: EventSourceLike | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let abort: AbortController | null = null;
+  let generation = 0;
+  /** The current connection, once open: when, and whether it delivered a new event. */
+  let opened: { at: number; progress: boolean } | null = null;
+
+  const isFinal = () => FINAL.has(state);
+
+  const setState = (next: ConnectionState, info: Omit<ConnectionStateInfo, 'attempt'> = {}) => {
+    if (state === next && next !== 'reconnecting') return;
+    state = next;
+    o.onState?.(next, { attempt: failures, ...info });
+  };
+
+  const dropSource = () => {
+    const s = source;
+    source = null;
+    s?.close();
+  };
+
+  const stop = () => {
+    generation++;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    abort?.abort();
+    abort = null;
+    dropSource();
+  };
+
+  const fail = (err: AgentStreamClientError) => {
+    stop();
+    lastError = err;
+    setState('failed', { error: err });
+  };
+
+  const onFailure = (err: AgentStreamClientError) => {
+    if (isFinal()) return;
+    dropSource();
+    lastError = err;
+    if (err.code === 'agent_not_found') return fail(err);
+    // A connection that delivered new events or stayed up `healthyAfterMs` resets the count; one
+    // that opens and drops at once does not (no endless reconnect loop against a broken stream).
+    if (opened && (opened.progress || Date.now() - opened.at >= o.healthyAfterMs)) failures = 0;
+    opened = null;
+    failures++;
+    if (failures > o.maxRetries) {
+      return fail(new AgentStreamClientError(
+        'retries_exhausted', `gave up after ${failures} failed attempts: ${err.message}`, err.status, undefined, err,
+      ));
+    }
+    let delayMs = computeBackoffDelay(failures - 1, o);
+    if (err.retryAfterMs !== undefined) delayMs = Math.min(o.maxDelayMs, Math.max(delayMs, err.retryAfterMs));
+    setState('reconnecting', { delayMs, error: err });
+    timer = setTimeout(connect, delayMs);
+  };
+
+  const onOpen = () => {
+    opened = { at: Date.now(), progress: false };
+    lastError = null;
+    setState('live');
+  };
+
+  const open = (ticket: StreamTicket) => {
+    if (!ticket || typeof ticket.ticket !== 'string' || ticket.ticket === '') {
+      return onFailure(new AgentStreamClientError('ticket_malformed', 'getTicket returned no ticket'));
+    }
+    const streamBase = ticket.streamUrl !== undefined ? resolveUrl(ticket.streamUrl, ticketUrl) : agentPath && resolveUrl(`${agentPath}/stream`);
+    if (streamBase === undefined) {
+      return onFailure(new AgentStreamClientError('ticket_malformed', 'ticket response has no streamUrl'));
+    }
+    const url = buildStreamUrl(streamBase, { ticket: ticket.ticket, lastEventId: lastId, types });
+    let es: EventSourceLike;
+    try {
+      es = new o.EventSource(url, { withCredentials: o.withCredentials });
+    } catch (err) {
+      return onFailure(new AgentStreamClientError('stream_error', `cannot open the stream: ${String(err)}`, undefined, undefined, err));
+    }
+    source = es;
+    opened = null;
+    const read = createFrameReader();
+    const onFrame = (type: AgentEventType, message: MessageEvent) => {
+      if (source !== es) return;
+      if (state !== 'live') onOpen();
+      deliver(read(type, message, lastId));
+    };
+    es.addEventListener('open', () => {
+      if (source === es) onOpen();
+    });
+    // The agent's `error` event and the EventSource's own error share the type "error": only the
+    // former is a MessageEvent with string `data`.
+    es.addEventListener('error', (event: MessageEvent) => {
+      if (source !== es) return;
+      if (typeof event?.data === 'string') return onFrame('error', event);
+      const code = (event as unknown as { code?: unknown } | undefined)?.code; // the `eventsource` package sets it
+      const status = typeof code === 'number' ? code : undefined;
+      dropSource(); // at once: never let the EventSource retry with the consumed ticket
+      onFailure(new AgentStreamClientError('stream_error', 'the stream was refused or dropped', status));
+    });
+    for (const name of AGENT_EVENT_TYPES) {
+      if (name !== 'error') es.addEventListener(name, (message: MessageEvent) => onFrame(name, message));
+    }
+  };
+
+  const deliver = (frame: FrameResult) => {
+    if (frame.kind === 'duplicate') return;
+    if (frame.seq !== undefined) {
+      lastId = frame.seq;
+      if (opened) opened.progress = true;
+    }
+    if (frame.kind === 'invalid') return o.onWarning?.(new Error(`ignored ${frame.reason}`));
+    if (frame.event.type === 'exit') {
+      stop(); // before the callback, so nothing reconnects whatever it does
+      o.onEvent(frame.event);
+      lastError = null;
+      return setState('exited');
+    }
+    o.onEvent(frame.event);
+  };
+
+  function connect(): void {
+    timer = null;
+    if (isFinal()) return;
+    const gen = ++generation;
+    const controller = typeof AbortController === 'function' ? new AbortController() : null;
+    abort = controller;
+    const signal = controller?.signal;
+    const request: Promise<StreamTicket> = o.getTicket
+      ? Promise.resolve().then(() => o.getTicket!(signal))
+      : fetchTicket(fetchImpl, ticketUrl, { signal, withCredentials: o.withCredentials });
+    request.then(
+      (ticket) => {
+        if (gen !== generation || isFinal()) return;
+        abort = null;
+        open(ticket);
+      },
+      (err: unknown) => {
+        if (gen !== generation || isFinal()) return;
+        abort = null;
+        onFailure(toClientError(err));
+      },
+    );
+  }
+
+  connect();
+
+  return {
+    get state() {
+      return state;
+    },
+    get lastEventId() {
+      return lastId;
+    },
+    get error() {
+      return lastError;
+    },
+    close() {
+      if (isFinal()) return;
+      stop();
+      setState('closed');
+    },
+  };
+}

@@ -1,0 +1,12 @@
+// agent-stream/client: the browser client. No Node built-ins: only EventSource, fetch, URL, timers.
+export type * from '../agent/agent-event';
+export { AGENT_EVENT_TYPES, isAgentEventType } from '../agent/agent-event';
+export { createAgentStreamClient, type AgentStreamClient } from './create-agent-stream-client';
+export { agentStream$, type AgentStreamObservableOptions } from './agent-stream-observable';
+export { AgentStreamClientError, type AgentStreamClientErrorCode } from './agent-stream-client-error';
+export { computeBackoffDelay, type BackoffOptions } from './compute-backoff-delay';
+export { fetchTicket } from './fetch-ticket';
+export type {
+  AgentStreamClientOptions, ClientAgentEvent, ConnectionState, ConnectionStateInfo, EventSourceLike,
+  EventSourceConstructor, FetchLike, StreamTicket,
+} from './client-options';

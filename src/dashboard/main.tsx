@@ -1,0 +1,24 @@
+// Browser entry of the dashboard bundle (scripts/build-dashboard.js): mounts <Dashboard> on #root.
+import { createRoot } from 'react-dom/client';
+import { Dashboard } from './dashboard';
+
+/** The API prefix: `data-base-url` on #root when the server set it, else the page's directory. */
+function baseUrlOf(root: HTMLElement): string {
+  const configured = root.getAttribute('data-base-url');
+  if (configured !== null) return configured;
+  return window.location.pathname.replace(/\/[^/]*$/, '');
+}
+
+/** Mounts the dashboard (called once when the bundle loads). */
+export function mountDashboard(root: HTMLElement): void {
+  const params = new URLSearchParams(window.location.search);
+  const onSelect = (agentId: string) => {
+    const url = new URL(window.location.href);
+    url.searchParams.set('agent', agentId);
+    window.history.replaceState(null, '', url);
+  };
+  createRoot(root).render(<Dashboard baseUrl={baseUrlOf(root)} initialAgentId={params.get('agent')} onSelect={onSelect} />);
+}
+
+const root = typeof document !== 'undefined' ? document.getElementById('root') : null;
+if (root) mountDashboard(root);

@@ -1,0 +1,35 @@
+/** The stylesheet of `<AgentStream>`: plain CSS, dark text on a light background, `as-` prefixed. */
+export const AGENT_STREAM_CSS = `
+.as-root{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d232b;background:#fff;border:1px solid #d5dae1;border-radius:8px;display:flex;flex-direction:column;min-height:0}
+.as-header{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;padding:8px 12px;border-bottom:1px solid #e3e7ec;background:#f6f8fa;border-radius:8px 8px 0 0}
+.as-title{font-weight:600}
+.as-pill{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:600;border:1px solid transparent}
+.as-pill[data-state=live],.as-pill[data-agent-state=idle]{background:#e6f4ea;color:#1e6b34;border-color:#b7dfc2}
+.as-pill[data-state=connecting],.as-pill[data-state=reconnecting],.as-pill[data-agent-state=starting],.as-pill[data-agent-state=retry]{background:#fff6dd;color:#7a5300;border-color:#f0d68a}
+.as-pill[data-agent-state=busy]{background:#e7f0fd;color:#174ea6;border-color:#b6cdf5}
+.as-pill[data-state=failed],.as-pill[data-agent-state=failed]{background:#fde8e8;color:#a11d1d;border-color:#f3b8b8}
+.as-pill[data-state=exited],.as-pill[data-state=closed],.as-pill[data-agent-state=exited],.as-pill[data-agent-state=unknown]{background:#eceff3;color:#454d57;border-color:#d5dae1}
+.as-muted{color:#5d6672;font-size:12px}
+.as-log{list-style:none;margin:0;padding:8px 12px;overflow:auto;max-height:var(--as-log-height,70vh);min-height:120px}
+.as-row{padding:6px 0;border-bottom:1px solid #f0f2f5}
+.as-row:last-child{border-bottom:0}
+.as-label{display:inline-block;min-width:72px;font-size:12px;font-weight:600;color:#5d6672;text-transform:uppercase;letter-spacing:.03em}
+.as-text-body{white-space:pre-wrap;word-break:break-word;margin:2px 0 0}
+.as-role-user .as-text-body{background:#f3f6fa;border-left:3px solid #8aa4c8;padding:4px 8px}
+.as-reasoning .as-text-body{color:#5d6672;font-style:italic}
+.as-tool-head{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap}
+.as-tool-name{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-weight:600}
+.as-status{font-size:12px;font-weight:600;padding:0 6px;border-radius:4px;background:#eceff3;color:#454d57}
+.as-status[data-status=running],.as-status[data-status=pending]{background:#e7f0fd;color:#174ea6}
+.as-status[data-status=completed]{background:#e6f4ea;color:#1e6b34}
+.as-status[data-status=error]{background:#fde8e8;color:#a11d1d}
+.as-details summary{cursor:pointer;color:#174ea6;font-size:12px;margin-top:2px}
+.as-pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f6f8fa;border:1px solid #e3e7ec;border-radius:4px;padding:6px 8px;margin:4px 0;white-space:pre-wrap;word-break:break-word;max-height:320px;overflow:auto}
+.as-error{background:#fde8e8;border-left:4px solid #c62828;color:#7f1414;padding:6px 8px;border-radius:4px}
+.as-tool-error{color:#a11d1d}
+.as-file{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.as-gap{color:#7a5300;background:#fff6dd;padding:4px 8px;border-radius:4px}
+.as-exit{font-weight:600;color:#454d57;background:#eceff3;padding:4px 8px;border-radius:4px}
+.as-jump{align-self:flex-end;margin:6px 12px;font:inherit;font-size:12px;padding:2px 10px;border:1px solid #b6cdf5;background:#e7f0fd;color:#174ea6;border-radius:999px;cursor:pointer}
+.as-empty{color:#5d6672;padding:8px 0}
+`;
