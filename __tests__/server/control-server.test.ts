@@ -33,6 +33,18 @@ describe('control server routes', () => {
     expect((await fetch(`${t.url}/agents/zz/stop`, { method: 'POST' })).status).toBe(404);
   });
 
+  it('cuts every open stream of an agent on POST /agents/:agentId/disconnect-viewers', async () => {
+    t = await startTestControlServer();
+    const viewers = await Promise.all([0, 1].map(async () => openSse(await ticketFor(t.url, 'a1'))));
+    await Promise.all(viewers.map((v) => v.waitFor((x) => x.events().length >= 1)));
+    const r = await fetch(`${t.url}/agents/a1/disconnect-viewers`, { method: 'POST' });
+    expect(r.status).toBe(202);
+    expect(await r.json()).toEqual({ disconnected: 2 });
+    await Promise.all(viewers.map((v) => v.waitForEnd()));
+    expect(t.server.metrics.viewerCount('a1')).toBe(0);
+    expect(t.agent.exited).toBeNull();
+  });
+
   it('serves /healthz, Prometheus /metrics and the dashboard page', async () => {
     t = await startTestControlServer();
     expect(await (await fetch(`${t.url}/healthz`)).json()).toMatchObject({ ok: true, agents: 1 });

@@ -3,6 +3,7 @@ import type { AgentRegistry } from '../agent/create-agent-registry';
 import { createMemoryTicketStore } from '../tickets/create-memory-ticket-store';
 import { TicketCapacityError, type TicketStore } from '../tickets/ticket-store';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
+import type { ViewerConnections } from './create-viewer-connections';
 import { parseStreamQuery } from './parse-stream-query';
 import { sendError } from './send-error';
 import { streamAgent } from './stream-agent';
@@ -20,6 +21,8 @@ export interface AgentStreamRouterOptions {
   retryMs?: number;
   /** Counters to update (viewers, tickets, forwarded events, slow consumers). */
   metrics?: StreamMetrics;
+  /** Tracks open streams so they can be cut (`POST /agents/:agentId/disconnect-viewers`). */
+  connections?: ViewerConnections;
   /** When it returns true, new streams are refused with 503 (graceful shutdown). */
   isShuttingDown?: () => boolean;
 }
@@ -58,6 +61,7 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
     maxBufferedBytes: positiveInt('maxBufferedBytes', options.maxBufferedBytes ?? 1024 * 1024),
     retryMs: positiveInt('retryMs', options.retryMs ?? 2000),
     metrics,
+    connections: options.connections,
   };
   const shuttingDown = options.isShuttingDown ?? (() => false);
   const router = Router();

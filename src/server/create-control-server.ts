@@ -12,6 +12,7 @@ import { attachKiloAgent, type AttachKiloAgentOptions } from './attach-kilo-agen
 import { createAgentStreamRouter } from './create-agent-stream-router';
 import { createPrometheusRegistry } from './create-prometheus-registry';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
+import { createViewerConnections } from './create-viewer-connections';
 import { silentLogger, type Logger } from './logger';
 import { sendError } from './send-error';
 
@@ -61,6 +62,7 @@ const FALLBACK_PAGE = '<!doctype html><meta charset="utf-8"><title>agent-stream<
 export function createControlServer(options: ControlServerOptions = {}): ControlServer {
   const registry = options.registry ?? createAgentRegistry();
   const metrics = createStreamMetrics();
+  const connections = createViewerConnections();
   const logger = options.logger ?? silentLogger;
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
@@ -83,7 +85,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   };
 
   app.use(createAgentStreamRouter({
-    registry, metrics, tickets: options.tickets ?? createMemoryTicketStore(),
+    registry, metrics, connections, tickets: options.tickets ?? createMemoryTicketStore(),
     keepaliveMs: options.keepaliveMs, maxBufferedBytes: options.maxBufferedBytes, isShuttingDown: () => shuttingDown,
   }));
   options.routes?.(app, { registry, metrics });
@@ -98,6 +100,11 @@ export function createControlServer(options: ControlServerOptions = {}): Control
     res.status(202).json(agentView(agent, metrics));
   }));
   app.all('/agents/:agentId/stop', only('POST'));
+  // Operator tool: cut every open stream of an agent (clients resume with a fresh ticket).
+  app.post('/agents/:agentId/disconnect-viewers', withAgent((agent, res) => {
+    res.status(202).json({ disconnected: connections.disconnect(agent.id) });
+  }));
+  app.all('/agents/:agentId/disconnect-viewers', only('POST'));
   app.get('/healthz', (_req, res) => {
     res.status(shuttingDown ? 503 : 200).json({ ok: !shuttingDown, agents: registry.size, viewers: metrics.viewerCount() });
   });

@@ -7,6 +7,7 @@ import { encodeAgentEvent } from '../sse/encode-agent-event';
 import { SSE_KEEPALIVE, encodeSseRetry } from '../sse/encode-sse';
 import { createSseWriter } from './create-sse-writer';
 import type { StreamMetrics } from './create-stream-metrics';
+import type { ViewerConnections } from './create-viewer-connections';
 
 interface Frame {
   seq: number;
@@ -36,6 +37,7 @@ export interface StreamAgentOptions {
   maxBufferedBytes: number;
   retryMs: number;
   metrics: StreamMetrics;
+  connections?: ViewerConnections;
 }
 
 const ALWAYS = new Set<AgentEventType>(['status', 'exit', 'gap']);
@@ -70,6 +72,7 @@ export function streamAgent(res: ServerResponse, agent: ManagedAgent, options: S
   writer.writeInitial(opening);
   metrics.eventsForwarded += slice.events.length;
   metrics.viewers.set(agent.id, (metrics.viewers.get(agent.id) ?? 0) + 1);
+  options.connections?.add(agent.id, res);
 
   const subscription = framesOf(agent)
     .pipe(
@@ -90,6 +93,7 @@ export function streamAgent(res: ServerResponse, agent: ManagedAgent, options: S
     if (released) return;
     released = true;
     subscription.unsubscribe();
+    options.connections?.delete(agent.id, res);
     const n = (metrics.viewers.get(agent.id) ?? 1) - 1;
     if (n > 0) metrics.viewers.set(agent.id, n);
     else metrics.viewers.delete(agent.id);
