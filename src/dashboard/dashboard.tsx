@@ -3,6 +3,9 @@ import type { FetchLike } from '../client/client-options';
 import { AgentStream } from '../react/AgentStream';
 import { useAgentList } from './use-agent-list';
 
+/** The log fills the window below the page padding and the stream header. */
+const LOG_HEIGHT = 'calc(100vh - 96px)';
+
 /** Props of {@link Dashboard}. */
 export interface DashboardProps {
   /** Prefix of the control server API (`''` = same origin, root). */
@@ -71,7 +74,7 @@ export function Dashboard(props: DashboardProps) {
       </aside>
       <main className="dash-main">
         {selected ? (
-          <AgentStream key={selected} agentId={selected} baseUrl={baseUrl} />
+          <AgentStream key={selected} agentId={selected} baseUrl={baseUrl} logHeight={LOG_HEIGHT} />
         ) : (
           <p className="dash-muted" data-testid="pick-agent">Pick an agent to watch it live.</p>
         )}

@@ -1,7 +1,7 @@
 import { useCallback, useLayoutEffect, useRef, useState, type CSSProperties } from 'react';
 import { AgentLogRow } from './agent-log-row';
 import { AGENT_STREAM_CSS } from './agent-stream-styles';
-import { useAgentStream, type UseAgentStreamOptions } from './use-agent-stream';
+import { useAgentStream, type AgentStreamView, type UseAgentStreamOptions } from './use-agent-stream';
 
 /** Props of {@link AgentStream}: the client options (plus `agentId`), log limits and looks. */
 export interface AgentStreamProps extends UseAgentStreamOptions {
@@ -19,6 +19,19 @@ export interface AgentStreamProps extends UseAgentStreamOptions {
 
 /** Distance from the bottom (px) under which the view counts as "at the bottom". */
 const STICK_PX = 32;
+
+/**
+ * The tools running now. `status` frames come only when the agent state changes, so their
+ * `activeTools` go stale within a turn: the tool rows (pending/running) are the live truth; the
+ * status snapshot is used only before any tool row arrived. None once the agent is not busy.
+ */
+function runningToolsOf(log: AgentStreamView['log'], agentState: string): string[] {
+  if (agentState !== 'busy' && agentState !== 'retry') return [];
+  const tools = log.rows.filter((r) => r.kind === 'tool');
+  if (tools.length === 0) return log.status?.activeTools ?? [];
+  const names = tools.flatMap((r) => (r.kind === 'tool' && (r.status === 'running' || r.status === 'pending') ? [r.tool] : []));
+  return [...new Set(names)];
+}
 
 /**
  * The live log of one agent: streaming assistant text (one row per part, updated in place), one
@@ -66,7 +79,7 @@ export function AgentStream(props: AgentStreamProps) {
   }, [log.rows]);
 
   const agentState = log.exit ? 'exited' : (log.status?.state ?? 'unknown');
-  const activeTools = log.exit ? [] : (log.status?.activeTools ?? []);
+  const activeTools = runningToolsOf(log, agentState);
   const style = logHeight ? ({ '--as-log-height': logHeight } as CSSProperties) : undefined;
 
   return (

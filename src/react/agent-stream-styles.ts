@@ -26,7 +26,10 @@ export const AGENT_STREAM_CSS = `
 .as-details summary{cursor:pointer;color:#174ea6;font-size:12px;margin-top:2px}
 .as-pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f6f8fa;border:1px solid #e3e7ec;border-radius:4px;padding:6px 8px;margin:4px 0;white-space:pre-wrap;word-break:break-word;max-height:320px;overflow:auto}
 .as-error{background:#fde8e8;border-left:4px solid #c62828;color:#7f1414;padding:6px 8px;border-radius:4px}
-.as-tool-error{color:#a11d1d}
+.as-tool-error{color:#a11d1d;margin-top:2px}
+.as-tool[data-tool-status=error]{background:#fff6f6;margin:0 -12px;padding:6px 12px 6px 9px;border-left:3px solid #d93025}
+.as-row.as-role-user:not(:first-child){margin-top:10px;border-top:2px solid #d5dae1;padding-top:12px}
+.as-file-row{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap}
 .as-file{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .as-gap{color:#7a5300;background:#fff6dd;padding:4px 8px;border-radius:4px}
 .as-exit{font-weight:600;color:#454d57;background:#eceff3;padding:4px 8px;border-radius:4px}
