@@ -88,7 +88,11 @@ export function kiloEvents(baseUrl: string, options: KiloEventsOptions = {}): Ob
         subscriber.next(r.event);
       };
       es.onerror = (err) => {
-        es?.close();
+        const failed = es;
+        failed?.close();
+        // eventsource arms its own reconnect timer right after calling onerror; a second close
+        // clears it, so a dropped upstream never keeps the process alive.
+        queueMicrotask(() => failed?.close());
         es = undefined;
         if (closed) return;
         const now = Date.now();

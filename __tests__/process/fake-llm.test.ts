@@ -1,0 +1,126 @@
+import { createFakeLlm, type FakeLlm } from '../../src/testing/fake-llm';
+import { kiloConfigFor } from '../../src/testing/write-kilo-config';
+
+const TOOLS = [{ type: 'function', function: { name: 'bash', parameters: { type: 'object' } } }];
+
+async function complete(llm: FakeLlm, body: object): Promise<{ status: number; chunks: any[]; done: boolean; raw: string }> {
+  const res = await fetch(`${llm.baseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: 'fake-model', stream: true, messages: [{ role: 'user', content: 'hi' }], ...body }),
+  });
+  const raw = await res.text();
+  if (!res.headers.get('content-type')?.startsWith('text/event-stream')) return { status: res.status, chunks: [JSON.parse(raw)], done: false, raw };
+  const datas = raw.split('\n\n').filter(Boolean).map((f) => f.replace(/^data: /, ''));
+  const done = datas[datas.length - 1] === '[DONE]';
+  return { status: res.status, chunks: datas.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d)), done, raw };
+}
+
+const text = (chunks: any[]) => chunks.map((c) => c.choices[0].delta.content ?? '').join('');
+
+describe('createFakeLlm', () => {
+  let llm: FakeLlm | undefined;
+  afterEach(async () => {
+    await llm?.close();
+    llm = undefined;
+  });
+
+  it('plays a tool call as tool_calls deltas with finish_reason tool_calls', async () => {
+    llm = await createFakeLlm({ turns: [{ toolCalls: [{ name: 'write', args: { filePath: '/tmp/x', content: 'hé\n"q"' } }] }] });
+    expect(llm.baseURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    const r = await complete(llm, { tools: TOOLS });
+    expect(r.status).toBe(200);
+    expect(r.done).toBe(true);
+    for (const c of r.chunks) expect(c.object).toBe('chat.completion.chunk');
+    const calls = r.chunks.flatMap((c) => c.choices[0].delta.tool_calls ?? []);
+    expect(calls[0]).toMatchObject({ index: 0, id: 'call_1', type: 'function', function: { name: 'write' } });
+    const args = calls.map((c: any) => c.function.arguments ?? '').join('');
+    expect(JSON.parse(args)).toEqual({ filePath: '/tmp/x', content: 'hé\n"q"' });
+    const last = r.chunks[r.chunks.length - 1];
+    expect(last.choices[0].finish_reason).toBe('tool_calls');
+    expect(last.usage).toEqual({ prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 });
+    expect(llm.requests).toEqual([expect.objectContaining({ kind: 'turn', turnIndex: 0 })]);
+  });
+
+  it('streams text in chunks with finish_reason stop and usage, then answers finalText when the script ran out', async () => {
+    llm = await createFakeLlm({ turns: [{ text: 'Hello there, world!', usage: { prompt_tokens: 7, completion_tokens: 3 } }], chunkSize: 5, finalText: 'The end.' });
+    const r = await complete(llm, { tools: TOOLS });
+    expect(text(r.chunks)).toBe('Hello there, world!');
+    expect(r.chunks.filter((c) => c.choices[0].delta.content).length).toBe(4);
+    expect(r.chunks[r.chunks.length - 1]).toMatchObject({ choices: [{ finish_reason: 'stop' }], usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } });
+    const after = await complete(llm, { tools: TOOLS });
+    expect(text(after.chunks)).toBe('The end.');
+    expect(llm.requests.map((q) => q.kind)).toEqual(['turn', 'final']);
+    expect(llm.remainingTurns()).toBe(0);
+  });
+
+  it('answers requests without tools (the title request) with titleText, consuming no turn', async () => {
+    llm = await createFakeLlm({ turns: [{ text: 'scripted' }], titleText: 'A title' });
+    expect(text((await complete(llm, {})).chunks)).toBe('A title');
+    expect(text((await complete(llm, { tools: [] })).chunks)).toBe('A title');
+    expect(llm.remainingTurns()).toBe(1);
+    expect(text((await complete(llm, { tools: TOOLS })).chunks)).toBe('scripted');
+    expect(llm.requests.map((q) => q.kind)).toEqual(['title', 'title', 'turn']);
+    expect(llm.requests[2]!.body.tools).toEqual(TOOLS);
+  });
+
+  it('answers an error status with an OpenAI error body, `times` times', async () => {
+    llm = await createFakeLlm({ turns: [{ status: 500, times: 2, errorMessage: 'boom' }, { status: 400 }, { text: 'ok' }] });
+    for (let i = 0; i < 2; i++) {
+      const r = await complete(llm, { tools: TOOLS });
+      expect(r.status).toBe(500);
+      expect(r.chunks[0]).toEqual({ error: { message: 'boom', type: 'server_error', code: 500 } });
+    }
+    const r400 = await complete(llm, { tools: TOOLS });
+    expect(r400.status).toBe(400);
+    expect(r400.chunks[0].error.type).toBe('invalid_request_error');
+    expect(text((await complete(llm, { tools: TOOLS })).chunks)).toBe('ok');
+    expect(llm.requests.map((q) => q.turnIndex)).toEqual([0, 0, 1, 2]);
+  });
+
+  it('slows the stream with chunkDelayMs', async () => {
+    llm = await createFakeLlm({ turns: [{ text: ['a', 'b', 'c', 'd'], chunkDelayMs: 60 }, { text: ['a', 'b', 'c', 'd'] }] });
+    let t0 = Date.now();
+    await complete(llm, { tools: TOOLS });
+    const slow = Date.now() - t0;
+    t0 = Date.now();
+    await complete(llm, { tools: TOOLS });
+    const fast = Date.now() - t0;
+    // 7 frames (role, 4 pieces, finish, [DONE]) at 60 ms each.
+    expect(slow).toBeGreaterThanOrEqual(7 * 60 - 20);
+    expect(fast).toBeLessThan(slow / 2);
+  });
+
+  it('close() ends a stream still in flight and frees the port', async () => {
+    llm = await createFakeLlm({ turns: [{ text: ['x', 'y'], chunkDelayMs: 5000 }] });
+    const pending = complete(llm, { tools: TOOLS }).catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await llm.close();
+    llm = undefined;
+    expect(Date.now() - t0).toBeLessThan(1000);
+    // The in-flight response is cut (undici's TypeError from another realm, so by message).
+    expect(String(await pending)).toMatch(/terminated|other side closed|fetch failed/i);
+  });
+
+  it('rejects bad options and answers 404/400 for other paths and bad bodies', async () => {
+    await expect(createFakeLlm({ turns: [{ status: 99 }] })).rejects.toThrow(RangeError);
+    await expect(createFakeLlm({ turns: 'x' as never })).rejects.toThrow(TypeError);
+    llm = await createFakeLlm({ turns: [] });
+    expect((await fetch(`${llm.baseURL}/nope`)).status).toBe(404);
+    expect((await fetch(`${llm.baseURL}/chat/completions`, { method: 'POST', body: '{nope' })).status).toBe(400);
+    expect(llm.requests).toHaveLength(0);
+  });
+});
+
+describe('kiloConfigFor', () => {
+  it('builds an @ai-sdk/openai-compatible provider used as model and small_model', () => {
+    const c = kiloConfigFor({ baseURL: 'http://127.0.0.1:9/v1', model: 'm1' }) as any;
+    expect(c.model).toBe('fakellm/m1');
+    expect(c.small_model).toBe('fakellm/m1');
+    expect(c.provider.fakellm).toMatchObject({ npm: '@ai-sdk/openai-compatible', options: { baseURL: 'http://127.0.0.1:9/v1' } });
+    expect(c.provider.fakellm.models.m1.tool_call).toBe(true);
+    expect(() => kiloConfigFor({ baseURL: 'not a url' })).toThrow(TypeError);
+    expect(() => kiloConfigFor({ baseURL: 'http://x/v1', model: 'a/b' })).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,81 @@
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { KiloLaunchError } from './kilo-launch-error';
+import { resolveKiloBinary } from './resolve-kilo-binary';
+
+/** Options of {@link launchKilo}. Every one is optional. */
+export interface LaunchKiloOptions {
+  /** The real kilo binary. Default: {@link resolveKiloBinary} (`$KILO_BIN_PATH` or the installed platform package). */
+  binaryPath?: string;
+  /** The kilo.json object, written to `$XDG_CONFIG_HOME/kilo/kilo.json` (e.g. from `kiloConfigFor`). Default: `{autoupdate: false, share: 'disabled'}`. */
+  config?: Record<string, unknown>;
+  /** kilo's cwd and project directory: an existing absolute directory. Default: a fresh `work/` folder in the private temp dir. */
+  workDir?: string;
+  /** Port to listen on (loopback only). Default 0: kilo picks a free one. */
+  port?: number;
+  /** Sets `KILO_SERVER_PASSWORD` (Basic auth, user `kilo`). Default: none. */
+  password?: string;
+  /** `KILO_SESSION_RETRY_LIMIT`: how often kilo retries a failing LLM call. Default 2. */
+  sessionRetryLimit?: number;
+  /** Extra environment variables for kilo, applied last. */
+  env?: Record<string, string>;
+  /** How long to wait for `GET /global/health` to answer. Default 20000 ms. */
+  startTimeoutMs?: number;
+  /** If this process dies, how long kilo gets after SIGTERM before SIGKILL. Default 1500 ms. */
+  orphanGraceMs?: number;
+  /** Keep the private temp dir (HOME, XDG dirs, default work dir) after exit. Default false. */
+  keepTempDir?: boolean;
+  /** Where the private temp dir is created. Default `os.tmpdir()`. */
+  tempParent?: string;
+  /** Receives every line kilo prints. Default: none (the last lines are kept for errors). */
+  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export type ResolvedLaunchKiloOptions = Required<
+  Omit<LaunchKiloOptions, 'workDir' | 'password' | 'onOutput' | 'tempParent'>
+> &
+  Pick<LaunchKiloOptions, 'workDir' | 'password' | 'onOutput' | 'tempParent'>;
+
+const bad = (message: string) => new KiloLaunchError('invalid_options', `launchKilo: ${message}`);
+const isPlainObject = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+
+function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  return v;
+}
+
+function existingDir(name: string, v: unknown): string {
+  if (typeof v !== 'string' || !isAbsolute(v)) throw bad(`${name} must be an absolute path, got ${String(v)}`);
+  if (!existsSync(v) || !statSync(v).isDirectory()) throw bad(`${name} is not an existing directory: ${v}`);
+  return v;
+}
+
+/** Validates {@link LaunchKiloOptions} and fills the defaults; throws `KiloLaunchError('invalid_options')`. */
+export function resolveLaunchKiloOptions(options: LaunchKiloOptions = {}): ResolvedLaunchKiloOptions {
+  if (!isPlainObject(options)) throw bad('options must be an object');
+  const binaryPath = options.binaryPath ?? resolveKiloBinary();
+  if (!binaryPath) throw bad('no kilo binary found: install @kilocode/cli or pass binaryPath / set KILO_BIN_PATH');
+  if (typeof binaryPath !== 'string' || !existsSync(binaryPath)) throw bad(`binaryPath does not exist: ${String(binaryPath)}`);
+  if (options.config !== undefined && !isPlainObject(options.config)) throw bad('config must be a plain object (the kilo.json content)');
+  if (options.password !== undefined && (typeof options.password !== 'string' || options.password === '')) throw bad('password must be a non-empty string');
+  if (options.env !== undefined) {
+    if (!isPlainObject(options.env)) throw bad('env must be an object of strings');
+    for (const [k, v] of Object.entries(options.env as object)) if (typeof v !== 'string') throw bad(`env.${k} must be a string`);
+  }
+  if (options.onOutput !== undefined && typeof options.onOutput !== 'function') throw bad('onOutput must be a function');
+  return {
+    binaryPath,
+    config: options.config ?? { autoupdate: false, share: 'disabled' },
+    workDir: options.workDir === undefined ? undefined : existingDir('workDir', options.workDir),
+    port: int('port', options.port ?? 0, 0, 65535),
+    password: options.password,
+    sessionRetryLimit: int('sessionRetryLimit', options.sessionRetryLimit ?? 2, 0),
+    env: options.env ?? {},
+    startTimeoutMs: int('startTimeoutMs', options.startTimeoutMs ?? 20_000, 1),
+    orphanGraceMs: int('orphanGraceMs', options.orphanGraceMs ?? 1500, 0),
+    keepTempDir: options.keepTempDir ?? false,
+    tempParent: options.tempParent === undefined ? undefined : existingDir('tempParent', options.tempParent),
+    onOutput: options.onOutput,
+  };
+}

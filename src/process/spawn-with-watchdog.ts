@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+
+/**
+ * The watchdog: a tiny Node program between us and the real process. It starts the target in a
+ * process group of its own, reports its pid and its end on fd 3, and kills the whole group when
+ * its stdin closes, which the kernel does when our process dies, even by SIGKILL. So no target
+ * outlives us. After the target ends, any process it left in its group is SIGKILLed. When we
+ * died, the watchdog also removes `cleanupDir` (nobody else is left to do it).
+ */
+const WATCHDOG_SCRIPT = `
+const { spawn } = require('child_process');
+const fs = require('fs');
+const [bin, graceArg, cleanupDir, ...args] = process.argv.slice(1);
+const grace = Number(graceArg);
+const send = (m) => { try { fs.writeSync(3, JSON.stringify(m) + '\\n'); } catch {} };
+const group = (sig) => { try { process.kill(-child.pid, sig); } catch {} };
+const child = spawn(bin, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+child.on('spawn', () => send({ pid: child.pid }));
+child.on('error', (e) => { send({ error: String(e && e.message) }); process.exit(127); });
+let orphaned = false;
+child.on('exit', (code, signal) => {
+  group('SIGKILL');
+  send({ exit: code, signal });
+  if (orphaned && cleanupDir) try { fs.rmSync(cleanupDir, { recursive: true, force: true }); } catch {}
+  process.exit(0);
+});
+const orphan = () => {
+  if (orphaned) return;
+  orphaned = true;
+  group('SIGTERM');
+  setTimeout(() => group('SIGKILL'), grace);
+};
+process.stdin.on('end', orphan);
+process.stdin.on('error', orphan);
+process.stdin.on('close', orphan);
+process.stdin.resume();
+for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(s, orphan);
+`;
+
+export interface WatchedProcess {
+  /** The watchdog process itself (its stdout/stderr are the target's). */
+  readonly watchdog: ChildProcess;
+  /** The target's pid, once it is running. */
+  readonly pid: Promise<number>;
+  /** Resolves once the target has ended and the watchdog is gone: the exit code (128 + signal for a signal). */
+  readonly exited: Promise<number | null>;
+}
+
+export interface SpawnWithWatchdogOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** How long the watchdog waits after SIGTERM before SIGKILL when we died. */
+  orphanGraceMs: number;
+  /** A folder the watchdog removes after the target ended, only when we died first. */
+  cleanupDir?: string;
+}
+
+/** `128 + n` for a signal, else the exit code. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | string | null): number | null {
+  if (code !== null && code !== undefined) return code;
+  const n = signal ? constants.signals[signal as NodeJS.Signals] : undefined;
+  return n === undefined ? null : 128 + n;
+}
+
+/**
+ * Spawns `bin args…` behind the watchdog (see above). The target's stdout and stderr are the
+ * watchdog's (`watchdog.stdout` / `watchdog.stderr`).
+ *
+ * ## Example
+ * ```ts
+ * const p = spawnWithWatchdog('/bin/sleep', ['100'], { cwd: '/tmp', env: process.env, orphanGraceMs: 1000 });
+ * process.kill(await p.pid, 'SIGTERM');
+ * await p.exited; // 143
+ * ```
+ */
+export function spawnWithWatchdog(bin: string, args: string[], options: SpawnWithWatchdogOptions): WatchedProcess {
+  const env = { ...options.env };
+  delete env.NODE_OPTIONS;
+  const watchdog = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, '--', bin, String(options.orphanGraceMs), options.cleanupDir ?? '', ...args], {
+    cwd: options.cwd,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  let targetPid: number | undefined;
+  let targetExit: number | null | undefined;
+  let resolvePid!: (pid: number) => void;
+  let rejectPid!: (err: Error) => void;
+  const pid = new Promise<number>((res, rej) => ((resolvePid = res), (rejectPid = rej)));
+  pid.catch(() => undefined);
+
+  let buffer = '';
+  const control = watchdog.stdio[3] as NodeJS.ReadableStream;
+  control.setEncoding('utf8');
+  control.on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      let msg: { pid?: number; error?: string; exit?: number | null; signal?: string | null };
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (typeof msg.pid === 'number') resolvePid((targetPid = msg.pid));
+      if (msg.error !== undefined) rejectPid(new Error(msg.error));
+      if ('exit' in msg) targetExit = exitCodeOf(msg.exit ?? null, msg.signal ?? null);
+    }
+  });
+  watchdog.stdin?.on('error', () => undefined);
+
+  const exited = new Promise<number | null>((resolve) => {
+    watchdog.on('error', (err) => {
+      rejectPid(err);
+      resolve(null);
+    });
+    // The watchdog exits 0 only after its target ended (127: it could not start it). Anything
+    // else means the watchdog itself died: make sure its target does not outlive it.
+    watchdog.on('exit', (code, signal) => {
+      if ((signal !== null || (code !== 0 && code !== 127)) && targetPid !== undefined) {
+        try {
+          process.kill(-targetPid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    });
+    // 'close': the watchdog is gone and fd 3 is drained, so the target's exit message was read.
+    watchdog.on('close', (code, signal) => {
+      rejectPid(new Error(`watchdog ended (${exitCodeOf(code, signal)}) before the process started`));
+      resolve(targetExit !== undefined ? targetExit : exitCodeOf(code, signal));
+    });
+  });
+  return { watchdog, pid, exited };
+}

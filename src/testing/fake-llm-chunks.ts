@@ -1,0 +1,57 @@
+/** One tool call a scripted turn makes. */
+export interface FakeLlmToolCall {
+  /** kilo's tool name, e.g. `write`, `bash`, `read`. */
+  name: string;
+  /** The JSON arguments (`bash` needs `command`; `read`/`write` need an absolute `filePath`). */
+  args: Record<string, unknown>;
+  /** The call id. Default `call_<n>`. */
+  id?: string;
+}
+
+/** Token counts reported in the last chunk. */
+export interface FakeLlmUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/**
+ * The `data:` payloads of one streamed OpenAI `chat.completion.chunk` answer: text first (one
+ * chunk per piece), then the tool calls (name, then the arguments in two halves), then a last
+ * chunk with the finish reason (`tool_calls` when there are tool calls, else `stop`) and usage,
+ * then `[DONE]`.
+ */
+export function completionChunks(args: {
+  id: string;
+  model: string;
+  pieces: string[];
+  toolCalls: FakeLlmToolCall[];
+  usage: FakeLlmUsage;
+  callIdBase: number;
+}): string[] {
+  const created = Math.floor(Date.now() / 1000);
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: object = {}) =>
+    JSON.stringify({ id: args.id, object: 'chat.completion.chunk', created, model: args.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra });
+  const out: string[] = [chunk({ role: 'assistant', content: '' })];
+  for (const piece of args.pieces) out.push(chunk({ content: piece }));
+  args.toolCalls.forEach((call, index) => {
+    const id = call.id ?? `call_${args.callIdBase + index}`;
+    const json = JSON.stringify(call.args);
+    const half = Math.ceil(json.length / 2);
+    out.push(chunk({ tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] }));
+    out.push(chunk({ tool_calls: [{ index, function: { arguments: json.slice(0, half) } }] }));
+    out.push(chunk({ tool_calls: [{ index, function: { arguments: json.slice(half) } }] }));
+  });
+  const usage = { ...args.usage, total_tokens: args.usage.prompt_tokens + args.usage.completion_tokens };
+  out.push(chunk({}, args.toolCalls.length > 0 ? 'tool_calls' : 'stop', { usage }));
+  out.push('[DONE]');
+  return out;
+}
+
+/** Splits text into pieces of at most `size` characters (never inside a surrogate pair). */
+export function splitText(text: string | string[], size: number): string[] {
+  if (Array.isArray(text)) return text;
+  const chars = Array.from(text);
+  const pieces: string[] = [];
+  for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
+  return pieces;
+}
