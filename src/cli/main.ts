@@ -1,7 +1,7 @@
 import { createDemoKiloServer, type DemoKiloServer } from '../demo/create-demo-kilo-server';
 import { createControlServer } from '../server/create-control-server';
 import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './parse-serve-args';
-import { spawnRoutes } from './spawn-routes';
+import { createSpawnMode } from './spawn-routes';
 
 const log = {
   info: (m: string, ...r: unknown[]) => console.error(m, ...r),
@@ -10,12 +10,13 @@ const log = {
 };
 
 async function serve(args: ServeArgs): Promise<void> {
+  const spawn = args.mode === 'spawn' ? createSpawnMode({ logger: log, llmUrl: args.llmUrl }) : undefined;
   const server = createControlServer({
     host: args.host,
     port: args.port,
     keepaliveMs: args.keepaliveMs,
     logger: log,
-    routes: args.mode === 'spawn' ? spawnRoutes({ logger: log }) : undefined,
+    routes: spawn?.routes,
   });
   let demo: DemoKiloServer | undefined;
   if (args.mode === 'demo') {
@@ -33,7 +34,7 @@ async function serve(args: ServeArgs): Promise<void> {
     stopping = true;
     log.info(`${signal}: shutting down`);
     setTimeout(() => process.exit(0), 1900).unref();
-    Promise.all([server.close(), demo?.close()]).then(
+    Promise.all([server.close(), demo?.close(), spawn?.close()]).then(
       () => process.exit(0),
       (err) => {
         log.error('shutdown failed', err);

@@ -7,10 +7,12 @@ export interface ServeArgs {
   kiloUrl?: string;
   session?: string;
   agentId?: string;
+  /** With `--spawn`: the OpenAI-compatible base URL the spawned kilo agents use. */
+  llmUrl?: string;
 }
 
 export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080] [--keepalive-ms 15000]
-                          [--demo | --kilo-url URL [--session ID] [--agent-id ID] | --spawn]`;
+                          [--demo | --kilo-url URL [--session ID] [--agent-id ID] | --spawn [--llm-url URL]]`;
 
 /** Thrown for a command line that does not parse; the CLI prints it with the usage, exit 2. */
 export class UsageError extends Error {
@@ -41,6 +43,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       case '--kilo-url': modes.add('kilo'); args.kiloUrl = value(); break;
       case '--session': args.session = value(); break;
       case '--agent-id': args.agentId = value(); break;
+      case '--llm-url': args.llmUrl = value(); break;
       default: throw new UsageError(`unknown option "${flag}"`);
     }
   }
@@ -54,5 +57,13 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     }
   }
   if (args.mode !== 'kilo' && (args.session || args.agentId)) throw new UsageError('--session and --agent-id go with --kilo-url');
+  if (args.llmUrl !== undefined) {
+    if (args.mode !== 'spawn') throw new UsageError('--llm-url goes with --spawn');
+    try {
+      new URL(args.llmUrl);
+    } catch {
+      throw new UsageError('--llm-url needs a URL');
+    }
+  }
   return args;
 }

@@ -1,11 +1,41 @@
 import type { Express } from 'express';
 import type { AgentRegistry } from '../agent/create-agent-registry';
-import type { StreamMetrics } from '../server/create-stream-metrics';
+import { spawnKiloAgent } from '../process/spawn-kilo-agent';
+import { agentSpawnRoutes } from '../server/create-agent-spawn-routes';
 import type { Logger } from '../server/logger';
+import { createFakeLlm, type FakeLlm } from '../testing/fake-llm';
+import { kiloConfigFor } from '../testing/write-kilo-config';
 
-/** The agent-spawning routes of `--spawn` (`POST /agents`, `POST /agents/:agentId/message`). */
-export function spawnRoutes(_options: { logger: Logger }): (app: Express, ctx: { registry: AgentRegistry; metrics: StreamMetrics }) => void {
-  return () => {
-    throw new Error('--spawn is not available yet');
+export interface SpawnMode {
+  routes: (app: Express, ctx: { registry: AgentRegistry }) => void;
+  close(): Promise<void>;
+}
+
+/** What the built-in offline LLM does for every prompt: a shell tool call, then a short answer. */
+const BUILT_IN_TURNS = [
+  { toolCalls: [{ name: 'bash', args: { command: 'echo "hello from agent-stream" > hello.txt && ls -l', description: 'Write and list a file' } }] },
+  { text: 'I wrote hello.txt in the work directory and listed it. Anything else?', chunkDelayMs: 40 },
+];
+
+/**
+ * `--spawn`: each `POST /agents` starts a real kilo serve (isolated home, loopback, no orphans)
+ * talking to `llmUrl` (an OpenAI-compatible endpoint), or, without one, to a built-in scripted
+ * LLM on loopback, so the mode works offline.
+ */
+export function createSpawnMode(options: { logger: Logger; llmUrl?: string }): SpawnMode {
+  let llm: Promise<FakeLlm> | undefined;
+  const baseURL = async () => {
+    if (options.llmUrl) return options.llmUrl;
+    llm ??= createFakeLlm({ turns: Array.from({ length: 50 }, () => BUILT_IN_TURNS).flat(), finalText: 'Done.' });
+    return (await llm).baseURL;
+  };
+  return {
+    routes: agentSpawnRoutes({
+      logger: options.logger,
+      spawn: async (r) => spawnKiloAgent({ agentId: r.agentId, prompt: r.prompt, model: r.model, config: kiloConfigFor({ baseURL: await baseURL() }) }),
+    }),
+    async close() {
+      if (llm) await (await llm).close();
+    },
   };
 }
