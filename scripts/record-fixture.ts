@@ -1,30 +1,54 @@
 /**
- * Records one real kilo serve turn as a fixture: the raw `GET /event` transcript (the `data:`
- * frames exactly as received, `sync` copies included) of a turn where the fake LLM makes kilo run
- * the `write` tool (creating hello.txt in the work dir), then the `bash` tool, then streams a
- * text answer. Temp paths are rewritten to `/srv/agent` (the work dir becomes `/srv/agent/proj`),
- * as in ../shared/kilo's recordings.
+ * Records one real kilo serve turn and saves it twice:
+ * - the raw `GET /event` transcript (the `data:` frames exactly as received, `sync` copies
+ *   included) to __tests__/fixtures/recorded-turn.sse;
+ * - the demo session, demo/demo-session.jsonl: one `{delayMs, event}` per line, the same frames
+ *   without `sync` copies, `server.connected`, `server.heartbeat` and the start-up burst, each
+ *   `delayMs` the real time since the previous kept frame (arrival times taken while recording),
+ *   clamped to [20, 1500] ms.
  *
- * Run: `npx ts-node --transpile-only scripts/record-fixture.ts [out.sse]`
- * (default out: __tests__/fixtures/recorded-turn.sse). Exits non-zero if the turn did not complete.
+ * The turn, scripted by the fake LLM (reasoning streamed before every answer, ~40 ms per chunk):
+ * `write` creates hello.txt in the work dir (file.edited), `bash` shows it and counts its lines,
+ * `read` of the missing notes.txt fails (tool state `error`), then a streamed closing answer.
+ * Temp paths are rewritten to `/srv/agent` (the work dir becomes `/srv/agent/proj`), as in
+ * ../shared/kilo's recordings. Exits non-zero if the turn did not have all of that.
+ *
+ * Run: `npx ts-node --transpile-only scripts/record-fixture.ts [out.sse] [out.jsonl]`
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { AgentEvent } from '../src/agent/agent-event';
+import { createAgentEventMapper } from '../src/agent/create-agent-event-mapper';
+import type { KiloEvent } from '../src/kilo/kilo-event';
 import { parseKiloEvent } from '../src/kilo/parse-kilo-event';
+import { sessionIdOf } from '../src/kilo/session-id-of';
 import { createKiloSessionClient } from '../src/process/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../src/process/launch-kilo';
 import { createFakeLlm, type FakeLlm } from '../src/testing/fake-llm';
 import { kiloConfigFor } from '../src/testing/write-kilo-config';
 
-const OUT = resolve(process.argv[2] ?? join(__dirname, '..', '__tests__', 'fixtures', 'recorded-turn.sse'));
+const ROOT = join(__dirname, '..');
+const OUT_SSE = resolve(process.argv[2] ?? join(ROOT, '__tests__', 'fixtures', 'recorded-turn.sse'));
+const OUT_DEMO = resolve(process.argv[3] ?? join(ROOT, 'demo', 'demo-session.jsonl'));
 const CONTENT = 'hello from the fake LLM\nsecond line\n';
-const FINAL = 'I wrote hello.txt and checked it with cat and wc. Everything is in place.';
-const PROMPT = 'Please create hello.txt, then show it and count its lines.';
-const TURN_TIMEOUT_MS = 30_000;
+const PROMPT = 'Create hello.txt with two lines, show it and count its lines, then read notes.txt if it exists.';
+const FINAL =
+  'I created hello.txt with two lines; cat shows them and wc -l counts 2. ' +
+  'Reading notes.txt failed because the file does not exist, so there was nothing to add from it.';
+const TURN_TIMEOUT_MS = 60_000;
+const DELAY_MIN_MS = 20;
+const DELAY_MAX_MS = 1500;
+/** Not agent activity: dropped from the demo session. */
+const DROPPED = new Set(['sync', 'server.connected', 'server.heartbeat']);
 
-/** Collects the raw `/event` body (whole frames) until `signal` aborts, passing each `data` payload to `onFrame`. */
-async function capture(url: string, onFrame: (data: string) => void, signal: AbortSignal): Promise<string> {
+interface Frame {
+  at: number;
+  data: string;
+}
+
+/** Collects the raw `/event` body (whole frames) until `signal` aborts; every `data` payload goes to `onFrame` with its arrival time. */
+async function capture(url: string, onFrame: (frame: Frame) => void, signal: AbortSignal): Promise<string> {
   const res = await fetch(`${url}/event`, { signal, headers: { Accept: 'text/event-stream' } });
   if (!res.ok || !res.body) throw new Error(`GET /event: HTTP ${res.status}`);
   const decoder = new TextDecoder();
@@ -32,18 +56,63 @@ async function capture(url: string, onFrame: (data: string) => void, signal: Abo
   let scanned = 0;
   try {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const at = performance.now();
       raw += decoder.decode(chunk, { stream: true });
       let end: number;
       while ((end = raw.indexOf('\n\n', scanned)) >= 0) {
-        const frame = raw.slice(scanned, end);
+        const block = raw.slice(scanned, end);
         scanned = end + 2;
-        for (const line of frame.split('\n')) if (line.startsWith('data:')) onFrame(line.slice(5).trimStart());
+        for (const line of block.split('\n')) if (line.startsWith('data:')) onFrame({ at, data: line.slice(5).trimStart() });
       }
     }
   } catch (err) {
     if (!signal.aborted) throw err;
   }
   return raw.slice(0, scanned); // whole frames only
+}
+
+const parse = (data: string): KiloEvent => {
+  const r = parseKiloEvent(data);
+  if (!r.ok) throw new Error(`unparseable frame: ${r.error.message}`);
+  return r.event;
+};
+const typeOf = (e: KiloEvent) => (e.type === 'unknown' ? e.rawType : e.type);
+
+/**
+ * The demo frames: from the session's first event on (the start-up burst comes before it),
+ * without the frames in {@link DROPPED} and without other sessions' events.
+ */
+function demoLines(frames: Frame[], sessionId: string): string[] {
+  const first = frames.findIndex((f) => sessionIdOf(parse(f.data)) === sessionId);
+  if (first < 0) throw new Error('no event of the session was recorded');
+  const lines: string[] = [];
+  let previous = frames[first]!.at; // nothing of the session precedes its first frame: the minimum delay
+  for (const f of frames.slice(first)) {
+    const event = parse(f.data);
+    const sid = sessionIdOf(event);
+    if (DROPPED.has(typeOf(event)) || (sid !== undefined && sid !== sessionId)) continue;
+    const delayMs = Math.min(DELAY_MAX_MS, Math.max(DELAY_MIN_MS, Math.round(f.at - previous)));
+    previous = f.at;
+    lines.push(`{"delayMs":${delayMs},"event":${f.data}}`);
+  }
+  return lines;
+}
+
+/** Throws unless the mapped turn has everything the demo is meant to show. */
+function checkRich(events: AgentEvent[]): void {
+  const has = (what: string, ok: boolean) => {
+    if (!ok) throw new Error(`the recorded turn has no ${what}`);
+  };
+  const tool = (name: string, status: string) => events.some((e) => e.type === 'tool' && e.data.tool === name && e.data.status === status);
+  const states = events.flatMap((e) => (e.type === 'status' ? [e.data.state] : []));
+  has('busy status', states.includes('busy'));
+  has('streamed reasoning', events.some((e) => e.type === 'reasoning' && e.data.delta !== undefined));
+  for (const name of ['write', 'bash']) for (const s of ['pending', 'running', 'completed']) has(`${name} ${s}`, tool(name, s));
+  has('read error', tool('read', 'error'));
+  has('file edit', events.some((e) => e.type === 'file'));
+  has('final text', events.some((e) => e.type === 'text' && e.data.role === 'assistant' && e.data.text === FINAL));
+  has('completed message with tokens', events.some((e) => e.type === 'message' && e.data.finish === 'stop' && e.data.tokens !== undefined));
+  has('idle at the end', states[states.length - 1] === 'idle');
 }
 
 async function main(): Promise<void> {
@@ -55,11 +124,30 @@ async function main(): Promise<void> {
   try {
     llm = await createFakeLlm({
       turns: [
-        { toolCalls: [{ name: 'write', args: { filePath: join(workDir, 'hello.txt'), content: CONTENT } }] },
-        { toolCalls: [{ name: 'bash', args: { command: 'cat hello.txt && wc -l < hello.txt', description: 'Show and count hello.txt' } }] },
-        { text: FINAL, chunkDelayMs: 20 },
+        {
+          reasoning: 'The user wants a two-line hello.txt, its contents and line count, and notes.txt if there is one. I will write hello.txt first.',
+          text: "I'll start by creating hello.txt.",
+          toolCalls: [{ name: 'write', args: { filePath: join(workDir, 'hello.txt'), content: CONTENT } }],
+          usage: { prompt_tokens: 9412, completion_tokens: 88, reasoning_tokens: 31 },
+        },
+        {
+          reasoning: 'hello.txt is written. One bash call can show it with cat and count its lines with wc -l.',
+          toolCalls: [{ name: 'bash', args: { command: 'cat hello.txt && wc -l < hello.txt', description: 'Show hello.txt and count its lines' } }],
+          usage: { prompt_tokens: 9637, completion_tokens: 64, reasoning_tokens: 22 },
+        },
+        {
+          reasoning: 'Two lines, as expected. Now notes.txt: reading it tells whether it exists.',
+          toolCalls: [{ name: 'read', args: { filePath: join(workDir, 'notes.txt') } }],
+          usage: { prompt_tokens: 9771, completion_tokens: 41, reasoning_tokens: 18 },
+        },
+        {
+          reasoning: 'The read failed: notes.txt does not exist. Nothing else to do, so I will sum up.',
+          text: FINAL,
+          usage: { prompt_tokens: 9860, completion_tokens: 57, reasoning_tokens: 19 },
+        },
       ],
-      chunkSize: 8,
+      chunkSize: 5,
+      chunkDelayMs: 40,
     });
     kilo = await launchKilo({ config: kiloConfigFor({ baseURL: llm.baseURL }), workDir, tempParent: root });
     const client = createKiloSessionClient({ baseUrl: kilo.url });
@@ -69,11 +157,13 @@ async function main(): Promise<void> {
     let turnClosed!: () => void;
     const isConnected = new Promise<void>((r) => (connected = r));
     const isClosed = new Promise<void>((r) => (turnClosed = r));
+    const frames: Frame[] = [];
     const stop = new AbortController();
     const recording = capture(
       kilo.url,
-      (data) => {
-        const r = parseKiloEvent(data);
+      (frame) => {
+        frames.push(frame);
+        const r = parseKiloEvent(frame.data);
         if (!r.ok) return;
         if (r.event.type === 'server.connected') connected();
         if (r.event.type === 'session.turn.close' && r.event.properties.sessionID === sessionId) turnClosed();
@@ -81,7 +171,8 @@ async function main(): Promise<void> {
       stop.signal,
     );
     await isConnected;
-    sessionId = (await client.createSession({ title: 'recorded turn' })).id;
+    await new Promise((r) => setTimeout(r, 1000)); // the start-up burst, before the session exists
+    sessionId = (await client.createSession({ title: 'hello.txt and notes.txt' })).id;
     await client.promptAsync(sessionId, PROMPT);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const closed = await Promise.race([
@@ -94,26 +185,30 @@ async function main(): Promise<void> {
     const raw = await recording;
     if (!closed) throw new Error(`the turn did not close within ${TURN_TIMEOUT_MS} ms`);
     if (readFileSync(join(workDir, 'hello.txt'), 'utf8') !== CONTENT) throw new Error('hello.txt was not written as scripted');
+    if (existsSync(join(workDir, 'notes.txt'))) throw new Error('notes.txt exists: the read would not fail');
 
     // Relative forms (kilo's `path`, tool titles) drop the leading slash.
-    const rewritten = raw
-      .split(kilo.tempDir).join('/srv/agent/kilo')
-      .split(kilo.tempDir.slice(1)).join('srv/agent/kilo')
-      .split(root).join('/srv/agent')
-      .split(root.slice(1)).join('srv/agent');
-    mkdirSync(dirname(OUT), { recursive: true });
-    writeFileSync(OUT, rewritten);
+    const tempDir = kilo.tempDir;
+    const rewrite = (s: string) =>
+      s.split(tempDir).join('/srv/agent/kilo').split(tempDir.slice(1)).join('srv/agent/kilo')
+        .split(root).join('/srv/agent').split(root.slice(1)).join('srv/agent');
+    const sse = rewrite(raw);
+    const demo = demoLines(frames.map((f) => ({ at: f.at, data: rewrite(f.data) })), sessionId);
+
+    const mapper = createAgentEventMapper({ agentId: 'recorded', sessionId });
+    checkRich(demo.flatMap((l) => mapper.map(parse(JSON.stringify((JSON.parse(l) as { event: unknown }).event)))));
+
+    mkdirSync(dirname(OUT_SSE), { recursive: true });
+    writeFileSync(OUT_SSE, sse);
+    mkdirSync(dirname(OUT_DEMO), { recursive: true });
+    writeFileSync(OUT_DEMO, `${demo.join('\n')}\n`);
 
     const types = new Map<string, number>();
-    for (const line of rewritten.split('\n')) {
-      if (!line.startsWith('data:')) continue;
-      const r = parseKiloEvent(line.slice(5).trimStart());
-      if (!r.ok) throw new Error(`unparseable frame: ${r.error.message}`);
-      const t = r.event.type === 'unknown' ? `${r.event.rawType} (unknown)` : r.event.type;
-      types.set(t, (types.get(t) ?? 0) + 1);
-    }
-    process.stdout.write(`wrote ${OUT} (${rewritten.length} bytes)\n`);
+    for (const f of frames) types.set(typeOf(parse(f.data)), (types.get(typeOf(parse(f.data))) ?? 0) + 1);
+    const total = demo.reduce((sum, l) => sum + (JSON.parse(l) as { delayMs: number }).delayMs, 0);
+    process.stdout.write(`wrote ${OUT_SSE} (${sse.length} bytes, ${frames.length} frames)\n`);
     for (const [t, n] of [...types].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${String(n).padStart(4)}  ${t}\n`);
+    process.stdout.write(`wrote ${OUT_DEMO} (${demo.length} frames, ${(total / 1000).toFixed(1)} s)\n`);
     process.stdout.write(`LLM requests: ${llm.requests.map((q) => q.kind).join(', ')}\n`);
   } finally {
     await kilo?.stop();

@@ -1,3 +1,8 @@
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SequencedAgentEvent } from '../../src/agent/agent-event';
+import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/process/spawn-kilo-agent';
 import { createFakeLlm, type FakeLlm } from '../../src/testing/fake-llm';
 import { kiloConfigFor } from '../../src/testing/write-kilo-config';
 
@@ -78,6 +83,32 @@ describe('createFakeLlm', () => {
     expect(llm.requests.map((q) => q.turnIndex)).toEqual([0, 0, 1, 2]);
   });
 
+  it('streams reasoning as delta.reasoning_content before the text, and reports reasoning tokens', async () => {
+    llm = await createFakeLlm({
+      turns: [{ reasoning: 'Think first, then act.', text: 'Acting.', usage: { prompt_tokens: 50, completion_tokens: 30, reasoning_tokens: 12 } }],
+      chunkSize: 6,
+    });
+    const r = await complete(llm, { tools: TOOLS });
+    const reasoning = r.chunks.flatMap((c) => (c.choices[0].delta.reasoning_content === undefined ? [] : [c.choices[0].delta.reasoning_content]));
+    expect(reasoning).toEqual(['Think ', 'first,', ' then ', 'act.']);
+    expect(text(r.chunks)).toBe('Acting.');
+    const firstText = r.chunks.findIndex((c) => c.choices[0].delta.content);
+    const lastReasoning = r.chunks.map((c) => c.choices[0].delta.reasoning_content !== undefined).lastIndexOf(true);
+    expect(lastReasoning).toBeLessThan(firstText);
+    expect(r.chunks[r.chunks.length - 1].usage).toEqual({
+      prompt_tokens: 50, completion_tokens: 30, total_tokens: 80, completion_tokens_details: { reasoning_tokens: 12 },
+    });
+  });
+
+  it('streams reasoning pieces as given before tool calls', async () => {
+    llm = await createFakeLlm({ turns: [{ reasoning: ['a', 'bc'], toolCalls: [{ name: 'bash', args: { command: 'true' } }] }] });
+    const r = await complete(llm, { tools: TOOLS });
+    const kinds = r.chunks.map((c) => (c.choices[0].delta.reasoning_content ? 'r' : c.choices[0].delta.tool_calls ? 't' : '-'));
+    expect(kinds.join('')).toBe('-rrttt-');
+    expect(r.chunks.map((c) => c.choices[0].delta.reasoning_content ?? '').join('')).toBe('abc');
+    expect(r.chunks[r.chunks.length - 1].usage.completion_tokens_details).toBeUndefined();
+  });
+
   it('slows the stream with chunkDelayMs', async () => {
     llm = await createFakeLlm({ turns: [{ text: ['a', 'b', 'c', 'd'], chunkDelayMs: 60 }, { text: ['a', 'b', 'c', 'd'] }] });
     let t0 = Date.now();
@@ -106,6 +137,8 @@ describe('createFakeLlm', () => {
   it('rejects bad options and answers 404/400 for other paths and bad bodies', async () => {
     await expect(createFakeLlm({ turns: [{ status: 99 }] })).rejects.toThrow(RangeError);
     await expect(createFakeLlm({ turns: 'x' as never })).rejects.toThrow(TypeError);
+    await expect(createFakeLlm({ turns: [{ reasoning: 3 as never }] })).rejects.toThrow(TypeError);
+    await expect(createFakeLlm({ turns: [{ text: ['a', 1] as never }] })).rejects.toThrow(TypeError);
     llm = await createFakeLlm({ turns: [] });
     expect((await fetch(`${llm.baseURL}/nope`)).status).toBe(404);
     expect((await fetch(`${llm.baseURL}/chat/completions`, { method: 'POST', body: '{nope' })).status).toBe(400);
@@ -123,4 +156,62 @@ describe('kiloConfigFor', () => {
     expect(() => kiloConfigFor({ baseURL: 'not a url' })).toThrow(TypeError);
     expect(() => kiloConfigFor({ baseURL: 'http://x/v1', model: 'a/b' })).toThrow(TypeError);
   });
+});
+
+describe('the real kilo binary with the fake LLM: reasoning and failing tools', () => {
+  let workDir: string;
+  let llm: FakeLlm | undefined;
+  let spawned: SpawnedKiloAgent | undefined;
+
+  afterAll(async () => {
+    spawned?.agent.stop();
+    await spawned?.kilo.stop();
+    await llm?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('turns reasoning_content deltas into a streamed reasoning part; a missing file and an unmatched edit end in tool status error', async () => {
+    workDir = realpathSync(mkdtempSync(join(tmpdir(), 'fake-llm-reasoning-')));
+    writeFileSync(join(workDir, 'a.txt'), 'alpha\n');
+    llm = await createFakeLlm({
+      turns: [
+        { reasoning: 'First I look at missing.txt.', toolCalls: [{ name: 'read', args: { filePath: join(workDir, 'missing.txt') } }] },
+        { toolCalls: [{ name: 'edit', args: { filePath: join(workDir, 'a.txt'), oldString: 'not there', newString: 'x' } }] },
+        { reasoning: 'Both failed.', text: 'Neither worked.', usage: { prompt_tokens: 10, completion_tokens: 9, reasoning_tokens: 4 } },
+      ],
+      chunkSize: 7,
+    });
+    spawned = await spawnKiloAgent({
+      agentId: 'reasoning',
+      prompt: 'Read missing.txt, then edit a.txt.',
+      config: kiloConfigFor({ baseURL: llm.baseURL }),
+      workDir,
+      sessionRetryLimit: 0,
+    });
+    const agent = spawned.agent;
+    const deadline = Date.now() + 20_000;
+    const events = (): SequencedAgentEvent[] => agent.history.since(0).events;
+    while (!events().some((e) => e.type === 'message' && e.data.finish === 'stop') || agent.status().state !== 'idle') {
+      if (Date.now() > deadline) throw new Error(`turn did not end: ${JSON.stringify(events().map((e) => e.type))}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const all = events();
+    const reasoning = all.flatMap((e) => (e.type === 'reasoning' ? [e.data] : []));
+    expect(reasoning.filter((r) => r.delta !== undefined).map((r) => r.delta)).toEqual(['First I', ' look a', 't missi', 'ng.txt.', 'Both fa', 'iled.']);
+    expect(new Set(reasoning.map((r) => r.partId)).size).toBe(2);
+    expect(reasoning.map((r) => r.text)).toEqual(expect.arrayContaining(['First I look at missing.txt.', 'Both failed.']));
+    for (const r of reasoning) expect(r.role).toBe('assistant');
+
+    const tools = all.flatMap((e) => (e.type === 'tool' ? [e.data] : []));
+    expect(tools.map((t) => `${t.tool}:${t.status}`)).toEqual(['read:pending', 'read:running', 'read:error', 'edit:pending', 'edit:running', 'edit:error']);
+    expect(tools[2]!.error).toBe(`File not found: ${join(workDir, 'missing.txt')}`);
+    expect(tools[5]!.error).toMatch(/Could not find oldString/);
+    expect(all.filter((e) => e.type === 'error')).toEqual([]); // a failed tool is not an agent error
+
+    const messages = all.flatMap((e) => (e.type === 'message' ? [e.data] : []));
+    expect(messages[messages.length - 1]!.tokens).toMatchObject({ input: 10, reasoning: 4 });
+    const texts = all.flatMap((e) => (e.type === 'text' && e.data.role === 'assistant' ? [e.data.text] : []));
+    expect(texts[texts.length - 1]).toBe('Neither worked.');
+    expect(agent.exited).toBeNull();
+  }, 40_000);
 });

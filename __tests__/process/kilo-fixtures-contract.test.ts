@@ -59,33 +59,40 @@ describe('contract: real kilo recordings parse into the wire model', () => {
   });
 });
 
-describe(`contract: ${RECORDED} (write tool, bash tool, streamed text)`, () => {
+describe(`contract: ${RECORDED} (reasoning, write and bash tools, a failing read, streamed text)`, () => {
   const kilo = events(RECORDED);
   const mapper = createAgentEventMapper({ agentId: 'recorded' });
   const agent: AgentEvent[] = kilo.flatMap((e) => mapper.map(e));
+  const FINAL = 'I created hello.txt with two lines; cat shows them and wc -l counts 2. Reading notes.txt failed because the file does not exist, so there was nothing to add from it.';
 
   it('is a complete real turn', () => {
     const raw = kilo.map((e) => (e.type === 'unknown' ? e.rawType : e.type));
     expect(raw[0]).toBe('server.connected');
     for (const t of ['session.created', 'session.turn.open', 'file.edited', 'message.part.delta', 'session.idle', 'session.turn.close']) expect(raw).toContain(t);
+    const parts = kilo.flatMap((e) => (e.type === 'message.part.updated' ? [e.properties.part.type] : []));
+    expect(parts).toContain('reasoning');
     const tools = kilo.flatMap((e) => (e.type === 'message.part.updated' && e.properties.part.type === 'tool' ? [`${e.properties.part.tool}:${e.properties.part.state.status}`] : []));
-    expect(tools).toEqual(expect.arrayContaining(['write:pending', 'write:running', 'write:completed', 'bash:pending', 'bash:running', 'bash:completed']));
+    expect(tools).toEqual(expect.arrayContaining(['write:pending', 'write:running', 'write:completed', 'bash:pending', 'bash:running', 'bash:completed', 'read:pending', 'read:running', 'read:error']));
   });
 
-  it('maps to busy → write → file → bash → streamed text → messages with tokens → idle', () => {
+  it('maps to busy → reasoning → write → file → bash → read error → streamed text → messages with tokens → idle', () => {
     const states = agent.flatMap((e) => (e.type === 'status' ? [e.data.state] : []));
     expect(states).toEqual(['idle', 'busy', 'idle']);
+    expect(agent.filter((e) => e.type === 'reasoning' && e.data.delta !== undefined).length).toBeGreaterThan(20);
     const tools = agent.flatMap((e) => (e.type === 'tool' ? [`${e.data.tool}:${e.data.status}`] : []));
-    expect(tools).toEqual(['write:pending', 'write:running', 'write:completed', 'bash:pending', 'bash:running', 'bash:completed']);
+    expect(tools).toEqual(['write:pending', 'write:running', 'write:completed', 'bash:pending', 'bash:running', 'bash:completed', 'read:pending', 'read:running', 'read:error']);
     expect(agent.filter((e) => e.type === 'file').map((e) => e.data)).toEqual([{ path: '/srv/agent/proj/hello.txt' }]);
     const bash = agent.filter((e) => e.type === 'tool' && e.data.tool === 'bash' && e.data.status === 'completed');
     expect(bash[0]).toMatchObject({ data: { output: 'hello from the fake LLM\nsecond line\n2\n' } });
+    const read = agent.filter((e) => e.type === 'tool' && e.data.tool === 'read' && e.data.status === 'error');
+    expect(read[0]).toMatchObject({ data: { error: 'File not found: /srv/agent/proj/notes.txt' } });
     const texts = agent.flatMap((e) => (e.type === 'text' && e.data.role === 'assistant' ? [e.data] : []));
-    expect(texts[texts.length - 1]!.text).toBe('I wrote hello.txt and checked it with cat and wc. Everything is in place.');
+    expect(texts[texts.length - 1]!.text).toBe(FINAL);
     expect(texts.filter((t) => t.delta !== undefined).length).toBeGreaterThan(5);
     const messages = agent.flatMap((e) => (e.type === 'message' ? [e.data] : []));
-    expect(messages.map((m) => m.finish)).toEqual(['tool-calls', 'tool-calls', 'stop']);
-    for (const m of messages) expect(m.tokens).toMatchObject({ input: 100, output: 20 });
-    expect(agent.filter((e) => e.type === 'error')).toEqual([]);
+    expect(messages.map((m) => m.finish)).toEqual(['tool-calls', 'tool-calls', 'tool-calls', 'stop']);
+    for (const m of messages) expect(m.tokens).toMatchObject({ input: expect.any(Number), output: expect.any(Number), reasoning: expect.any(Number) });
+    expect(messages[0]!.tokens).toMatchObject({ input: 9412, reasoning: 31 });
+    expect(agent.filter((e) => e.type === 'error')).toEqual([]); // a failed tool call is not an agent error
   });
 });

@@ -12,9 +12,9 @@ export interface DemoFrame {
 export const DEMO_SESSION_FILE = join(__dirname, '..', '..', 'demo', 'demo-session.jsonl');
 
 /**
- * Loads a recorded session: one JSON `{delayMs, event}` per line. The bundled one is built from
- * real kilo serve 7.7.7 recordings (a write tool with its file edit, a bash tool, streamed text),
- * with a reasoning part and a failing bash call added in kilo's own shapes.
+ * Loads a recorded session: one JSON `{delayMs, event}` per line. The bundled one was recorded
+ * from one real kilo serve 7.7.7 turn by `npm run record-fixture` (reasoning, write and bash
+ * tools, a read that fails, streamed text), with the real pauses between frames.
  */
 export function loadDemoSession(file = DEMO_SESSION_FILE): DemoFrame[] {
   return readFileSync(file, 'utf8')

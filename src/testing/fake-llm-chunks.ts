@@ -12,10 +12,13 @@ export interface FakeLlmToolCall {
 export interface FakeLlmUsage {
   prompt_tokens: number;
   completion_tokens: number;
+  /** Of `completion_tokens`, how many were reasoning (sent as `completion_tokens_details.reasoning_tokens`). Default: not sent. */
+  reasoning_tokens?: number;
 }
 
 /**
- * The `data:` payloads of one streamed OpenAI `chat.completion.chunk` answer: text first (one
+ * The `data:` payloads of one streamed OpenAI `chat.completion.chunk` answer: reasoning first
+ * (one `delta.reasoning_content` chunk per piece, as DeepSeek and vLLM stream it), then text (one
  * chunk per piece), then the tool calls (name, then the arguments in two halves), then a last
  * chunk with the finish reason (`tool_calls` when there are tool calls, else `stop`) and usage,
  * then `[DONE]`.
@@ -24,6 +27,8 @@ export function completionChunks(args: {
   id: string;
   model: string;
   pieces: string[];
+  /** Reasoning pieces streamed before the text. Default none. */
+  reasoning?: string[];
   toolCalls: FakeLlmToolCall[];
   usage: FakeLlmUsage;
   callIdBase: number;
@@ -32,6 +37,7 @@ export function completionChunks(args: {
   const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: object = {}) =>
     JSON.stringify({ id: args.id, object: 'chat.completion.chunk', created, model: args.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra });
   const out: string[] = [chunk({ role: 'assistant', content: '' })];
+  for (const piece of args.reasoning ?? []) out.push(chunk({ reasoning_content: piece }));
   for (const piece of args.pieces) out.push(chunk({ content: piece }));
   args.toolCalls.forEach((call, index) => {
     const id = call.id ?? `call_${args.callIdBase + index}`;
@@ -41,7 +47,12 @@ export function completionChunks(args: {
     out.push(chunk({ tool_calls: [{ index, function: { arguments: json.slice(0, half) } }] }));
     out.push(chunk({ tool_calls: [{ index, function: { arguments: json.slice(half) } }] }));
   });
-  const usage = { ...args.usage, total_tokens: args.usage.prompt_tokens + args.usage.completion_tokens };
+  const { reasoning_tokens, ...counts } = args.usage;
+  const usage = {
+    ...counts,
+    total_tokens: counts.prompt_tokens + counts.completion_tokens,
+    ...(reasoning_tokens === undefined ? {} : { completion_tokens_details: { reasoning_tokens } }),
+  };
   out.push(chunk({}, args.toolCalls.length > 0 ? 'tool_calls' : 'stop', { usage }));
   out.push('[DONE]');
   return out;

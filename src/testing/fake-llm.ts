@@ -6,6 +6,12 @@ export type { FakeLlmToolCall, FakeLlmUsage } from './fake-llm-chunks';
 
 /** One scripted answer. A turn with neither text nor tool calls answers an empty text. */
 export interface FakeLlmTurn {
+  /**
+   * Reasoning streamed before the text and tool calls, as `choices[0].delta.reasoning_content`
+   * deltas (DeepSeek/vLLM style): a string (cut in `chunkSize` pieces) or the exact pieces.
+   * kilo's `@ai-sdk/openai-compatible` provider turns them into a `reasoning` part.
+   */
+  reasoning?: string | string[];
   /** Streamed text: a string (cut in `chunkSize` pieces) or the exact pieces. */
   text?: string | string[];
   /** Tool calls made after the text (finish_reason `tool_calls`). */
@@ -102,6 +108,10 @@ export async function createFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
   for (const [i, t] of options.turns.entries()) {
     if (t.status !== undefined && (!Number.isInteger(t.status) || t.status < 200 || t.status > 599)) throw new RangeError(`turns[${i}].status must be an HTTP status`);
     if (t.times !== undefined && (!Number.isInteger(t.times) || t.times < 1)) throw new RangeError(`turns[${i}].times must be a positive integer`);
+    for (const k of ['text', 'reasoning'] as const) {
+      const v = t[k];
+      if (v !== undefined && typeof v !== 'string' && !(Array.isArray(v) && v.every((p) => typeof p === 'string'))) throw new TypeError(`turns[${i}].${k} must be a string or an array of strings`);
+    }
   }
   const model = options.model ?? 'fake-model';
   const requests: FakeLlmRequest[] = [];
@@ -128,6 +138,7 @@ export async function createFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
       id: `chatcmpl-fake-${++completions}`,
       model,
       pieces,
+      reasoning: t.reasoning === undefined ? [] : splitText(t.reasoning, chunkSize),
       toolCalls: t.toolCalls ?? [],
       usage: t.usage ?? { prompt_tokens: 100, completion_tokens: 20 },
       callIdBase: calls + 1,
