@@ -104,6 +104,15 @@ describe('withKeepalive', () => {
     });
   });
 
+  it('takes a shared tick source instead of an interval, releasing it at completion', () => {
+    ts.run(({ hot, cold, expectObservable, expectSubscriptions }) => {
+      const ticks = hot('--t--t--t--t', { t: 0 });
+      const src = cold('-a-----|', { a: ev.f! });
+      expectObservable(src.pipe(withKeepalive(ticks))).toBe('-ak--k-|', { a: ev.f!, k: KEEPALIVE });
+      expectSubscriptions(ticks.subscriptions).toBe('^------!');
+    });
+  });
+
   it('errors (never throws) on a bad interval', () => {
     ts.run(({ cold, expectObservable }) => {
       expectObservable(cold('a|').pipe(withKeepalive(0))).toBe('#', undefined, new RangeError('withKeepalive: ms must be > 0, got 0'));

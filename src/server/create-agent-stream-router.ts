@@ -62,6 +62,7 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
     retryMs: positiveInt('retryMs', options.retryMs ?? 2000),
     metrics,
     connections: options.connections,
+    fanouts: new WeakMap(),
   };
   const shuttingDown = options.isShuttingDown ?? (() => false);
   const router = Router();

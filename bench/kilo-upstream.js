@@ -1,0 +1,114 @@
+'use strict';
+// A tiny kilo-serve-compatible event server: `GET /event` streams data-only SSE frames, first
+// `server.connected`, then `message.part.updated` text parts on command. Every variant under
+// test reads its events from one of these, so all of them get the same bytes, batched by the
+// kernel the same way. Run as a script it is a bench worker (IPC commands `publish`, `clients`).
+
+const http = require('node:http');
+const { nowUs } = require('./lib/clock');
+const { eventText } = require('./lib/event-text');
+
+const SESSION = 'ses_bench';
+const CONNECTED = 'data: {"type":"server.connected","properties":{}}\n\n';
+
+function frameOf(partId, text) {
+  const event = {
+    type: 'message.part.updated',
+    properties: {
+      sessionID: SESSION,
+      part: { id: partId, sessionID: SESSION, messageID: 'msg_1', type: 'text', text },
+    },
+  };
+  return `data: ${JSON.stringify(event)}\n\n`;
+}
+
+/**
+ * @param {{host?: string, port?: number}} [options] loopback and a free port by default
+ */
+function createKiloUpstream(options = {}) {
+  const host = options.host ?? '127.0.0.1';
+  const clients = new Set();
+  let partSeq = 0;
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'GET' || path !== '/event') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.write(CONNECTED);
+    clients.add(res);
+    res.on('close', () => clients.delete(res));
+  });
+
+  const send = (textBytes, parts) => {
+    // `parts` > 0: cycle through that many part ids (a streaming part updated again and again);
+    // otherwise every event is a new part prt_N.
+    const n = partSeq++;
+    const partId = parts > 0 ? `prt_${n % parts}` : `prt_${n}`;
+    const frame = frameOf(partId, eventText(nowUs(), textBytes));
+    for (const res of clients) res.write(frame);
+  };
+
+  return {
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port ?? 0, host, () => resolve({ url: `http://${host}:${server.address().port}` }));
+      }),
+    clients: () => clients.size,
+    /**
+     * Publishes `count` events, as fast as possible (`ratePerSec` 0) or at a fixed rate.
+     * @param {{count: number, ratePerSec?: number, textBytes?: number, parts?: number}} o
+     * @returns {Promise<{count: number, firstUs: number, lastUs: number}>}
+     */
+    publish({ count, ratePerSec = 0, textBytes = 220, parts = 0 }) {
+      if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new RangeError(`bad count ${count}`);
+      const firstUs = nowUs();
+      if (!ratePerSec) {
+        for (let i = 0; i < count; i++) send(textBytes, parts);
+        return Promise.resolve({ count, firstUs, lastUs: nowUs() });
+      }
+      const intervalUs = 1e6 / ratePerSec;
+      let sent = 0;
+      return new Promise((resolve) => {
+        const tick = () => {
+          const due = Math.min(count, Math.floor((nowUs() - firstUs) / intervalUs) + 1);
+          while (sent < due) {
+            send(textBytes, parts);
+            sent++;
+          }
+          if (sent >= count) return resolve({ count, firstUs, lastUs: nowUs() });
+          const waitMs = (firstUs + sent * intervalUs - nowUs()) / 1000;
+          setTimeout(tick, Math.max(0, Math.floor(waitMs)));
+        };
+        tick();
+      });
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const res of clients) res.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+module.exports = { createKiloUpstream, SESSION };
+
+if (require.main === module) {
+  const { serveWorker } = require('./lib/ipc');
+  const upstream = createKiloUpstream();
+  upstream.listen().then(
+    ({ url }) => {
+      serveWorker(
+        {
+          publish: (args) => upstream.publish(args),
+          clients: () => upstream.clients(),
+        },
+        { onExit: () => upstream.close() },
+      );
+      process.send({ type: 'ready', url });
+    },
+    (err) => process.send({ type: 'failed', error: String(err) }),
+  );
+}

@@ -1,0 +1,46 @@
+'use strict';
+// The minimal kilo consumer the hand-written variants share: `GET {url}/event`, split frames on
+// a blank line, JSON.parse each `data:` line, hand `message.part.updated` text parts on as the
+// browser-facing `text` data `{messageId, partId, role, text}`. One subscription per server.
+
+const http = require('node:http');
+
+/**
+ * @param {string} baseUrl the kilo-compatible upstream
+ * @param {(data: {messageId: string, partId: string, role: string, text: string}) => void} onText
+ * @returns {Promise<{close: () => void}>} once the stream is open
+ */
+function readUpstream(baseUrl, onText) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(new URL('/event', baseUrl), { headers: { accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`upstream answered ${res.statusCode}`));
+        return;
+      }
+      res.setEncoding('utf8');
+      let buffered = '';
+      res.on('data', (chunk) => {
+        buffered += chunk;
+        let end = buffered.indexOf('\n\n');
+        let start = 0;
+        while (end !== -1) {
+          const frame = buffered.slice(start, end);
+          start = end + 2;
+          end = buffered.indexOf('\n\n', start);
+          if (!frame.startsWith('data: ')) continue;
+          const event = JSON.parse(frame.slice(6));
+          const part = event.type === 'message.part.updated' ? event.properties.part : undefined;
+          if (part && part.type === 'text') {
+            onText({ messageId: part.messageID, partId: part.id, role: 'assistant', text: part.text });
+          }
+        }
+        buffered = buffered.slice(start);
+      });
+      resolve({ close: () => req.destroy() });
+    });
+    req.on('error', reject);
+  });
+}
+
+module.exports = { readUpstream };

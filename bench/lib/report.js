@@ -1,0 +1,119 @@
+'use strict';
+// Turns the results of one run into the markdown written to results.md and printed.
+
+const VARIANTS = ['limit', 'limit-coalesced', 'agent-stream', 'better-sse', 'per-viewer-rxjs'];
+
+const fmt = (x, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+const ratio = (x, ref) => (x == null || ref == null || !Number.isFinite(x) || !Number.isFinite(ref) || ref === 0 ? '–' : `${(x / ref).toFixed(2)}×`);
+const mev = (x) => (x == null ? '–' : (x / 1e6).toFixed(3));
+const kib = (b) => (b == null ? '–' : (b / 1024).toFixed(1));
+const mib = (b) => (b == null ? '–' : (b / 1048576).toFixed(2));
+
+function unavailableRow(v, r, cols) {
+  return `| ${v} | ${['not available' + (r.error ? `: ${r.error.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 120)}` : '')].concat(Array(cols - 1).fill('')).join(' | ')} |`;
+}
+
+/**
+ * @param {object} run `{machine, config, results: {[variant]: {...}}, targets}`
+ * @returns {string} markdown
+ */
+function renderReport(run) {
+  const { machine, config, results } = run;
+  const out = [];
+  const variants = VARIANTS.filter((v) => results[v]);
+  out.push(`# agent-stream benchmark${config.quick ? ' (quick run)' : ''}`, '');
+  out.push(`- Machine: ${machine.cpu} × ${machine.cores} cores, ${machine.memGiB} GiB RAM, ${machine.os}`);
+  out.push(`- Node ${machine.node}; open-file limit ${machine.fdLimit}`);
+  out.push(`- Date: ${machine.date}; whole run ${machine.durationS} s`);
+  out.push(`- 1-minute load average: ${machine.loadavg} (per variant: ${variants.map((v) => `${v} ${fmt(results[v].loadavgBefore)}→${fmt(results[v].loadavgAfter)}`).join(', ')}). ` +
+    'The bench itself keeps up to 3 processes busy; anything above that is other work on the machine and makes the figures noisier.');
+  out.push(`- Every variant reads the same kilo-serve-compatible upstream (bench/kilo-upstream.js, its own process) and runs in its own server process; ` +
+    `one load process holds the viewers as raw HTTP/1.1 connections. Ratios are against **limit** measured in this run.`, '');
+
+  out.push(`## Throughput: ${config.events} events of ~${config.frameBytes} bytes published as fast as possible`, '');
+  out.push('Delivered events/s (all viewers together) and server CPU (user+system) per delivered event; median of the runs.', '');
+  out.push('| variant | N | delivered M ev/s | × limit | server CPU µs/ev | × limit | load CPU | complete |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const n of config.ns) {
+    const ref = results.limit?.throughput?.[n];
+    for (const v of variants) {
+      const t = results[v].throughput?.[n];
+      if (!t) {
+        if (results[v].available === false || results[v].error) out.push(`| ${v} | ${n} | ${results[v].available === false ? 'not available' : 'failed'} | | | | | |`);
+        continue;
+      }
+      out.push(`| ${v} | ${n} | ${mev(t.eventsPerSec)} | ${ratio(t.eventsPerSec, ref?.eventsPerSec)} | ${fmt(t.cpuUsPerEvent)} | ${ratio(t.cpuUsPerEvent, ref?.cpuUsPerEvent)} | ${Math.round((t.loadCpuShare ?? 0) * 100)}% | ${t.complete ? 'yes' : 'NO'} |`);
+    }
+  }
+  out.push('', '"load CPU" is the load process\'s CPU share during the run; near 100% means the load, not the server, was the bottleneck.', '');
+
+  const L = config.latency;
+  out.push(`## Latency at ${L.rate} events/s, N = ${L.n}`, '');
+  out.push('| variant | p50 ms | p99 ms | max ms | p99 × limit | server CPU | load CPU | complete |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---|');
+  const refL = results.limit?.latency;
+  for (const v of variants) {
+    const l = results[v].latency;
+    if (!l) {
+      out.push(unavailableRow(v, results[v], 7));
+      continue;
+    }
+    const pct = (x) => (x == null ? '–' : `${Math.round(x * 100)}%`);
+    out.push(`| ${v} | ${fmt(l.p50Ms)} | ${fmt(l.p99Ms)} | ${fmt(l.maxMs)} | ${ratio(l.p99Ms, refL?.p99Ms)} | ${pct(l.serverCpuShare)} | ${pct(l.loadCpuShare)} | ${l.complete ? 'yes' : 'NO'} |`);
+  }
+  out.push('', 'CPU: share of one core used by the server / load process during the phase.');
+
+  out.push('', `## Resident memory per idle viewer`, '');
+  out.push('(RSS after GC with all viewers connected minus RSS with 10 connected) / (N − 10); the JS heap + external part of it alongside.', '');
+  out.push('| variant | N | KiB per viewer (RSS) | × limit | of which heap + external KiB |');
+  out.push('|---|---:|---:|---:|---:|');
+  const memN = config.memoryN;
+  for (const v of variants) {
+    const b = results[v].throughput?.[memN]?.idleBytesPerViewer;
+    if (b == null) {
+      out.push(unavailableRow(v, results[v], 4));
+      continue;
+    }
+    out.push(`| ${v} | ${memN} | ${kib(b)} | ${ratio(b, results.limit?.throughput?.[memN]?.idleBytesPerViewer)} | ${kib(results[v].throughput[memN].idleHeapPerViewer)} |`);
+  }
+
+  const S = config.stall;
+  out.push('', `## A stalled viewer next to ${L.n - 1} reading ones`, '');
+  out.push(`${S.rate} events/s of ~${S.textBytes + 100} bytes (larger than above so that enough reaches the stalled socket in a short run); ` +
+    `first ${S.baselineSeconds} s with every viewer reading (baseline), then viewer #0 stops reading ` +
+    `(socket paused) for ${S.stallSeconds} s (${fmt((S.rate * S.stallSeconds * (S.textBytes + 100)) / 1048576, 1)} MiB sent to it, of which the kernel ` +
+    `socket buffers absorb a few MiB). agent-stream runs with maxBufferedBytes = ${mib(config.maxBufferedBytes)} MiB.`, '');
+  out.push('| variant | others p99 ms, baseline | others p99 ms, stalled | × baseline | peak unsent backlog MiB | retained growth MiB, baseline / stalled | peak RSS growth MiB, baseline / stalled | stalled viewer disconnected |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const v of variants) {
+    const s = results[v].stall;
+    if (!s) {
+      out.push(unavailableRow(v, results[v], 7));
+      continue;
+    }
+    const cut = s.disconnected ? `yes${s.slowDisconnects != null ? ` (slow-consumer disconnects: ${s.slowDisconnects})` : ''}` : 'no';
+    out.push(`| ${v} | ${fmt(s.baselineP99Ms)} | ${fmt(s.stalledP99Ms)} | ${ratio(s.stalledP99Ms, s.baselineP99Ms)} | ${mib(s.maxBacklogBytes)} | ` +
+      `${mib(s.baselineRetainedGrowth)} / ${mib(s.stallRetainedGrowth)} | ${mib(s.baselinePeakRssGrowth)} / ${mib(s.stallPeakRssGrowth)} | ${cut} |`);
+  }
+  out.push('', '"peak unsent backlog": the largest `socket.writableLength` of any accepted socket, sampled every 25 ms (userland bytes the server holds for a viewer). ' +
+    '"retained growth": heapUsed + external after a forced GC, end minus start of the phase. Peak RSS is sampled and noisy.', '');
+
+  if (run.targets.length) {
+    out.push('## agent-stream against the targets of issue 6', '');
+    out.push('| target | measured | met |');
+    out.push('|---|---|---|');
+    for (const t of run.targets) out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'yes' : 'NO'} |`);
+    out.push('');
+  }
+  out.push('## Method', '');
+  out.push('- Publishing: the upstream writes each event as its own SSE frame, stamped with the publish time (CLOCK_MONOTONIC, µs) inside the text. ' +
+    '"As fast as possible" is one synchronous loop of writes; at a fixed rate one event per 1000/rate ms. A server therefore sees as many events per read ' +
+    'as piled up while it was busy, which is what per-turn coalescing feeds on.');
+  out.push('- Delivered events/s = events counted by the load process / (last arrival − first publish). Server CPU = the server process\'s user+system ' +
+    'time over the same window (the upstream is not included; on loopback the receiving side\'s TCP work is charged to the sender).');
+  out.push('- Latency = arrival at the load process (time of the read that completed the record) − publish time, over every delivery to every viewer.');
+  out.push('- Each N runs in a fresh set of processes; throughput is the median of 3 runs (1 at N = 5000) after a 100-event warm-up.', '');
+  return out.join('\n') + '\n';
+}
+
+module.exports = { renderReport, VARIANTS };

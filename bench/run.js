@@ -1,0 +1,151 @@
+'use strict';
+// `npm run bench` (after `npm run build`): every variant, each in its own server process, fed by
+// the same kilo-compatible upstream and driven by a separate load process; the tables go to
+// bench/results.md and stdout.
+//
+//   node bench/run.js [--quick] [--variants=limit,agent-stream] [--out=FILE] [--cpu-prof=VARIANT]
+//                     [--scenarios=throughput,latency]
+//
+// --quick: N = 1 and 100 only, shorter phases (a smoke check); writes to the temp dir unless --out.
+// --scenarios: throughput (+ idle memory) and/or latency (+ the stalled viewer); both by default.
+// BENCH_DEBUG=1 also logs the server's memory breakdown at its peak in each stall phase.
+// A JSON file with every raw figure is written next to the markdown.
+// --cpu-prof=VARIANT: run that variant's server with --cpu-prof (profiles in $TMPDIR/agent-stream-bench-profiles/).
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { throughput, latencyAndStall } = require('./lib/scenarios');
+const { renderReport, VARIANTS } = require('./lib/report');
+const { checkTargets } = require('./lib/targets');
+const { unavailableReason } = require('./variants/agent-stream');
+
+const TEXT_BYTES = 220; // text of the event; the SSE frame a browser gets is ~300 bytes
+const MAX_BUFFERED = 1024 * 1024;
+
+const CONFIGS = {
+  full: {
+    ns: [1, 100, 1000, 5000],
+    events: 500,
+    warmup: 100,
+    reps: (n) => (n >= 5000 ? 1 : 3),
+    latency: { n: 1000, rate: 200, seconds: 5 },
+    // ≥ ~6 MiB must reach the stalled socket: the kernel buffers ~4 MiB of it on loopback. Fewer,
+    // larger events than the latency phase keep the 999 others affordable on 2 cores. Both phases
+    // equally long (an overloaded server's latency grows with time); the baseline's 1000 events
+    // fill agent-stream's 1000-event history before the stall.
+    stall: { rate: 100, textBytes: 6000, parts: 16, baselineSeconds: 10, stallSeconds: 10 },
+  },
+  quick: {
+    ns: [1, 100],
+    events: 500,
+    warmup: 100,
+    reps: () => 1,
+    latency: { n: 100, rate: 200, seconds: 2 },
+    stall: { rate: 100, textBytes: 32_000, parts: 16, baselineSeconds: 3, stallSeconds: 3 },
+  },
+};
+
+function parseArgs(argv) {
+  const args = { quick: false, variants: VARIANTS, out: null, cpuProf: null, scenarios: ['throughput', 'latency'], ns: null };
+  for (const a of argv) {
+    if (a === '--quick') args.quick = true;
+    else if (a.startsWith('--variants=')) args.variants = a.slice(11).split(',').filter(Boolean);
+    else if (a.startsWith('--out=')) args.out = path.resolve(a.slice(6));
+    else if (a.startsWith('--cpu-prof=')) args.cpuProf = a.slice(11);
+    else if (a.startsWith('--scenarios=')) args.scenarios = a.slice(12).split(',').filter(Boolean);
+    else if (a.startsWith('--ns=')) args.ns = a.slice(5).split(',').map(Number).filter((n) => n > 0);
+    else throw new Error(`unknown argument ${a}`);
+  }
+  for (const v of args.variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v} (known: ${VARIANTS.join(', ')})`);
+  if (!args.variants.includes('limit')) args.variants = ['limit', ...args.variants]; // ratios need it
+  return args;
+}
+
+function fdLimit() {
+  try {
+    const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    return Number(line.split(/\s+/)[3]);
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  // Every step has its own timeout; this is the backstop (workers exit when this process does).
+  setTimeout(() => {
+    process.stderr.write('bench: still running after 30 min, giving up\n');
+    process.exit(1);
+  }, 30 * 60_000).unref();
+  const started = Date.now();
+  const base = { ...CONFIGS[args.quick ? 'quick' : 'full'] };
+  if (args.ns) base.ns = args.ns;
+  // Node raises its soft open-file limit to the hard one at startup; children inherit it. Each
+  // viewer costs one fd in the server and one in the load process.
+  const limit = fdLimit();
+  const ns = base.ns.filter((n) => limit === null || n + 200 <= limit);
+  const skipped = base.ns.filter((n) => !ns.includes(n));
+  const config = {
+    ...base,
+    ns,
+    quick: args.quick,
+    textBytes: TEXT_BYTES,
+    frameBytes: TEXT_BYTES + 85,
+    maxBufferedBytes: MAX_BUFFERED,
+    memoryN: ns[ns.length - 1],
+    deliverTimeoutMs: 90_000,
+  };
+  const log = (msg) => process.stderr.write(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${msg}\n`);
+  if (skipped.length) log(`open-file limit ${limit}: skipping N = ${skipped.join(', ')}`);
+
+  const profDir = path.join(os.tmpdir(), 'agent-stream-bench-profiles');
+  const results = {};
+  const loadavgStart = os.loadavg()[0];
+  for (const variant of args.variants) {
+    const r = (results[variant] = { available: true, throughput: {}, loadavgBefore: os.loadavg()[0] });
+    if (variant === 'agent-stream') {
+      const why = unavailableReason();
+      if (why) {
+        r.available = false;
+        r.error = why;
+        r.loadavgAfter = os.loadavg()[0];
+        log(`agent-stream not available: ${why}`);
+        continue;
+      }
+    }
+    const rigCfg = { ...config, cpuProfDir: args.cpuProf === variant ? profDir : null };
+    try {
+      if (args.scenarios.includes('throughput')) for (const n of ns) r.throughput[n] = await throughput(variant, n, rigCfg, log);
+      if (args.scenarios.includes('latency')) Object.assign(r, await latencyAndStall(variant, rigCfg, log));
+    } catch (err) {
+      r.error = err && err.message ? err.message : String(err);
+      log(`${variant} failed: ${r.error}`);
+    }
+    r.loadavgAfter = os.loadavg()[0];
+  }
+
+  const machine = {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    cores: os.cpus().length,
+    memGiB: (os.totalmem() / 2 ** 30).toFixed(1),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    fdLimit: limit ?? 'unknown',
+    date: new Date().toISOString(),
+    durationS: Math.round((Date.now() - started) / 1000),
+    loadavg: `${loadavgStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`,
+  };
+  const report = renderReport({ machine, config, results, targets: checkTargets(results, config) });
+  const out = args.out ?? (args.quick ? path.join(os.tmpdir(), 'agent-stream-bench-quick.md') : path.join(__dirname, 'results.md'));
+  fs.writeFileSync(out, report);
+  fs.writeFileSync(out.replace(/\.md$/, '') + '.json', JSON.stringify({ machine, config: { ...config, reps: undefined }, results }, null, 2));
+  process.stdout.write(report);
+  log(`wrote ${out}`);
+  if (args.cpuProf) log(`CPU profiles of the ${args.cpuProf} server: ${profDir}`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err && err.stack ? err.stack : err}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,83 @@
+'use strict';
+// Bench worker: one variant's server in its own process. argv: <variant> <upstreamUrl>
+// <maxBufferedBytes>. Sends `{type:'ready', port, connect}`; then answers `stats` (CPU, memory,
+// viewers, largest unsent backlog of any accepted socket), `gc` (collect, then stats), `sampleStart`/`sampleStop` (peak memory
+// over a phase). Run with --expose-gc.
+
+const path = require('node:path');
+const { serveWorker } = require('./lib/ipc');
+const { trackServerSockets } = require('./lib/track-sockets');
+
+const VARIANTS = ['limit', 'limit-coalesced', 'better-sse', 'per-viewer-rxjs', 'agent-stream'];
+
+async function main() {
+  const [variant, upstreamUrl, maxBuffered] = process.argv.slice(2);
+  if (!VARIANTS.includes(variant)) throw new Error(`unknown variant ${variant}`);
+  const sockets = trackServerSockets(); // before the variant creates its server
+  const impl = require(path.join(__dirname, 'variants', `${variant}.js`));
+  const server = await impl.start({ upstreamUrl, host: '127.0.0.1', maxBufferedBytes: Number(maxBuffered) });
+
+  let sampler = null;
+  const stats = async () => {
+    const s = await server.stats();
+    const m = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    return { ...s, rss: m.rss, retained: m.heapUsed + m.external, cpuUs: cpu.user + cpu.system, maxBacklogBytes: sockets.maxBacklog() };
+  };
+  serveWorker(
+    {
+      stats,
+      cpu: () => {
+        const c = process.cpuUsage();
+        return c.user + c.system;
+      },
+      async gc() {
+        for (let i = 0; i < 3 && global.gc; i++) {
+          global.gc();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return stats();
+      },
+      /** Diagnosis: writes a heap snapshot (after GC) into `dir`, returns its path. */
+      heapSnapshot({ dir, tag = Date.now() }) {
+        global.gc?.();
+        return require('node:v8').writeHeapSnapshot(path.join(dir, `${variant}-${process.pid}-${tag}.heapsnapshot`));
+      },
+      sampleStart({ everyMs = 25 }) {
+        if (sampler) clearInterval(sampler.timer);
+        const startRss = process.memoryUsage().rss;
+        sampler = { startRss, maxRss: startRss, maxBacklogBytes: 0, maxTotalBacklogBytes: 0, peak: null, timer: null };
+        const s = sampler;
+        s.timer = setInterval(() => {
+          const m = process.memoryUsage();
+          if (m.rss > s.maxRss) {
+            s.maxRss = m.rss;
+            s.peak = { heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+          }
+          s.maxBacklogBytes = Math.max(s.maxBacklogBytes, sockets.maxBacklog());
+          s.maxTotalBacklogBytes = Math.max(s.maxTotalBacklogBytes, sockets.totalBacklog());
+        }, everyMs);
+        return { startRss };
+      },
+      sampleStop() {
+        if (!sampler) throw new Error('no sampling under way');
+        clearInterval(sampler.timer);
+        const { startRss, maxRss, maxBacklogBytes, maxTotalBacklogBytes, peak } = sampler;
+        sampler = null;
+        return { startRss, maxRss, endRss: process.memoryUsage().rss, maxBacklogBytes, maxTotalBacklogBytes, peak };
+      },
+    },
+    {
+      onExit: async () => {
+        if (sampler) clearInterval(sampler.timer);
+        await server.close();
+      },
+    },
+  );
+  process.send({ type: 'ready', port: server.port, connect: server.connect });
+}
+
+main().catch((err) => {
+  process.send?.({ type: 'failed', error: err && err.message ? err.message : String(err) });
+  setTimeout(() => process.exit(1), 100);
+});
