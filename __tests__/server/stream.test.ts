@@ -18,6 +18,9 @@ describe('GET /agents/:agentId/stream', () => {
     expect(v.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(v.headers['cache-control']).toBe('no-cache, no-transform');
     expect(v.headers['x-accel-buffering']).toBe('no');
+    // The body is raw bytes delimited by the connection's end: no chunked framing per write.
+    expect(v.headers['transfer-encoding']).toBeUndefined();
+    expect(v.headers.connection).toBe('close');
     await v.waitFor((x) => x.events().length >= 4);
     expect(v.body.startsWith('retry: 2000\n\nevent: status\ndata: {"agentId":"a1","sessionId":"ses_test","state":"starting","activeTools":[]}\n\nid: 1\nevent: file\ndata: {"path":"/f1"}\n\n')).toBe(true);
     expect(ids(v)).toEqual(['1:file', '2:file', '3:file']);

@@ -30,6 +30,9 @@ const ALWAYS = new Set<AgentEventType>(['status', 'exit', 'gap']);
  */
 export function streamAgent(res: ServerResponse, agent: ManagedAgent, options: StreamAgentOptions): void {
   const { metrics, types } = options;
+  // An event stream ends only with the connection: send the body raw, delimited by the close
+  // (`Connection: close`), instead of chunked. Each turn is then one plain write per viewer.
+  (res as ServerResponse & { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
   res.writeHead(200, {
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-cache, no-transform',
