@@ -53,7 +53,7 @@ const isFailure = (e: ExitData) => e.reason === 'upstream_lost' || (e.reason ===
  * ## Example
  * ```ts
  * const agent = createManagedAgent({ agentId: 'a1', events: kiloEvents('http://127.0.0.1:4096') });
- * agent.events$.pipe(ofType('tool')).subscribe((e) => console.log(e.data.tool, e.data.status));
+ * agent.events$.pipe(ofType('tool')).subscribe((e) => print(e.data.tool, e.data.status));
  * ```
  */
 export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {

@@ -35,7 +35,7 @@ const ID = /"((?:msg|prt)_[A-Za-z0-9]+|call_[0-9]+)"/g;
  * ## Example
  * ```ts
  * const demo = await createDemoKiloServer({ speed: 2 });
- * kiloEvents(demo.url).subscribe(console.log);
+ * kiloEvents(demo.url).subscribe(print);
  * ```
  */
 export async function createDemoKiloServer(options: DemoKiloServerOptions = {}): Promise<DemoKiloServer> {

@@ -45,7 +45,7 @@ const positive = (name: string, v: number) => {
  *
  * ## Example
  * ```ts
- * kiloEvents('http://127.0.0.1:4096').pipe(forSession('ses_1')).subscribe(console.log);
+ * kiloEvents('http://127.0.0.1:4096').pipe(forSession('ses_1')).subscribe(print);
  * ```
  */
 export function kiloEvents(baseUrl: string, options: KiloEventsOptions = {}): Observable<KiloEvent> {

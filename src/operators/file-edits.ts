@@ -7,7 +7,7 @@ import { ofType } from './of-type';
  *
  * ## Example
  * ```ts
- * agent.events$.pipe(fileEdits()).subscribe((e) => console.log('edited', e.data.path));
+ * agent.events$.pipe(fileEdits()).subscribe((e) => print('edited', e.data.path));
  * ```
  */
 export function fileEdits<T extends AgentEvent>(): OperatorFunction<T, Extract<T, { type: 'file' }>> {

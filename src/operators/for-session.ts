@@ -10,7 +10,7 @@ import { sessionIdOf } from '../kilo/session-id-of';
  *
  * ## Example
  * ```ts
- * kiloEvents(url).pipe(forSession('ses_abc')).subscribe(console.log);
+ * kiloEvents(url).pipe(forSession('ses_abc')).subscribe(print);
  * ```
  */
 export function forSession<T extends KiloEvent>(sessionId: string): MonoTypeOperatorFunction<T> {

@@ -7,7 +7,7 @@ import { ofType } from './of-type';
  *
  * ## Example
  * ```ts
- * agent.events$.pipe(toolCalls()).subscribe((e) => console.log(e.data.tool, e.data.status));
+ * agent.events$.pipe(toolCalls()).subscribe((e) => print(e.data.tool, e.data.status));
  * ```
  */
 export function toolCalls<T extends AgentEvent>(): OperatorFunction<T, Extract<T, { type: 'tool' }>> {

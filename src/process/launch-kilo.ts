@@ -49,7 +49,7 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
  * ```ts
  * const llm = await createFakeLlm({ turns: [{ text: 'hi' }] });
  * const kilo = await launchKilo({ config: kiloConfigFor({ baseURL: llm.baseURL }) });
- * kilo.exit$.subscribe((e) => console.log('kilo ended', e.code));
+ * kilo.exit$.subscribe((e) => print('kilo ended', e.code));
  * await kilo.stop();
  * ```
  */

@@ -51,7 +51,7 @@ const bad = (message: string) => new KiloLaunchError('invalid_options', `spawnKi
  * ```ts
  * const llm = await createFakeLlm({ turns: [{ text: 'Hello!' }] });
  * const { agent } = await spawnKiloAgent({ agentId: 'a1', prompt: 'Say hello', config: kiloConfigFor({ baseURL: llm.baseURL }) });
- * agent.events$.subscribe((e) => console.log(e.seq, e.type));
+ * agent.events$.subscribe((e) => print(e.seq, e.type));
  * ```
  */
 export function spawnKiloAgent(options: SpawnKiloAgentOptions): Promise<SpawnedKiloAgent> {

@@ -46,7 +46,7 @@ function runningToolsOf(log: AgentStreamView['log'], agentState: string): string
  *
  * ## Example
  * ```tsx
- * <AgentStream agentId="demo" maxRows={300} onEvent={(e) => console.log(e.type)} />
+ * <AgentStream agentId="demo" maxRows={300} onEvent={(e) => print(e.type)} />
  * ```
  */
 export function AgentStream(props: AgentStreamProps) {
