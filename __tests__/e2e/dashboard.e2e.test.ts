@@ -153,11 +153,13 @@ test('screenshot of the dashboard watching demo (docs/img/dashboard.png)', async
     await v.page.locator('li[data-row-type=tool][data-tool-status=completed]').first().waitFor({ timeout: 5000 });
     await v.page.locator('[data-testid=connection-state][data-state=live]').waitFor({ timeout: 5000 });
     await v.page.locator('button[data-agent-id="demo"]').waitFor({ timeout: 5000 });
-    // The moment that tells the most: a turn's tools done and its answer streaming in (busy).
+    // The moment that tells the most: a turn's tools done (one failed) and its answer streaming in (busy).
     await v.page.waitForFunction(() => {
       const rows = document.querySelectorAll('[data-testid=agent-log] > li');
       const last = rows[rows.length - 1];
-      return last?.getAttribute('data-row-type') === 'text' && last.getAttribute('data-role') === 'assistant'
+      return document.querySelector('li[data-row-type=tool][data-tool-status=error]') !== null
+        && last?.getAttribute('data-row-type') === 'text' && last.getAttribute('data-role') === 'assistant'
+        && !last.classList.contains('as-reasoning')
         && /\S[.!?]$/.test(last.querySelector('.as-text-body')?.textContent ?? '')
         && document.querySelector('[data-testid=agent-state]')?.getAttribute('data-agent-state') === 'busy';
     }, undefined, { timeout: 20_000, polling: 20 });
