@@ -1,4 +1,6 @@
 import { startTestControlServer, fileEvent, type TestControlServer } from '../helpers/test-control-server';
+import { EventSource } from 'eventsource';
+import { AGENT_EVENT_TYPES } from '../../src/agent/agent-event';
 import { openSse, ticketFor, type RawSseViewer } from '../helpers/sse-client';
 
 let t: TestControlServer;
@@ -42,6 +44,37 @@ describe('GET /agents/:agentId/stream', () => {
     expect(a![50]).toBe('51:status');
     expect((await (await fetch(`${t.url}/agents/a1`)).json()).viewers).toBe(3);
     viewers.forEach((v) => v.close());
+  });
+
+  it('gives three eventsource clients the same ids and events, the browser way', async () => {
+    t = await startTestControlServer();
+    push(1, 3);
+    const seen: string[][] = [[], [], []];
+    const sources = await Promise.all(seen.map(async (log) => {
+      const es = new EventSource(await ticketFor(t.url, 'a1'));
+      for (const type of AGENT_EVENT_TYPES) {
+        es.addEventListener(type, (e) => {
+          const m = e as MessageEvent;
+          if (typeof m.data === 'string') log.push(`${m.lastEventId}:${type}:${m.data}`);
+        });
+      }
+      return es;
+    }));
+    const until = async (n: number) => {
+      const deadline = Date.now() + 5000;
+      while (seen.some((l) => l.length < n)) {
+        if (Date.now() > deadline) throw new Error(`got ${seen.map((l) => l.length)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await until(4);
+    push(4, 30);
+    await until(31);
+    sources.forEach((es) => es.close());
+    expect(seen[0]![0]).toMatch(/^:status:/);
+    expect(seen[0]!.slice(1).map((l) => l.split(':')[0])).toEqual(Array.from({ length: 30 }, (_, i) => String(i + 1)));
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[2]).toEqual(seen[0]);
   });
 
   it('encodes each event once for all viewers', async () => {
