@@ -106,3 +106,18 @@ describe('createAgentEventMapper rules', () => {
     expect(m.status().state).toBe('failed');
   });
 });
+
+describe('createAgentEventMapper over many turns', () => {
+  it('keeps no per-part state from finished turns and never reports a state outside the SPEC list', () => {
+    const m = createAgentEventMapper({ agentId: 'a1', sessionId: SES });
+    const turn = (n: number) => [
+      status('busy'), textPart(`p${n}`, ''), delta(`p${n}`, 'x'.repeat(1000)), status('idle'),
+    ];
+    for (let n = 0; n < 50; n++) turn(n).forEach((e) => m.map(e));
+    const next = m.map(delta('p0', 'late'));
+    // p0's text was forgotten: a stray delta starts from empty instead of growing a 50-turn-old part.
+    expect((next[0] as Extract<AgentEvent, { type: 'text' }>).data.text).toBe('late');
+    const odd = m.map({ type: 'session.status', properties: { sessionID: SES, status: { type: 'compacting' } } } as unknown as KiloEvent);
+    expect(odd).toEqual([{ type: 'status', data: expect.objectContaining({ state: 'busy' }) }]);
+  });
+});

@@ -58,6 +58,7 @@ describe('agent-stream serve (the built CLI as a real process)', () => {
     [['serve', '--bogus']],
     [['serve', '--demo', '--kilo-url', 'http://127.0.0.1:1']],
     [['serve', '--kilo-url', 'not a url']],
+    [['serve', '--kilo-url', 'http://127.0.0.1:1', '--agent-id=']],
     [['launch']],
   ])('rejects %j with the usage and exit code 2', (args) => {
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 10_000 });

@@ -80,3 +80,28 @@ describe('kiloEvents against a real loopback SSE server', () => {
     expect(() => kiloEvents('http://127.0.0.1:1', { maxDelayMs: -1 })).toThrow(/maxDelayMs/);
   });
 });
+
+describe('kiloEvents idle watchdog', () => {
+  it('reconnects a connection that stays silent past idleTimeoutMs (a half-open socket)', async () => {
+    server = await startSseTestServer();
+    const diags: KiloDiagnostic[] = [];
+    const sub = kiloEvents(server.url, { idleTimeoutMs: 200, initialDelayMs: 10, onDiagnostic: (d) => diags.push(d) }).subscribe();
+    const deadline = Date.now() + 3000;
+    while (server.connections < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    sub.unsubscribe();
+    expect(server.connections).toBeGreaterThanOrEqual(2);
+    expect(diags.find((d) => d.type === 'reconnecting')).toMatchObject({ reason: expect.stringMatching(/^no event for \d+ ms$/) });
+  });
+
+  it('keeps a connection that receives events', async () => {
+    server = await startSseTestServer();
+    const sub = kiloEvents(server.url, { idleTimeoutMs: 150 }).subscribe();
+    await server.waitForClients(1);
+    for (let i = 0; i < 8; i++) {
+      server.send({ type: 'server.heartbeat', properties: {} });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(server.connections).toBe(1);
+    sub.unsubscribe();
+  });
+});

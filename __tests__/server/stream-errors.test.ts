@@ -80,6 +80,23 @@ describe('GET /agents/:agentId/stream errors, in SPEC order', () => {
     expectError(await get(`/agents/a1/stream?ticket=${await ticket()}`, { 'Last-Event-ID': 'x' }), 400, 'bad_query');
   });
 
+  it('treats an empty Last-Event-ID header as none, and sees parameters after a stray "?"', async () => {
+    const r = await openSse(`${t.url}/agents/a1/stream?ticket=${await ticket()}`, { 'Last-Event-ID': '' });
+    expect(r.status).toBe(200);
+    r.close();
+    expectError(await get(`/agents/a1/stream?ticket=${await ticket()}?&lastEventId=abc`), 400, 'ticket_malformed');
+    expectError(await get(`/agents/a1/stream?ticket=${await ticket()}&x=?&lastEventId=abc`), 400, 'bad_query');
+  });
+
+  it('answers HEAD with 405 without consuming the ticket', async () => {
+    const tk = await ticket();
+    const head = await fetch(`${t.url}/agents/a1/stream?ticket=${tk}`, { method: 'HEAD' });
+    expect(head.status).toBe(405);
+    const ok = await openSse(`${t.url}/agents/a1/stream?ticket=${tk}`);
+    expect(ok.status).toBe(200);
+    ok.close();
+  });
+
   it('400 ticket_missing is reported before bad_query', async () => {
     expectError(await get('/agents/a1/stream?types=bogus'), 400, 'ticket_missing');
     expectError(await get('/agents/a1/stream?ticket=zz&types=bogus'), 400, 'ticket_malformed');

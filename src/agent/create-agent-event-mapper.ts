@@ -48,8 +48,12 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
   });
   const setState = (next: AgentState): AgentEvent[] => {
     if (next === state) return [];
+    const prev = state;
     state = next;
-    if (next === 'busy') turnErrors.clear();
+    if (next === 'busy') {
+      turnErrors.clear();
+      if (prev === 'idle') forgetFinished();
+    }
     return [{ type: 'status', data: status() }];
   };
   const error = (e: KiloError | undefined): AgentEvent[] => {
@@ -59,6 +63,14 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
     turnErrors.add(key);
     return [{ type: 'error', data }];
   };
+
+  // A new turn began: what earlier turns streamed needs no more state (long-running agents
+  // stay bounded). Done at the next busy, not at idle: kilo may still update a message after idle.
+  function forgetFinished() {
+    parts.clear();
+    completed.clear();
+    for (const [id, t] of tools) if (!t.active) tools.delete(id);
+  }
 
   function tool(part: KiloToolPart): AgentEvent[] {
     const s = part.state;
@@ -120,8 +132,10 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
       case 'message.part.removed':
         parts.delete(event.properties.partID);
         return [];
-      case 'session.status':
-        return setState(event.properties.status.type === 'retry' ? 'retry' : event.properties.status.type);
+      case 'session.status': {
+        const t = event.properties.status.type;
+        return setState(t === 'idle' || t === 'retry' ? t : 'busy');
+      }
       case 'session.idle':
         return setState('idle');
       case 'session.error':

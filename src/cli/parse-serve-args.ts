@@ -56,6 +56,9 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       throw new UsageError('--kilo-url needs a URL');
     }
   }
+  for (const [flag, v] of [['--session', args.session], ['--agent-id', args.agentId]] as const) {
+    if (v !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(v)) throw new UsageError(`${flag} needs an id of A-Z a-z 0-9 . _ -`);
+  }
   if (args.mode !== 'kilo' && (args.session || args.agentId)) throw new UsageError('--session and --agent-id go with --kilo-url');
   if (args.llmUrl !== undefined) {
     if (args.mode !== 'spawn') throw new UsageError('--llm-url goes with --spawn');

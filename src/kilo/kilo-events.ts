@@ -25,6 +25,11 @@ export interface KiloEventsOptions {
   maxDelayMs?: number;
   /** Give up after this long without a connection. Default 30000 ms. */
   giveUpAfterMs?: number;
+  /**
+   * A connection that delivers nothing (not even kilo's 10 s heartbeat) for this long is taken
+   * as lost (a half-open socket, a frozen server) and reconnected. Default 30000 ms.
+   */
+  idleTimeoutMs?: number;
   /** Pass kilo's `sync` copies through (they are dropped by default). */
   includeSync?: boolean;
   /** Receives connection and parsing diagnostics; never required. */
@@ -38,8 +43,9 @@ const positive = (name: string, v: number) => {
 
 /**
  * The events of a kilo serve (`GET {baseUrl}/event`) as a cold Observable: one connection per
- * subscription, closed on unsubscribe. A dropped connection is retried with backoff (250 ms
- * doubling to 5 s); after `giveUpAfterMs` without a connection the Observable errors with
+ * subscription, closed on unsubscribe. A dropped connection (or one silent for `idleTimeoutMs`)
+ * is retried with backoff (250 ms doubling to 5 s); after `giveUpAfterMs` without a connection
+ * the Observable errors with
  * {@link KiloUpstreamError} `upstream_lost`. Malformed frames are reported and skipped.
  * kilo has no replay: a reconnect resumes with live events.
  *
@@ -59,6 +65,7 @@ export function kiloEvents(baseUrl: string, options: KiloEventsOptions = {}): Ob
   const initial = positive('initialDelayMs', options.initialDelayMs ?? 250);
   const maxDelay = positive('maxDelayMs', options.maxDelayMs ?? 5000);
   const giveUp = positive('giveUpAfterMs', options.giveUpAfterMs ?? 30000);
+  const idleTimeout = positive('idleTimeoutMs', options.idleTimeoutMs ?? 30000);
   const baseFetch: FetchLike = options.fetch ?? ((u, init) => fetch(u, init));
   const auth = options.password ? `Basic ${Buffer.from(`kilo:${options.password}`).toString('base64')}` : undefined;
   const doFetch: FetchLike = auth
@@ -69,55 +76,72 @@ export function kiloEvents(baseUrl: string, options: KiloEventsOptions = {}): Ob
   return new Observable<KiloEvent>((subscriber) => {
     let es: EventSource | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
+    let lastSeen = 0;
     let attempt = 0;
     let lostSince: number | undefined = Date.now();
     let closed = false;
+
+    // One timer per connection that re-arms itself, rather than one per message.
+    const watchIdle = () => {
+      const quietFor = Date.now() - lastSeen;
+      if (quietFor >= idleTimeout) return fail({ message: `no event for ${quietFor} ms` });
+      idleTimer = setTimeout(watchIdle, idleTimeout - quietFor);
+    };
+
+    const fail = (err: { message?: string; code?: number }) => {
+      const failed = es;
+      failed?.close();
+      // eventsource arms its own reconnect timer right after calling onerror; a second close
+      // clears it, so a dropped upstream never keeps the process alive.
+      queueMicrotask(() => failed?.close());
+      es = undefined;
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = undefined;
+      if (closed) return;
+      const now = Date.now();
+      lostSince ??= now;
+      const reason = err.message ?? (err.code ? `HTTP ${err.code}` : 'connection lost');
+      if (now - lostSince >= giveUp) {
+        closed = true;
+        subscriber.error(
+          new KiloUpstreamError('upstream_lost', `kilo serve at ${baseUrl} unreachable for ${now - lostSince} ms: ${reason}`, {
+            message: err.message,
+            code: err.code,
+          }),
+        );
+        return;
+      }
+      const delayMs = Math.min(maxDelay, initial * 2 ** attempt++, Math.max(1, lostSince + giveUp - now));
+      diag({ type: 'reconnecting', attempt, delayMs, reason });
+      timer = setTimeout(connect, delayMs);
+    };
 
     const connect = () => {
       es = new EventSource(url, { fetch: doFetch });
       es.onopen = () => {
         attempt = 0;
         lostSince = undefined;
+        lastSeen = Date.now();
+        idleTimer = setTimeout(watchIdle, idleTimeout);
         diag({ type: 'open', url: url.href });
       };
       es.onmessage = (msg) => {
+        lastSeen = Date.now();
         const r = parseKiloEvent(msg.data);
         if (!r.ok) return diag({ type: 'malformed', error: r.error });
         if (r.event.type === 'sync' && !options.includeSync) return;
         if (r.event.type === 'unknown') diag({ type: 'unknown', rawType: r.event.rawType });
         subscriber.next(r.event);
       };
-      es.onerror = (err) => {
-        const failed = es;
-        failed?.close();
-        // eventsource arms its own reconnect timer right after calling onerror; a second close
-        // clears it, so a dropped upstream never keeps the process alive.
-        queueMicrotask(() => failed?.close());
-        es = undefined;
-        if (closed) return;
-        const now = Date.now();
-        lostSince ??= now;
-        const reason = err.message ?? (err.code ? `HTTP ${err.code}` : 'connection lost');
-        if (now - lostSince >= giveUp) {
-          closed = true;
-          subscriber.error(
-            new KiloUpstreamError('upstream_lost', `kilo serve at ${baseUrl} unreachable for ${now - lostSince} ms: ${reason}`, {
-              message: err.message,
-              code: err.code,
-            }),
-          );
-          return;
-        }
-        const delayMs = Math.min(maxDelay, initial * 2 ** attempt++, Math.max(1, lostSince + giveUp - now));
-        diag({ type: 'reconnecting', attempt, delayMs, reason });
-        timer = setTimeout(connect, delayMs);
-      };
+      es.onerror = (err) => fail(err);
     };
     connect();
 
     return () => {
       closed = true;
       if (timer) clearTimeout(timer);
+      if (idleTimer) clearTimeout(idleTimer);
       es?.close();
     };
   });

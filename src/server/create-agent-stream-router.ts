@@ -87,8 +87,11 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
   router.all('/agents/:agentId/stream-ticket', methodNotAllowed('POST'));
 
   router.get('/agents/:agentId/stream', wrap(async (req, res) => {
+    // Express routes HEAD here too; it must neither consume a ticket nor hold a connection open.
+    if (req.method === 'HEAD') return sendError(res, 405, 'method_not_allowed', 'use GET', { Allow: 'GET' });
     const agentId = String(req.params.agentId);
-    const q = parseStreamQuery(req.originalUrl.split('?')[1] ?? '', req.get('last-event-id'));
+    const at = req.originalUrl.indexOf('?');
+    const q = parseStreamQuery(at < 0 ? '' : req.originalUrl.slice(at + 1), req.get('last-event-id'));
     if (!q.ok) {
       metrics.rejectTicket(q.code);
       return sendError(res, q.status, q.code, q.message);

@@ -34,7 +34,8 @@ export function parseStreamQuery(search: string, lastEventIdHeader: string | und
     seen.add(key);
   }
   const query: StreamQuery = { ticket: tickets[0]! };
-  const rawId = params.get('lastEventId') ?? lastEventIdHeader;
+  // An empty Last-Event-ID header means "no id" (what a fresh EventSource may send).
+  const rawId = params.get('lastEventId') ?? (lastEventIdHeader?.trim() ? lastEventIdHeader : undefined);
   if (rawId !== null && rawId !== undefined) {
     const source = params.has('lastEventId') ? 'lastEventId' : 'Last-Event-ID';
     if (!NON_NEGATIVE_INT.test(rawId.trim())) return bad('bad_query', `${source} must be a non-negative integer`);
