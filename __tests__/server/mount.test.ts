@@ -53,3 +53,36 @@ describe.each([
     expect(await other.json()).toEqual({ error: { code: 'not_found', message: 'app 404' } });
   });
 });
+
+describe('the router on a bare node:http server (how the control server serves streams)', () => {
+  it('issues tickets, streams and answers errors without an Express app around it', async () => {
+    const registry = createAgentRegistry();
+    const upstream = new Subject<KiloEvent>();
+    registry.add(createManagedAgent({ agentId: 'b1', events: upstream }));
+    const router = createAgentStreamRouter({ registry });
+    const server = http.createServer((req, res) =>
+      router(req as never, res as never, () => {
+        res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":{"code":"not_found","message":"outside"}}');
+      }),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const r = await fetch(`${base}/agents/b1/stream-ticket`, { method: 'POST' });
+      expect(r.status).toBe(201);
+      expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+      const { ticket, streamUrl } = await r.json();
+      expect(streamUrl).toBe('/agents/b1/stream');
+      const v = await openSse(`${base}${streamUrl}?ticket=${ticket}`, { 'Last-Event-ID': '0' });
+      upstream.next({ type: 'file.edited', properties: { file: '/bare' } });
+      await v.waitFor((x) => x.events().some((f) => f.data === '{"path":"/bare"}'));
+      v.close();
+      const bad = await fetch(`${base}/agents/b1/stream?ticket=${ticket}`);
+      expect(await bad.json()).toEqual({ error: { code: 'ticket_invalid', message: expect.any(String) } });
+      expect((await (await fetch(`${base}/elsewhere`)).json()).error.message).toBe('outside');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { TicketCapacityError, type TicketStore } from '../tickets/ticket-store';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
 import type { ViewerConnections } from './create-viewer-connections';
 import { parseStreamQuery } from './parse-stream-query';
-import { sendError } from './send-error';
+import { sendError, sendJson } from './send-error';
 import { streamAgent } from './stream-agent';
 
 export interface AgentStreamRouterOptions {
@@ -73,10 +73,10 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
     try {
       const issued = await tickets.issue(agentId);
       metrics.ticketsIssued++;
-      res.status(201).json({
+      sendJson(res, 201, {
         ticket: issued.ticket,
         expiresAt: issued.expiresAt.toISOString(),
-        streamUrl: `${req.baseUrl}/agents/${encodeURIComponent(agentId)}/stream`,
+        streamUrl: `${req.baseUrl ?? ''}/agents/${encodeURIComponent(agentId)}/stream`,
       });
     } catch (err) {
       if (!(err instanceof TicketCapacityError)) throw err;
@@ -90,8 +90,10 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
     // Express routes HEAD here too; it must neither consume a ticket nor hold a connection open.
     if (req.method === 'HEAD') return sendError(res, 405, 'method_not_allowed', 'use GET', { Allow: 'GET' });
     const agentId = String(req.params.agentId);
-    const at = req.originalUrl.indexOf('?');
-    const q = parseStreamQuery(at < 0 ? '' : req.originalUrl.slice(at + 1), req.get('last-event-id'));
+    const url = req.originalUrl ?? req.url;
+    const at = url.indexOf('?');
+    const lastEventIdHeader = req.headers['last-event-id'];
+    const q = parseStreamQuery(at < 0 ? '' : url.slice(at + 1), typeof lastEventIdHeader === 'string' ? lastEventIdHeader : undefined);
     if (!q.ok) {
       metrics.rejectTicket(q.code);
       return sendError(res, q.status, q.code, q.message);

@@ -84,10 +84,11 @@ export function createControlServer(options: ControlServerOptions = {}): Control
     fn(agent, res);
   };
 
-  app.use(createAgentStreamRouter({
+  const streamRouter = createAgentStreamRouter({
     registry, metrics, connections, tickets: options.tickets ?? createMemoryTicketStore(),
     keepaliveMs: options.keepaliveMs, maxBufferedBytes: options.maxBufferedBytes, isShuttingDown: () => shuttingDown,
-  }));
+  });
+  app.use(streamRouter);
   options.routes?.(app, { registry, metrics });
   app.get('/agents', (_req, res) => {
     res.json({ agents: registry.list().map((a) => agentView(a, metrics)) });
@@ -134,7 +135,18 @@ export function createControlServer(options: ControlServerOptions = {}): Control
     metrics,
     listen() {
       return new Promise((resolve, reject) => {
-        server = http.createServer(app);
+        // Stream requests go to the router directly, ahead of the Express app: a viewer is held
+        // for as long as it watches, and the app's per-request setup (prototype swaps, router
+        // state) would cost ~3 KiB of heap per open stream. Everything else goes to the app,
+        // which also mounts the same router, so `app` alone is complete.
+        server = http.createServer((req, res) =>
+          streamRouter(req as express.Request, res as express.Response, (err?: unknown) => {
+            if (err) {
+              logger.error('stream request failed', err);
+              sendError(res, 500, 'internal', 'internal error');
+            } else app(req, res);
+          }),
+        );
         server.once('error', reject);
         server.listen(port, host, () => {
           const actual = (server!.address() as AddressInfo).port;

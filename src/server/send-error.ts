@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 /** The error codes of SPEC §4 (plus the generic ones every route may answer). */
 export type ErrorCode =
@@ -6,8 +6,15 @@ export type ErrorCode =
   | 'agent_not_found' | 'ticket_capacity' | 'not_found' | 'method_not_allowed' | 'bad_request'
   | 'agent_exists' | 'agent_exited' | 'spawn_failed' | 'upstream_error' | 'shutting_down' | 'internal';
 
-/** Writes `{"error":{"code","message"}}` with `status`; a no-op once headers were sent. */
-export function sendError(res: Response, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
+/** Writes JSON `body` with `status` using only node:http, so it works with or without Express. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
-  res.status(status).set(headers).json({ error: { code, message } });
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Writes `{"error":{"code","message"}}` with `status`; a no-op once headers were sent. */
+export function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { error: { code, message } }, headers);
 }
