@@ -34,6 +34,11 @@ export interface FanoutOptions {
 
 const ALWAYS = new Set<AgentEventType>(['status', 'exit', 'gap']);
 
+/** The `types` rule of SPEC §4: only the named events, but `status`, `exit` and `gap` always. */
+export function passesTypes(types: ReadonlySet<AgentEventType> | undefined, type: AgentEventType): boolean {
+  return !types || ALWAYS.has(type) || types.has(type);
+}
+
 /** Writes to one viewer, first cutting it off when what earlier writes left unsent is too much. */
 export function writeToViewer(v: Viewer, text: string, options: FanoutOptions): void {
   if (v.closed) return;
@@ -59,7 +64,7 @@ function selectFor(v: Viewer, b: FrameBatch, metrics: StreamMetrics): string {
   for (const f of b.frames) {
     if (f.seq <= v.last) continue;
     v.last = f.seq;
-    if (v.types && !ALWAYS.has(f.type) && !v.types.has(f.type)) continue;
+    if (!passesTypes(v.types, f.type)) continue;
     text += f.frame;
     metrics.eventsForwarded++;
   }

@@ -3,7 +3,7 @@ import type { AgentEventType } from '../agent/agent-event';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import { encodeAgentEvent } from '../sse/encode-agent-event';
 import { encodeSseRetry } from '../sse/encode-sse';
-import { createAgentFanout, type AgentFanout, type Viewer } from './create-agent-fanout';
+import { createAgentFanout, passesTypes, type AgentFanout, type Viewer } from './create-agent-fanout';
 import type { StreamMetrics } from './create-stream-metrics';
 import type { ViewerConnections } from './create-viewer-connections';
 
@@ -18,8 +18,6 @@ export interface StreamAgentOptions {
   /** Where this router keeps the fan-out of each agent. */
   fanouts: WeakMap<ManagedAgent, AgentFanout>;
 }
-
-const ALWAYS = new Set<AgentEventType>(['status', 'exit', 'gap']);
 
 /**
  * Serves one viewer: headers, `retry:`, the status snapshot, the retained history (with a `gap`
@@ -46,7 +44,7 @@ export function streamAgent(res: ServerResponse, agent: ManagedAgent, options: S
   let last = options.lastEventId ?? 0;
   for (const e of slice.events) {
     last = e.seq;
-    if (types && !ALWAYS.has(e.type) && !types.has(e.type)) continue;
+    if (!passesTypes(types, e.type)) continue;
     opening += encodeAgentEvent(e);
     metrics.eventsForwarded++;
   }
