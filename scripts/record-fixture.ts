@@ -7,9 +7,11 @@
  *   `delayMs` the real time since the previous kept frame (arrival times taken while recording),
  *   clamped to [20, 1500] ms.
  *
- * The turn, scripted by the fake LLM (reasoning streamed before every answer, ~40 ms per chunk):
- * `write` creates hello.txt in the work dir (file.edited), `bash` shows it and counts its lines,
- * `read` of the missing notes.txt fails (tool state `error`), then a streamed closing answer.
+ * The turn, scripted by the fake LLM, which streams reasoning and text one word per chunk every
+ * {@link WORD_DELAY_MS} ms as a real LLM streams tokens (kilo sends one `message.part.delta` per
+ * chunk): `write` creates hello.txt in the work dir (file.edited), `bash` shows it and counts its
+ * lines, `read` of the missing notes.txt fails (tool state `error`), then a closing answer of about
+ * 300 words ({@link FINAL}), so the demo shows the text being typed, not pasted.
  * Temp paths are rewritten to `/srv/agent` (the work dir becomes `/srv/agent/proj`), as in
  * ../shared/kilo's recordings. Exits non-zero if the turn did not have all of that.
  *
@@ -25,17 +27,50 @@ import { parseKiloEvent } from '../src/kilo/parse-kilo-event';
 import { sessionIdOf } from '../src/kilo/session-id-of';
 import { createKiloSessionClient } from '../src/process/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../src/process/launch-kilo';
-import { createFakeLlm, type FakeLlm } from '../src/testing/fake-llm';
-import { kiloConfigFor } from '../src/testing/write-kilo-config';
+import { createDemoIdRewriter } from '../src/demo/create-demo-id-rewriter';
+import { createFakeLlm, type FakeLlm } from '../src/demo/fake-llm';
+import { kiloConfigFor } from '../src/demo/write-kilo-config';
 
 const ROOT = join(__dirname, '..');
 const OUT_SSE = resolve(process.argv[2] ?? join(ROOT, '__tests__', 'fixtures', 'recorded-turn.sse'));
 const OUT_DEMO = resolve(process.argv[3] ?? join(ROOT, 'demo', 'demo-session.jsonl'));
 const CONTENT = 'hello from the fake LLM\nsecond line\n';
 const PROMPT = 'Create hello.txt with two lines, show it and count its lines, then read notes.txt if it exists.';
-const FINAL =
-  'I created hello.txt with two lines; cat shows them and wc -l counts 2. ' +
-  'Reading notes.txt failed because the file does not exist, so there was nothing to add from it.';
+/** The closing answer (~300 words), streamed word by word; no trailing whitespace, so kilo's final text is exactly this. */
+const FINAL = [
+  'Here is what I did, step by step.',
+  '',
+  '1. **Created hello.txt.** I wrote a new file, hello.txt, in the project directory with exactly two lines: ' +
+    '"hello from the fake LLM" and "second line". The write tool reported success, and kilo recorded the change ' +
+    'as a file edit, so anything watching this workspace was told that hello.txt appeared.',
+  '',
+  '2. **Showed it and counted its lines.** I ran one shell command, `cat hello.txt && wc -l < hello.txt`. ' +
+    'The cat part printed both lines back exactly as written, which confirms that the content on disk matches ' +
+    'what I intended. The wc part printed 2: each line ends with a newline, so the count is exact, with no stray ' +
+    'blank line and no missing final newline.',
+  '',
+  '3. **Looked for notes.txt.** You asked me to read notes.txt if it exists. I tried to read it, and the read ' +
+    'failed because notes.txt does not exist in the project directory. That failure is expected and harmless: ' +
+    'it is how I found out that the file is missing, and nothing else changed because of it. I did not create ' +
+    'notes.txt, since you only asked me to read it if it was already there.',
+  '',
+  '**Where things stand.** The project directory now holds hello.txt with its two lines. No existing file was ' +
+    'modified or deleted, and the only command I ran just printed and counted.',
+  '',
+  '**Possible next steps:**',
+  '- If you expected notes.txt to be here, it may live in another folder or under another name: tell me where ' +
+    'to look and I will read it.',
+  '- I can create notes.txt now, for example with a short summary of this session, or add more lines to hello.txt.',
+  '- If hello.txt matters to a build step, I can add a small check that it keeps exactly two lines.',
+  '',
+  'Let me know how you would like to continue.',
+].join('\n');
+/** The pause before each streamed chunk: one word every ~32 ms, ~30 words/s, a real LLM's pace. */
+const WORD_DELAY_MS = 32;
+/** The fewest text deltas the demo must stream (kilo sends one per chunk). */
+const MIN_TEXT_DELTAS = 200;
+/** Below this many loops before kilo's id counter wraps (~2.5 days of demo), warn (__tests__/demo checks it). */
+const MIN_ORDERED_LOOPS = 10_000;
 const TURN_TIMEOUT_MS = 60_000;
 const DELAY_MIN_MS = 20;
 const DELAY_MAX_MS = 1500;
@@ -107,9 +142,12 @@ function checkRich(events: AgentEvent[]): void {
   const states = events.flatMap((e) => (e.type === 'status' ? [e.data.state] : []));
   has('busy status', states.includes('busy'));
   has('streamed reasoning', events.some((e) => e.type === 'reasoning' && e.data.delta !== undefined));
+  const textDeltas = events.filter((e) => e.type === 'text' && e.data.delta !== undefined).length;
+  has(`text streamed word by word (${textDeltas} text deltas, want >= ${MIN_TEXT_DELTAS})`, textDeltas >= MIN_TEXT_DELTAS);
   for (const name of ['write', 'bash']) for (const s of ['pending', 'running', 'completed']) has(`${name} ${s}`, tool(name, s));
   has('read error', tool('read', 'error'));
   has('file edit', events.some((e) => e.type === 'file'));
+  // The whole answer comes from kilo's full `message.part.updated` (deltas carry no `text`).
   has('final text', events.some((e) => e.type === 'text' && e.data.role === 'assistant' && e.data.text === FINAL));
   has('completed message with tokens', events.some((e) => e.type === 'message' && e.data.finish === 'stop' && e.data.tokens !== undefined));
   has('idle at the end', states[states.length - 1] === 'idle');
@@ -141,13 +179,13 @@ async function main(): Promise<void> {
           usage: { prompt_tokens: 9771, completion_tokens: 41, reasoning_tokens: 18 },
         },
         {
-          reasoning: 'The read failed: notes.txt does not exist. Nothing else to do, so I will sum up.',
+          reasoning: 'The read failed: notes.txt does not exist. Nothing else to do, so I will sum up what I did and suggest next steps.',
           text: FINAL,
-          usage: { prompt_tokens: 9860, completion_tokens: 57, reasoning_tokens: 19 },
+          usage: { prompt_tokens: 9860, completion_tokens: 436, reasoning_tokens: 24 },
         },
       ],
-      chunkSize: 5,
-      chunkDelayMs: 40,
+      chunkBy: 'word',
+      chunkDelayMs: WORD_DELAY_MS,
     });
     kilo = await launchKilo({ config: kiloConfigFor({ baseURL: llm.baseURL }), workDir, tempParent: root });
     const client = createKiloSessionClient({ baseUrl: kilo.url });
@@ -196,7 +234,8 @@ async function main(): Promise<void> {
     const demo = demoLines(frames.map((f) => ({ at: f.at, data: rewrite(f.data) })), sessionId);
 
     const mapper = createAgentEventMapper({ agentId: 'recorded', sessionId });
-    checkRich(demo.flatMap((l) => mapper.map(parse(JSON.stringify((JSON.parse(l) as { event: unknown }).event)))));
+    const mapped = demo.flatMap((l) => mapper.map(parse(JSON.stringify((JSON.parse(l) as { event: unknown }).event))));
+    checkRich(mapped);
 
     mkdirSync(dirname(OUT_SSE), { recursive: true });
     writeFileSync(OUT_SSE, sse);
@@ -209,7 +248,15 @@ async function main(): Promise<void> {
     process.stdout.write(`wrote ${OUT_SSE} (${sse.length} bytes, ${frames.length} frames)\n`);
     for (const [t, n] of [...types].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${String(n).padStart(4)}  ${t}\n`);
     process.stdout.write(`wrote ${OUT_DEMO} (${demo.length} frames, ${(total / 1000).toFixed(1)} s)\n`);
+    const deltas = (type: string) => mapped.filter((e) => e.type === type && (e.data as { delta?: string }).delta !== undefined).length;
+    process.stdout.write(`  ${deltas('text')} text deltas, ${deltas('reasoning')} reasoning deltas, answer of ${FINAL.split(/\s+/).length} words\n`);
     process.stdout.write(`LLM requests: ${llm.requests.map((q) => q.kind).join(', ')}\n`);
+    const ids = createDemoIdRewriter({ texts: demo.map((l) => JSON.stringify((JSON.parse(l) as { event: unknown }).event)) });
+    const days = (ids.lastOrderedLoop * (total + 4000)) / 86_400_000;
+    process.stdout.write(`demo ids: offset 2^${Math.log2(ids.offset)}, ordered for ${ids.lastOrderedLoop} loops (~${days.toFixed(0)} days)\n`);
+    if (ids.lastOrderedLoop < MIN_ORDERED_LOOPS) {
+      process.stderr.write(`warning: kilo's 48-bit id counter is close to wrapping: the demo's ids stay ordered for only ${ids.lastOrderedLoop} loops; record again in a few days\n`);
+    }
   } finally {
     await kilo?.stop();
     await llm?.close();

@@ -1,7 +1,7 @@
 // The bundled demo session (demo/demo-session.jsonl) is a real kilo serve turn recorded by
 // scripts/record-fixture.ts: these tests hold it to that and to the rich content the demo must show.
 import { readFileSync } from 'node:fs';
-import type { AgentEvent, TextData, ToolData } from '../../src/agent/agent-event';
+import type { AgentEvent, ToolData } from '../../src/agent/agent-event';
 import { createAgentEventMapper } from '../../src/agent/create-agent-event-mapper';
 import { DEMO_SESSION_FILE, demoSessionId, loadDemoSession } from '../../src/demo/demo-session';
 import type { KiloEvent } from '../../src/kilo/kilo-event';
@@ -45,7 +45,7 @@ describe('demo/demo-session.jsonl: a recorded real kilo serve turn', () => {
     expect(new Set(frames.map((f) => f.event.id)).size).toBe(frames.length);
   });
 
-  it('has every delay within [20, 1500] ms and a replay of 5 to 16 s', () => {
+  it('has every delay within [20, 1500] ms and a replay of 5 to 35 s', () => {
     for (const f of frames) {
       expect(Number.isInteger(f.delayMs)).toBe(true);
       expect(f.delayMs).toBeGreaterThanOrEqual(20);
@@ -53,9 +53,23 @@ describe('demo/demo-session.jsonl: a recorded real kilo serve turn', () => {
     }
     const total = frames.reduce((sum, f) => sum + f.delayMs, 0);
     expect(total).toBeGreaterThanOrEqual(5000);
-    expect(total).toBeLessThanOrEqual(16_000);
-    // real pacing, not a constant: streamed deltas ~40 ms apart, tool runs and bursts in between
+    expect(total).toBeLessThanOrEqual(35_000);
+    // real pacing, not a constant: streamed deltas ~32 ms apart, tool runs and bursts in between
     expect(new Set(frames.map((f) => f.delayMs)).size).toBeGreaterThan(20);
+  });
+
+  it('streams like a real LLM: one word per delta, ~25-40 ms apart, an answer of 250-400 words', () => {
+    const deltas = kilo.flatMap((e, i) => (e.type === 'message.part.delta' ? [{ delta: e.properties.delta, delayMs: frames[i]!.delayMs }] : []));
+    expect(deltas.length).toBeGreaterThanOrEqual(300);
+    for (const d of deltas) expect(d.delta).toMatch(/^\s*\S+\s*$/); // one word, with its whitespace
+    const pace = deltas.map((d) => d.delayMs).sort((a, b) => a - b);
+    expect(pace[Math.floor(pace.length / 2)]).toBeGreaterThanOrEqual(25);
+    expect(pace[Math.floor(pace.length / 2)]).toBeLessThanOrEqual(40);
+    const texts = of('text').filter((t) => t.role === 'assistant');
+    expect(texts.filter((t) => t.delta !== undefined).length).toBeGreaterThanOrEqual(200);
+    const words = texts[texts.length - 1]!.text!.split(/\s+/).length;
+    expect(words).toBeGreaterThanOrEqual(250);
+    expect(words).toBeLessThanOrEqual(400);
   });
 
   it('parses every frame, with no type named by the wire model coming out unknown', () => {
@@ -119,11 +133,13 @@ describe('demo/demo-session.jsonl: a recorded real kilo serve turn', () => {
     expect(of('file')).toEqual([{ path: '/srv/agent/proj/hello.txt' }]);
 
     const texts = of('text').filter((t) => t.role === 'assistant');
-    const deltas = texts.filter((t): t is TextData & { delta: string } => t.delta !== undefined);
-    expect(deltas.length).toBeGreaterThan(20);
+    expect(texts.filter((t) => t.delta !== undefined).length).toBeGreaterThan(200);
     const final = texts[texts.length - 1]!;
-    expect(deltas.filter((d) => d.partId === final.partId).map((d) => d.delta).join('')).toBe(final.text);
     expect(final.text).toMatch(/notes\.txt.*does not exist/);
+    // folding the part's events before kilo's full update (text: replace, delta: append) gives the whole answer
+    const streamed = texts.filter((t) => t.partId === final.partId).slice(0, -1);
+    expect(streamed.length).toBeGreaterThan(200);
+    expect(streamed.reduce((acc, t) => (t.text !== undefined ? t.text : acc + t.delta!), '')).toBe(final.text);
     expect(of('text').find((t) => t.role === 'user')?.text).toMatch(/hello\.txt/);
 
     const messages = of('message');

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SequencedAgentEvent } from '../../src/agent/agent-event';
 import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/process/spawn-kilo-agent';
-import { createFakeLlm, type FakeLlm } from '../../src/testing/fake-llm';
-import { kiloConfigFor } from '../../src/testing/write-kilo-config';
+import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
+import { splitText } from '../../src/demo/fake-llm-chunks';
+import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 
 const TOOLS = [{ type: 'function', function: { name: 'bash', parameters: { type: 'object' } } }];
 
@@ -57,6 +58,27 @@ describe('createFakeLlm', () => {
     expect(text(after.chunks)).toBe('The end.');
     expect(llm.requests.map((q) => q.kind)).toEqual(['turn', 'final']);
     expect(llm.remainingTurns()).toBe(0);
+  });
+
+  it('streams text and reasoning one word per chunk with chunkBy word, keeping the whitespace after each word', async () => {
+    llm = await createFakeLlm({ turns: [{ reasoning: 'Plan:  write, then check.', text: 'Hello there,  world!\nBye.' }], chunkBy: 'word', chunkSize: 3 });
+    const r = await complete(llm, { tools: TOOLS });
+    const reasoning = r.chunks.flatMap((c) => (c.choices[0].delta.reasoning_content === undefined ? [] : [c.choices[0].delta.reasoning_content]));
+    expect(reasoning).toEqual(['Plan:  ', 'write, ', 'then ', 'check.']);
+    const pieces = r.chunks.flatMap((c) => (c.choices[0].delta.content ? [c.choices[0].delta.content] : []));
+    expect(pieces).toEqual(['Hello ', 'there,  ', 'world!\n', 'Bye.']);
+    expect(r.chunks[r.chunks.length - 1].choices[0].finish_reason).toBe('stop');
+  });
+
+  it('lets a turn choose its own chunkBy over the server default', async () => {
+    llm = await createFakeLlm({
+      turns: [{ text: 'one two three', chunkBy: 'word' }, { text: 'one two three' }, { text: 'ab cd', chunkBy: 'chars' }],
+      chunkSize: 4,
+    });
+    const pieces = async () => (await complete(llm!, { tools: TOOLS })).chunks.flatMap((c) => (c.choices[0].delta.content ? [c.choices[0].delta.content] : []));
+    expect(await pieces()).toEqual(['one ', 'two ', 'three']);
+    expect(await pieces()).toEqual(['one ', 'two ', 'thre', 'e']); // the default: chars
+    expect(await pieces()).toEqual(['ab c', 'd']);
   });
 
   it('answers requests without tools (the title request) with titleText, consuming no turn', async () => {
@@ -139,10 +161,28 @@ describe('createFakeLlm', () => {
     await expect(createFakeLlm({ turns: 'x' as never })).rejects.toThrow(TypeError);
     await expect(createFakeLlm({ turns: [{ reasoning: 3 as never }] })).rejects.toThrow(TypeError);
     await expect(createFakeLlm({ turns: [{ text: ['a', 1] as never }] })).rejects.toThrow(TypeError);
+    await expect(createFakeLlm({ turns: [], chunkBy: 'token' as never })).rejects.toThrow(RangeError);
+    await expect(createFakeLlm({ turns: [{ text: 'x', chunkBy: 'token' as never }] })).rejects.toThrow(RangeError);
+    await expect(createFakeLlm({ turns: [{ text: 'x', chunkDelayMs: -1 }] })).rejects.toThrow(RangeError);
     llm = await createFakeLlm({ turns: [] });
     expect((await fetch(`${llm.baseURL}/nope`)).status).toBe(404);
     expect((await fetch(`${llm.baseURL}/chat/completions`, { method: 'POST', body: '{nope' })).status).toBe(400);
     expect(llm.requests).toHaveLength(0);
+  });
+});
+
+describe('splitText', () => {
+  it('cuts by characters (never inside a surrogate pair) or by word, always joining back to the text', () => {
+    expect(splitText('abcdefg', 3)).toEqual(['abc', 'def', 'g']);
+    expect(splitText('a😀bc', 2)).toEqual(['a😀', 'bc']);
+    expect(splitText('  lead and\ttabs\n\nend ', 99, 'word')).toEqual(['  ', 'lead ', 'and\t', 'tabs\n\n', 'end ']);
+    expect(splitText('naïve 😀 emoji', 1, 'word')).toEqual(['naïve ', '😀 ', 'emoji']);
+    expect(splitText('', 4, 'word')).toEqual([]);
+    expect(splitText('', 4)).toEqual([]);
+    expect(splitText(['as', ' given'], 1, 'word')).toEqual(['as', ' given']);
+    const text = 'Here is what I did.\n\n1. **Created** `hello.txt`.';
+    expect(splitText(text, 5, 'word').join('')).toBe(text);
+    expect(splitText(text, 5, 'word')).toHaveLength(text.split(/\s+/).length);
   });
 });
 
@@ -170,14 +210,14 @@ describe('the real kilo binary with the fake LLM: reasoning and failing tools', 
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('turns reasoning_content deltas into a streamed reasoning part; a missing file and an unmatched edit end in tool status error', async () => {
+  it('turns reasoning_content deltas into a streamed reasoning part, one delta per chunk; a missing file and an unmatched edit end in tool status error', async () => {
     workDir = realpathSync(mkdtempSync(join(tmpdir(), 'fake-llm-reasoning-')));
     writeFileSync(join(workDir, 'a.txt'), 'alpha\n');
     llm = await createFakeLlm({
       turns: [
         { reasoning: 'First I look at missing.txt.', toolCalls: [{ name: 'read', args: { filePath: join(workDir, 'missing.txt') } }] },
         { toolCalls: [{ name: 'edit', args: { filePath: join(workDir, 'a.txt'), oldString: 'not there', newString: 'x' } }] },
-        { reasoning: 'Both failed.', text: 'Neither worked.', usage: { prompt_tokens: 10, completion_tokens: 9, reasoning_tokens: 4 } },
+        { reasoning: 'Both failed.', text: 'Neither worked.', chunkBy: 'word', usage: { prompt_tokens: 10, completion_tokens: 9, reasoning_tokens: 4 } },
       ],
       chunkSize: 7,
     });
@@ -189,15 +229,19 @@ describe('the real kilo binary with the fake LLM: reasoning and failing tools', 
       sessionRetryLimit: 0,
     });
     const agent = spawned.agent;
+    // The live stream (history keeps each part's latest state, not its tokens). The prompt was
+    // just sent: the LLM has not been asked yet, so nothing of the turn was missed.
+    const all: SequencedAgentEvent[] = [];
+    const live = agent.events$.subscribe((e) => all.push(e));
     const deadline = Date.now() + 20_000;
-    const events = (): SequencedAgentEvent[] => agent.history.since(0).events;
-    while (!events().some((e) => e.type === 'message' && e.data.finish === 'stop') || agent.status().state !== 'idle') {
-      if (Date.now() > deadline) throw new Error(`turn did not end: ${JSON.stringify(events().map((e) => e.type))}`);
+    while (!all.some((e) => e.type === 'message' && e.data.finish === 'stop') || agent.status().state !== 'idle') {
+      if (Date.now() > deadline) throw new Error(`turn did not end: ${JSON.stringify(all.map((e) => e.type))}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const all = events();
+    live.unsubscribe();
     const reasoning = all.flatMap((e) => (e.type === 'reasoning' ? [e.data] : []));
-    expect(reasoning.filter((r) => r.delta !== undefined).map((r) => r.delta)).toEqual(['First I', ' look a', 't missi', 'ng.txt.', 'Both fa', 'iled.']);
+    // chunkSize 7 for the first turn, one word per chunk for the last
+    expect(reasoning.filter((r) => r.delta !== undefined).map((r) => r.delta)).toEqual(['First I', ' look a', 't missi', 'ng.txt.', 'Both ', 'failed.']);
     expect(new Set(reasoning.map((r) => r.partId)).size).toBe(2);
     expect(reasoning.map((r) => r.text)).toEqual(expect.arrayContaining(['First I look at missing.txt.', 'Both failed.']));
     for (const r of reasoning) expect(r.role).toBe('assistant');
@@ -210,8 +254,9 @@ describe('the real kilo binary with the fake LLM: reasoning and failing tools', 
 
     const messages = all.flatMap((e) => (e.type === 'message' ? [e.data] : []));
     expect(messages[messages.length - 1]!.tokens).toMatchObject({ input: 10, reasoning: 4 });
-    const texts = all.flatMap((e) => (e.type === 'text' && e.data.role === 'assistant' ? [e.data.text] : []));
-    expect(texts[texts.length - 1]).toBe('Neither worked.');
+    const texts = all.flatMap((e) => (e.type === 'text' && e.data.role === 'assistant' ? [e.data] : []));
+    expect(texts.filter((t) => t.delta !== undefined).map((t) => t.delta)).toEqual(['Neither ', 'worked.']);
+    expect(texts[texts.length - 1]!.text).toBe('Neither worked.');
     expect(agent.exited).toBeNull();
   }, 40_000);
 });

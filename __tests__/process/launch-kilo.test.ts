@@ -7,7 +7,7 @@ import { KiloClientError } from '../../src/process/kilo-client-error';
 import { KiloLaunchError } from '../../src/process/kilo-launch-error';
 import { createKiloSessionClient } from '../../src/process/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/process/launch-kilo';
-import { kiloConfigFor } from '../../src/testing/write-kilo-config';
+import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { isAlive } from './process-helpers';
 
 describe('launchKilo (real kilo binary)', () => {

@@ -3,18 +3,18 @@ import type { AgentRegistry } from '../agent/create-agent-registry';
 import { spawnKiloAgent } from '../process/spawn-kilo-agent';
 import { agentSpawnRoutes } from '../server/create-agent-spawn-routes';
 import type { Logger } from '../server/logger';
-import { createFakeLlm, type FakeLlm } from '../testing/fake-llm';
-import { kiloConfigFor } from '../testing/write-kilo-config';
+import { createFakeLlm, type FakeLlm, type FakeLlmTurn } from '../demo/fake-llm';
+import { kiloConfigFor } from '../demo/write-kilo-config';
 
 export interface SpawnMode {
   routes: (app: Express, ctx: { registry: AgentRegistry }) => void;
   close(): Promise<void>;
 }
 
-/** What the built-in offline LLM does for every prompt: a shell tool call, then a short answer. */
-const BUILT_IN_TURNS = [
+/** What the built-in offline LLM does for every prompt: a shell tool call, then a short answer streamed word by word. */
+const BUILT_IN_TURNS: FakeLlmTurn[] = [
   { toolCalls: [{ name: 'bash', args: { command: 'echo "hello from agent-stream" > hello.txt && ls -l', description: 'Write and list a file' } }] },
-  { text: 'I wrote hello.txt in the work directory and listed it. Anything else?', chunkDelayMs: 40 },
+  { text: 'I wrote hello.txt in the work directory and listed it. Anything else?', chunkBy: 'word', chunkDelayMs: 40 },
 ];
 
 /**

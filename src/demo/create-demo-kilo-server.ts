@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createDemoIdRewriter } from './create-demo-id-rewriter';
 import { demoSessionId, loadDemoSession, type DemoFrame } from './demo-session';
 
 export interface DemoKiloServerOptions {
@@ -25,12 +26,12 @@ export interface DemoKiloServer {
   close(): Promise<void>;
 }
 
-const ID = /"((?:msg|prt)_[A-Za-z0-9]+|call_[0-9]+)"/g;
-
 /**
  * A kilo-serve-compatible event server on loopback that replays a recorded session in a loop:
  * `GET /event` sends `server.connected`, then the frames live (no replay, like kilo), then
- * heartbeats. Message, part and call ids get a per-loop suffix so every replay is a new turn.
+ * heartbeats. Every replay is a new turn of the same session: its message, part, event and call
+ * ids are moved past the previous replay's ({@link createDemoIdRewriter}), so they keep kilo's
+ * format and still sort by creation time across loops.
  *
  * ## Example
  * ```ts
@@ -44,6 +45,8 @@ export async function createDemoKiloServer(options: DemoKiloServerOptions = {}):
   if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
   const loopPauseMs = options.loopPauseMs ?? 4000;
   const sessionId = demoSessionId(frames);
+  const texts = frames.map((f) => JSON.stringify(f.event));
+  const ids = createDemoIdRewriter({ texts });
   const clients = new Set<http.ServerResponse>();
   let loops = 0;
   let index = 0;
@@ -56,9 +59,7 @@ export async function createDemoKiloServer(options: DemoKiloServerOptions = {}):
   const evt = (type: string, properties: object = {}) => JSON.stringify({ id: `evt_demo${++counter}`, type, properties });
 
   const step = () => {
-    const frame = frames[index]!;
-    const text = JSON.stringify(frame.event);
-    broadcast(loops === 0 ? text : text.replace(ID, `"$1l${loops}"`));
+    broadcast(ids.rewrite(texts[index]!, loops));
     index++;
     if (index >= frames.length) {
       index = 0;

@@ -1,4 +1,5 @@
 // agent-stream/testing: helpers for users' own tests — marbles, a fake kilo serve, a fake LLM.
+// It may import production code (the demo's kilo server and scripted LLM); production code never imports it.
 export { createTestScheduler, kilo } from './marbles';
 export { createFakeKiloServer, type FakeKiloServer, type FakeKiloServerOptions } from './create-fake-kilo-server';
 export { createDemoKiloServer, type DemoKiloServer, type DemoKiloServerOptions } from '../demo/create-demo-kilo-server';
@@ -10,5 +11,6 @@ export {
   type FakeLlmRequest,
   type FakeLlmToolCall,
   type FakeLlmUsage,
-} from './fake-llm';
-export { kiloConfigFor, writeKiloConfig, type KiloConfigForOptions } from './write-kilo-config';
+  type FakeLlmChunkBy,
+} from '../demo/fake-llm';
+export { kiloConfigFor, writeKiloConfig, type KiloConfigForOptions } from '../demo/write-kilo-config';

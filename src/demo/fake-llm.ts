@@ -1,19 +1,21 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { completionChunks, splitText, type FakeLlmToolCall, type FakeLlmUsage } from './fake-llm-chunks';
+import { completionChunks, FAKE_LLM_CHUNK_BY, splitText, type FakeLlmChunkBy, type FakeLlmToolCall, type FakeLlmUsage } from './fake-llm-chunks';
 
-export type { FakeLlmToolCall, FakeLlmUsage } from './fake-llm-chunks';
+export type { FakeLlmChunkBy, FakeLlmToolCall, FakeLlmUsage } from './fake-llm-chunks';
 
 /** One scripted answer. A turn with neither text nor tool calls answers an empty text. */
 export interface FakeLlmTurn {
   /**
    * Reasoning streamed before the text and tool calls, as `choices[0].delta.reasoning_content`
-   * deltas (DeepSeek/vLLM style): a string (cut in `chunkSize` pieces) or the exact pieces.
+   * deltas (DeepSeek/vLLM style): a string (cut as `chunkBy` says) or the exact pieces.
    * kilo's `@ai-sdk/openai-compatible` provider turns them into a `reasoning` part.
    */
   reasoning?: string | string[];
-  /** Streamed text: a string (cut in `chunkSize` pieces) or the exact pieces. */
+  /** Streamed text: a string (cut as `chunkBy` says) or the exact pieces. */
   text?: string | string[];
+  /** How this turn's string `text` and `reasoning` are cut. Default: the server's `chunkBy`. */
+  chunkBy?: FakeLlmChunkBy;
   /** Tool calls made after the text (finish_reason `tool_calls`). */
   toolCalls?: FakeLlmToolCall[];
   /** Answer with this HTTP status and an OpenAI error JSON body instead of a stream (e.g. 500, 400). */
@@ -37,8 +39,14 @@ export interface FakeLlmOptions {
   finalText?: string;
   /** Default pause before each chunk. Default 0. */
   chunkDelayMs?: number;
-  /** Characters per text chunk when `text` is a string. Default 8. */
+  /** Characters per chunk when a string is cut by `chars`. Default 8. */
   chunkSize?: number;
+  /**
+   * How string `text` and `reasoning` are cut into chunks: `chars` (`chunkSize` characters each)
+   * or `word` (one word per chunk with its trailing whitespace, as a real LLM streams tokens).
+   * Default `chars`.
+   */
+  chunkBy?: FakeLlmChunkBy;
   /** The model name in the chunks. Default `fake-model`. */
   model?: string;
 }
@@ -84,15 +92,17 @@ function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<strin
 
 /**
  * Starts an OpenAI-compatible fake LLM on 127.0.0.1 (free port): `POST /v1/chat/completions`
- * answers streamed `chat.completion.chunk` SSE from a script of turns (text, tool calls, error
- * statuses, slow streams). Requests without `tools` (kilo's session title request) get
- * `titleText` and consume no turn; when the script runs out, requests get `finalText`.
+ * answers streamed `chat.completion.chunk` SSE from a script of turns (reasoning, text, tool
+ * calls, error statuses, slow streams), cut in fixed-size pieces or one word per chunk. Requests
+ * without `tools` (kilo's session title request) get `titleText` and consume no turn; when the
+ * script runs out, requests get `finalText`. The CLI's offline `--spawn` mode and
+ * `npm run record-fixture` script it; tests get it from `agent-stream/testing`.
  *
  * ## Example
  * ```ts
  * const llm = await createFakeLlm({ turns: [
  *   { toolCalls: [{ name: 'bash', args: { command: 'echo hi', description: 'say hi' } }] },
- *   { text: 'All done.' },
+ *   { text: 'All done, the file says hi.', chunkBy: 'word', chunkDelayMs: 30 }, // 'All ', 'done, ', …
  * ] });
  * const kilo = await launchKilo({ config: kiloConfigFor({ baseURL: llm.baseURL }) });
  * // … later
@@ -105,9 +115,13 @@ export async function createFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
   const defaultDelay = options.chunkDelayMs ?? 0;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
   if (!Number.isFinite(defaultDelay) || defaultDelay < 0) throw new RangeError(`chunkDelayMs must be >= 0, got ${defaultDelay}`);
+  const chunkBy = options.chunkBy ?? 'chars';
+  if (!FAKE_LLM_CHUNK_BY.includes(chunkBy)) throw new RangeError(`chunkBy must be one of ${FAKE_LLM_CHUNK_BY.join(', ')}, got ${String(chunkBy)}`);
   for (const [i, t] of options.turns.entries()) {
     if (t.status !== undefined && (!Number.isInteger(t.status) || t.status < 200 || t.status > 599)) throw new RangeError(`turns[${i}].status must be an HTTP status`);
     if (t.times !== undefined && (!Number.isInteger(t.times) || t.times < 1)) throw new RangeError(`turns[${i}].times must be a positive integer`);
+    if (t.chunkBy !== undefined && !FAKE_LLM_CHUNK_BY.includes(t.chunkBy)) throw new RangeError(`turns[${i}].chunkBy must be one of ${FAKE_LLM_CHUNK_BY.join(', ')}`);
+    if (t.chunkDelayMs !== undefined && (!Number.isFinite(t.chunkDelayMs) || t.chunkDelayMs < 0)) throw new RangeError(`turns[${i}].chunkDelayMs must be >= 0`);
     for (const k of ['text', 'reasoning'] as const) {
       const v = t[k];
       if (v !== undefined && typeof v !== 'string' && !(Array.isArray(v) && v.every((p) => typeof p === 'string'))) throw new TypeError(`turns[${i}].${k} must be a string or an array of strings`);
@@ -133,12 +147,13 @@ export async function createFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
   };
 
   const stream = (res: ServerResponse, t: FakeLlmTurn) => {
-    const pieces = t.text === undefined ? [] : splitText(t.text, chunkSize);
+    const by = t.chunkBy ?? chunkBy;
+    const pieces = t.text === undefined ? [] : splitText(t.text, chunkSize, by);
     const frames = completionChunks({
       id: `chatcmpl-fake-${++completions}`,
       model,
       pieces,
-      reasoning: t.reasoning === undefined ? [] : splitText(t.reasoning, chunkSize),
+      reasoning: t.reasoning === undefined ? [] : splitText(t.reasoning, chunkSize, by),
       toolCalls: t.toolCalls ?? [],
       usage: t.usage ?? { prompt_tokens: 100, completion_tokens: 20 },
       callIdBase: calls + 1,

@@ -58,9 +58,25 @@ export function completionChunks(args: {
   return out;
 }
 
-/** Splits text into pieces of at most `size` characters (never inside a surrogate pair). */
-export function splitText(text: string | string[], size: number): string[] {
+/**
+ * How a string `text` or `reasoning` is cut into streamed chunks: `chars`, pieces of `chunkSize`
+ * characters; `word`, one word per chunk with the whitespace after it (`'Hello there, world!'` →
+ * `['Hello ', 'there, ', 'world!']`), as a real LLM streams tokens.
+ */
+export type FakeLlmChunkBy = 'chars' | 'word';
+
+/** The values {@link FakeLlmChunkBy} takes. */
+export const FAKE_LLM_CHUNK_BY: readonly FakeLlmChunkBy[] = ['chars', 'word'];
+
+/**
+ * Splits text into streamed pieces: with `by` `chars` (the default), pieces of at most `size`
+ * characters (never inside a surrogate pair); with `word`, one word each with its trailing
+ * whitespace (leading whitespace is a piece of its own). The pieces always join back to `text`.
+ * An array is taken as the exact pieces.
+ */
+export function splitText(text: string | string[], size: number, by: FakeLlmChunkBy = 'chars'): string[] {
   if (Array.isArray(text)) return text;
+  if (by === 'word') return text.match(/^\s+|\S+\s*/g) ?? [];
   const chars = Array.from(text);
   const pieces: string[] = [];
   for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
