@@ -28,13 +28,16 @@ describe('createAgentEventMapper on a real recorded turn (write tool)', () => {
     expect(tools[1]!.data.input).toEqual({ filePath: '/srv/agent/proj/hello.txt', content: 'hello from fake llm\n' });
   });
 
-  it('emits the file edit, the prompt as user text, and the streamed text as the whole text so far', () => {
+  it("emits the file edit, the prompt as user text, the part's first event and kilo's full update as whole text, tokens as deltas", () => {
     expect(out).toContainEqual({ type: 'file', data: { path: '/srv/agent/proj/hello.txt' } });
     const texts = out.filter((e): e is Extract<AgentEvent, { type: 'text' }> => e.type === 'text');
     expect(texts[0]!.data).toMatchObject({ role: 'user', text: 'Please WRITE a hello file' });
-    const streamed = texts.filter((t) => t.data.role === 'assistant').map((t) => t.data.text);
-    expect(streamed).toEqual(['', 'The ', 'The tool ', 'The tool ran ', 'The tool ran fine. ', 'The tool ran fine. All ', 'The tool ran fine. All done.', 'The tool ran fine. All done.']);
-    expect(texts.find((t) => t.data.text === 'The tool ')!.data.delta).toBe('tool ');
+    const streamed = texts.filter((t) => t.data.role === 'assistant').map((t) => t.data);
+    expect(streamed.map((d) => (d.delta !== undefined ? { delta: d.delta } : { text: d.text }))).toEqual([
+      { text: '' }, { delta: 'The ' }, { delta: 'tool ' }, { delta: 'ran ' }, { delta: 'fine. ' }, { delta: 'All ' }, { delta: 'done.' },
+      { text: 'The tool ran fine. All done.' },
+    ]);
+    for (const d of streamed) expect(('text' in d) !== ('delta' in d)).toBe(true); // exactly one of them
   });
 
   it('emits one message per completed assistant message, with tokens', () => {
@@ -59,7 +62,20 @@ describe('createAgentEventMapper rules', () => {
 
   it('reports a tool error with its message', () => {
     const { out } = mapAll([tool('c1', { status: 'error', input: {}, error: 'boom', time: { start: 1, end: 2 } })]);
-    expect(out).toEqual([{ type: 'tool', data: { messageId: 'msg_a', callId: 'c1', tool: 'bash', status: 'error', error: 'boom' } }]);
+    expect(out).toEqual([{ type: 'tool', data: { messageId: 'msg_a', partId: 'prt_c1', callId: 'c1', tool: 'bash', status: 'error', error: 'boom' } }]);
+  });
+
+  it('bounds a tool error like its output, and an input whose JSON exceeds 64 KiB is sent as that JSON cut, as a string', () => {
+    const big = 'x'.repeat(70_000);
+    const { out } = mapAll([tool('c1', { status: 'error', input: { content: big }, error: big, time: { start: 1, end: 2 } })]);
+    const data = (out[0] as Extract<AgentEvent, { type: 'tool' }>).data;
+    expect(data.truncated).toBe(true);
+    expect(data.error).toBe('x'.repeat(65536));
+    expect(typeof data.input).toBe('string');
+    expect(data.input).toBe(JSON.stringify({ content: big }).slice(0, 65536));
+    const small = mapAll([tool('c2', { status: 'running', input: { command: 'ls' }, time: { start: 1 } })]).out[0] as Extract<AgentEvent, { type: 'tool' }>;
+    expect(small.data.input).toEqual({ command: 'ls' });
+    expect(small.data.truncated).toBeUndefined();
   });
 
   it('cuts tool output over 64 KiB at a character boundary and marks it truncated', () => {
@@ -82,12 +98,22 @@ describe('createAgentEventMapper rules', () => {
     expect(out).toHaveLength(1);
   });
 
-  it('appends deltas to the whole text and keeps reasoning apart', () => {
+  it('sends deltas as deltas, keeps the whole text for the history, and keeps reasoning apart', () => {
     const reasoning: KiloEvent = { type: 'message.part.updated', properties: { part: { id: 'r1', sessionID: SES, messageID: 'msg_a', type: 'reasoning', text: 'hm' } } };
-    const { out } = mapAll([textPart('p1', ''), delta('p1', 'Hel'), delta('p1', 'lo'), reasoning, delta('r1', '…')]);
-    expect(out.map((e) => [e.type, (e.data as { text: string }).text])).toEqual([
-      ['text', ''], ['text', 'Hel'], ['text', 'Hello'], ['reasoning', 'hm'], ['reasoning', 'hm…'],
+    const { m, out } = mapAll([textPart('p1', ''), delta('p1', 'Hel'), delta('p1', 'lo'), reasoning, delta('r1', '…')]);
+    expect(out.map((e) => [e.type, e.data])).toEqual([
+      ['text', { messageId: 'msg_a', partId: 'p1', role: 'assistant', text: '' }],
+      ['text', { messageId: 'msg_a', partId: 'p1', role: 'assistant', delta: 'Hel' }],
+      ['text', { messageId: 'msg_a', partId: 'p1', role: 'assistant', delta: 'lo' }],
+      ['reasoning', { messageId: 'msg_a', partId: 'r1', role: 'assistant', text: 'hm' }],
+      ['reasoning', { messageId: 'msg_a', partId: 'r1', role: 'assistant', delta: '…' }],
     ]);
+    expect([m.partText('p1'), m.partText('r1'), m.partText('nope')]).toEqual(['Hello', 'hm…', undefined]);
+  });
+
+  it("a delta of a part never seen is that part's first event: whole text", () => {
+    const { out } = mapAll([delta('p9', 'Hi')]);
+    expect(out).toEqual([{ type: 'text', data: { messageId: 'msg_a', partId: 'p9', role: 'assistant', text: 'Hi' } }]);
   });
 
   it('emits one error per failure: session.error and the failed message do not double up', () => {

@@ -16,16 +16,56 @@ describe('reduceAgentLog', () => {
     ]);
   });
 
-  test('one row per tool call through pending → running → completed, keeping earlier fields', () => {
+  test('one row per tool call, holding its latest state', () => {
     const log = apply([
       { type: 'tool', data: { messageId: 'm', callId: 'c1', tool: 'bash', status: 'pending' }, seq: 1 },
       { type: 'tool', data: { messageId: 'm', callId: 'c1', tool: 'bash', status: 'running', title: 'ls', input: { command: 'ls' } }, seq: 2 },
-      { type: 'tool', data: { messageId: 'm', callId: 'c1', tool: 'bash', status: 'completed', output: 'a\nb' }, seq: 3 },
+      { type: 'tool', data: { messageId: 'm', callId: 'c1', tool: 'bash', status: 'completed', title: 'ls', input: { command: 'ls' }, output: 'a\nb' }, seq: 3 },
     ]);
     expect(log.rows).toHaveLength(1);
     expect(log.rows[0]).toMatchObject({
       kind: 'tool', callId: 'c1', status: 'completed', title: 'ls', input: { command: 'ls' }, output: 'a\nb', seq: 3,
     });
+  });
+
+  test('appends deltas, replaces on a whole text, and starts an unknown part from its delta', () => {
+    const d = (partId: string, delta: string, seq: number): ClientAgentEvent => ({ type: 'text', data: { messageId: 'm1', partId, role: 'assistant', delta }, seq });
+    const log = apply([text('p1', '', 1), d('p1', 'Hel', 2), d('p1', 'lo', 3), d('p2', 'new', 4), text('p1', 'Hello!', 5), d('p1', '?', 6)]);
+    expect(log.rows.map((r) => [r.key, (r as Extract<LogRow, { kind: 'text' }>).text])).toEqual([
+      ['text:p1', 'Hello!?'],
+      ['text:p2', 'new'],
+    ]);
+  });
+
+  test("keeps kilo's order of messages and parts whatever order their latest states arrive in", () => {
+    const at = (messageId: string, partId: string, t: string, seq: number): ClientAgentEvent => ({ type: 'text', data: { messageId, partId, role: 'assistant', text: t }, seq });
+    const log = apply([
+      at('msg_1', 'prt_1', 'prompt', 1),
+      { type: 'tool', data: { messageId: 'msg_2', partId: 'prt_3', callId: 'c1', tool: 'bash', status: 'completed' }, seq: 2 },
+      at('msg_2', 'prt_4', 'answer', 3),
+      at('msg_2', 'prt_2', 'reasoning first', 4),
+      { type: 'message', data: { messageId: 'msg_2', role: 'assistant', finish: 'stop' }, seq: 5 },
+      { type: 'exit', data: { reason: 'stopped' }, seq: 6 },
+    ]);
+    expect(log.rows.map((r) => r.kind === 'text' ? r.text : r.kind)).toEqual(['prompt', 'reasoning first', 'tool', 'answer', 'message', 'exit']);
+  });
+
+  test('reset clears the rows and the exit but keeps the status', () => {
+    const log = apply([
+      { type: 'status', data: { agentId: 'a', sessionId: null, state: 'idle', activeTools: [] } },
+      text('p1', 'old', 1),
+      { type: 'exit', data: { reason: 'stopped' }, seq: 2 },
+      { type: 'reset', data: {} },
+      text('p2', 'new', 9),
+    ]);
+    expect(log.rows.map((r) => r.key)).toEqual(['text:p2']);
+    expect(log.exit).toBeNull();
+    expect(log.status?.state).toBe('idle');
+  });
+
+  test('a batch of events equals the same events one by one', () => {
+    const events = [text('p1', 'a', 1), text('p2', 'b', 2), text('p1', 'ab', 3)];
+    expect(reduceAgentLog(createAgentLogState(), events)).toEqual(apply(events));
   });
 
   test('keeps at most maxRows rows, dropping the oldest', () => {

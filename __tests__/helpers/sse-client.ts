@@ -103,5 +103,5 @@ export async function ticketFor(base: string, agentId: string, query = ''): Prom
   const r = await fetch(`${base}/agents/${agentId}/stream-ticket`, { method: 'POST' });
   if (r.status !== 201) throw new Error(`ticket: HTTP ${r.status} ${await r.text()}`);
   const body = (await r.json()) as { ticket: string; streamUrl: string };
-  return `${new URL(body.streamUrl, base + '/').href}?ticket=${body.ticket}${query}`;
+  return `${new URL(body.streamUrl, base + '/').href}${query}`; // streamUrl carries ?ticket=
 }

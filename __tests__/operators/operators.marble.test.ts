@@ -19,9 +19,10 @@ beforeEach(() => {
   ts = new TestScheduler((a, e) => expect(a).toEqual(e));
 });
 
-const txt = (partId: string, text: string, d?: string): AgentEvent => ({
-  type: 'text', data: { messageId: 'm', partId, role: 'assistant', text, ...(d !== undefined ? { delta: d } : {}) },
-});
+/** A whole-text update of a part. */
+const txt = (partId: string, text: string, messageId = 'm'): AgentEvent => ({ type: 'text', data: { messageId, partId, role: 'assistant', text } });
+/** A token delta of a part. */
+const dlt = (partId: string, delta: string, messageId = 'm'): AgentEvent => ({ type: 'text', data: { messageId, partId, role: 'assistant', delta } });
 const ev: Record<string, AgentEvent> = {
   t: { type: 'tool', data: { messageId: 'm', callId: 'c', tool: 'bash', status: 'running' } },
   f: { type: 'file', data: { path: 'a.ts' } },
@@ -57,18 +58,29 @@ describe('ofType and its shorthands', () => {
 });
 
 describe('coalesceText', () => {
-  it('lets through at most one text update per part per window, the latest winning, deltas joined', () => {
+  it('lets through at most one text update per part per window, deltas joined', () => {
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const v = {
-        a: txt('p1', 'H', 'H'), b: txt('p1', 'He', 'e'), c: txt('p1', 'Hel', 'l'),
-        d: txt('p2', 'X'), f: ev.f!, g: txt('p1', 'Hell', 'l'),
-        C: txt('p1', 'Hel', 'Hel'), G: txt('p1', 'Hell', 'l'),
+        a: dlt('p1', 'H'), b: dlt('p1', 'e'), c: dlt('p1', 'l'),
+        d: txt('p2', 'X'), f: ev.f!, g: dlt('p1', 'l'),
+        C: dlt('p1', 'Hel'), G: dlt('p1', 'l'),
       };
-      const src = cold(' ab-cd-f------g--|', v);
-      const want = '    -----Cf--d------(G|)';
-      const subs = '    ^---------------!';
-      expectObservable(src.pipe(coalesceText(5))).toBe(want.trim(), v);
-      expectSubscriptions(src.subscriptions).toBe(subs.trim());
+      const e1 = cold('    ab-cd-f------g--|', v);
+      const e1subs = '     ^---------------!';
+      const expected = '   -----Cf--d------(G|)';
+      expectObservable(e1.pipe(coalesceText(5))).toBe(expected, v);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('merges by the folding rule: a delta extends a pending whole text, a whole text replaces', () => {
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const v = { a: txt('p1', 'He'), b: dlt('p1', 'llo'), c: dlt('p1', '!'), d: txt('p1', 'Bye'), H: txt('p1', 'Hello!'), D: txt('p1', 'Bye') };
+      const e1 = cold('    abc-----d|', v);
+      const e1subs = '     ^--------!';
+      const expected = '   ----H----(D|)';
+      expectObservable(e1.pipe(coalesceText(4))).toBe(expected, v);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
   });
 
@@ -151,7 +163,7 @@ describe('forSession and toAgentEvents', () => {
     ts.run(({ cold, expectObservable }) => {
       const src = cold('ab|', { a: textPart('p1', ''), b: delta('p1', 'Hi') });
       const mapped = src.pipe(toAgentEvents({ agentId: 'a', sessionId: SES }));
-      const v = { a: { ...txt('p1', ''), data: { ...txt('p1', '').data, messageId: 'msg_a' } }, b: { ...txt('p1', 'Hi', 'Hi'), data: { ...txt('p1', 'Hi', 'Hi').data, messageId: 'msg_a' } } };
+      const v = { a: txt('p1', '', 'msg_a'), b: dlt('p1', 'Hi', 'msg_a') };
       expectObservable(mapped).toBe('ab|', v);
       expectObservable(mapped).toBe('ab|', v);
     });

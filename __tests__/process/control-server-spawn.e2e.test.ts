@@ -5,8 +5,8 @@ import { EventSource } from 'eventsource';
 import { createControlServer, type ControlServer } from '../../src/server/create-control-server';
 import { agentSpawnRoutes } from '../../src/server/create-agent-spawn-routes';
 import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/process/spawn-kilo-agent';
-import { createFakeLlm, type FakeLlm } from '../../src/testing/fake-llm';
-import { kiloConfigFor } from '../../src/testing/write-kilo-config';
+import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
+import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { AGENT_EVENT_TYPES } from '../../src/agent/agent-event';
 import { isAlive, waitGone } from './process-helpers';
 
@@ -22,8 +22,8 @@ interface Viewer {
 
 async function watch(base: string, agentId: string): Promise<Viewer> {
   const r = await fetch(`${base}/agents/${agentId}/stream-ticket`, { method: 'POST' });
-  const { ticket, streamUrl } = (await r.json()) as { ticket: string; streamUrl: string };
-  const es = new EventSource(`${base}${streamUrl}?ticket=${ticket}`);
+  const { streamUrl } = (await r.json()) as { streamUrl: string };
+  const es = new EventSource(`${base}${streamUrl}`); // streamUrl carries ?ticket=
   const viewer: Viewer = {
     events: [],
     es,

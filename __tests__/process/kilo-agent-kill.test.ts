@@ -1,7 +1,7 @@
 import type { SequencedAgentEvent } from '../../src/agent/agent-event';
 import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/process/spawn-kilo-agent';
-import { createFakeLlm, type FakeLlm } from '../../src/testing/fake-llm';
-import { kiloConfigFor } from '../../src/testing/write-kilo-config';
+import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
+import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { isAlive } from './process-helpers';
 
 const SLOW = Array.from({ length: 40 }, (_, i) => `tick${i} `);
@@ -19,7 +19,7 @@ describe('spawnKiloAgent: abort and SIGKILL against the real kilo binary', () =>
       await new Promise((r) => setTimeout(r, 20));
     }
   }
-  const streaming = (events: SequencedAgentEvent[]) => events.some((e) => e.type === 'text' && e.data.role === 'assistant' && e.data.text.includes('tick1'));
+  const streaming = (events: SequencedAgentEvent[]) => events.some((e) => e.type === 'text' && e.data.role === 'assistant' && (e.data.text ?? e.data.delta).includes('tick1'));
 
   beforeAll(async () => {
     llm = await createFakeLlm({ turns: [{ text: SLOW, chunkDelayMs: 150 }, { text: SLOW, chunkDelayMs: 150 }] });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SequencedAgentEvent } from '../../src/agent/agent-event';
 import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/process/spawn-kilo-agent';
-import { createFakeLlm, type FakeLlm } from '../../src/testing/fake-llm';
-import { kiloConfigFor } from '../../src/testing/write-kilo-config';
+import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
+import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { isAlive } from './process-helpers';
 
 const FINAL = 'I created hello.txt and showed it. Everything is in place now.';
@@ -18,7 +18,10 @@ describe('spawnKiloAgent: real turns through the real kilo binary', () => {
   let workDir: string;
   let llm: FakeLlm;
   let spawned: SpawnedKiloAgent;
-  const all = () => spawned.agent.history.since(0).events;
+  // Every event as a live subscriber sees it (the history keeps only the latest state of each
+  // part and of the status): the retained state at spawn, then everything live.
+  let recorded: SequencedAgentEvent[] = [];
+  const all = () => recorded;
   const after = (seq: number) => all().filter((e) => e.seq > seq);
   const of = <T extends SequencedAgentEvent['type']>(events: SequencedAgentEvent[], type: T) => events.filter((e): e is Ev<T> => e.type === type);
   const isIdle = (e: SequencedAgentEvent) => e.type === 'status' && e.data.state === 'idle';
@@ -55,6 +58,8 @@ describe('spawnKiloAgent: real turns through the real kilo binary', () => {
       workDir,
       sessionRetryLimit: 0,
     });
+    recorded = [...spawned.agent.history.since().events];
+    spawned.agent.events$.subscribe((e) => recorded.push(e));
   }, 30_000);
 
   afterAll(async () => {

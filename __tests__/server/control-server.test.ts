@@ -41,7 +41,7 @@ describe('control server routes', () => {
     expect(r.status).toBe(202);
     expect(await r.json()).toEqual({ disconnected: 2 });
     await Promise.all(viewers.map((v) => v.waitForEnd()));
-    expect(t.server.metrics.viewerCount('a1')).toBe(0);
+    expect(t.server.broadcasts.viewerCount('a1')).toBe(0);
     expect(t.agent.exited).toBeNull();
   });
 

@@ -76,7 +76,7 @@ describe('viewers', () => {
     for (const r of readers) expect(ids(r)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(process.memoryUsage().rss).toBeLessThan(1024 * 1024 * 1024);
     expect(t.server.metrics.slowConsumerDisconnects).toBe(1);
-    expect(t.server.metrics.viewerCount('a1')).toBe(2);
+    expect(t.server.broadcasts.viewerCount('a1')).toBe(2);
     stalled.response.resume();
     await stalled.waitForEnd();
     expect(ids(stalled).length).toBeLessThan(total);
@@ -93,20 +93,22 @@ describe('viewers', () => {
       const batch = await Promise.all(Array.from({ length: 50 }, async () => openSse(await ticketFor(t.url, 'a1'))));
       t.upstream.next(fileEvent(round));
       await Promise.all(batch.map((v) => v.waitFor((x) => x.events().length >= 2)));
-      expect(t.server.metrics.viewerCount('a1')).toBe(50);
+      expect(t.server.broadcasts.viewerCount('a1')).toBe(50);
       batch.forEach((v) => v.close());
       const deadline = Date.now() + 3000;
-      while (t.server.metrics.viewerCount('a1') > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      expect(t.server.metrics.viewerCount('a1')).toBe(0);
+      while (t.server.broadcasts.viewerCount('a1') > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(t.server.broadcasts.viewerCount('a1')).toBe(0);
     }
     expect((await (await fetch(`${t.url}/agents/a1`)).json()).viewers).toBe(0);
     await new Promise((r) => setTimeout(r, 100));
     // 200 leaked keepalive intervals would show as +200; allow fetch's own pool timers to vary.
     expect(count('Timeout')).toBeLessThanOrEqual(baseline + 3);
-    // No subscription left on the shared stream: a new event is not even encoded.
+    // No broadcast (and so no subscription to the agent) is left once the last viewer left; a
+    // new event is encoded once, by the history that keeps it.
+    expect(t.server.broadcasts.size).toBe(0);
     const spy = jest.spyOn(JSON, 'stringify');
     t.upstream.next(fileEvent('after'));
-    expect(spy.mock.calls.filter(([a]) => typeof a === 'object' && a !== null && 'path' in a)).toHaveLength(0);
+    expect(spy.mock.calls.filter(([a]) => typeof a === 'object' && a !== null && 'path' in a)).toHaveLength(1);
     spy.mockRestore();
     expect(t.agent.history.latestSeq).toBe(6);
   });

@@ -35,8 +35,8 @@ describe.each([
     const r = await fetch(`${base}/agents/m1/stream-ticket`, { method: 'POST' });
     expect(r.status).toBe(201);
     const { ticket, streamUrl } = await r.json();
-    expect(streamUrl).toBe('/api/v1/agents/m1/stream');
-    const v = await openSse(`${new URL(base).origin}${streamUrl}?ticket=${ticket}&types=file`);
+    expect(streamUrl).toBe(`/api/v1/agents/m1/stream?ticket=${ticket}`);
+    const v = await openSse(`${new URL(base).origin}${streamUrl}&types=file`);
     expect(v.status).toBe(200);
     upstream.next({ type: 'file.edited', properties: { file: '/mounted' } });
     await v.waitFor((x) => x.events().some((f) => f.data === '{"path":"/mounted"}'));
@@ -72,8 +72,8 @@ describe('the router on a bare node:http server (how the control server serves s
       expect(r.status).toBe(201);
       expect(r.headers.get('content-type')).toMatch(/^application\/json/);
       const { ticket, streamUrl } = await r.json();
-      expect(streamUrl).toBe('/agents/b1/stream');
-      const v = await openSse(`${base}${streamUrl}?ticket=${ticket}`, { 'Last-Event-ID': '0' });
+      expect(streamUrl).toBe(`/agents/b1/stream?ticket=${ticket}`);
+      const v = await openSse(`${base}${streamUrl}`, { 'Last-Event-ID': '0' });
       upstream.next({ type: 'file.edited', properties: { file: '/bare' } });
       await v.waitFor((x) => x.events().some((f) => f.data === '{"path":"/bare"}'));
       v.close();

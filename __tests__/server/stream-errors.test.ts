@@ -27,7 +27,7 @@ describe('POST /agents/:agentId/stream-ticket', () => {
     const r = await fetch(`${t.url}/agents/a1/stream-ticket`, { method: 'POST' });
     expect(r.status).toBe(201);
     const body = await r.json();
-    expect(body).toEqual({ ticket: expect.stringMatching(/^[0-9a-f-]{36}$/), expiresAt: new Date(clock + 60_000).toISOString(), streamUrl: '/agents/a1/stream' });
+    expect(body).toEqual({ ticket: expect.stringMatching(/^[0-9a-f-]{36}$/), expiresAt: new Date(clock + 60_000).toISOString(), streamUrl: `/agents/a1/stream?ticket=${body.ticket}` });
   });
 
   it('answers 404 agent_not_found for an unknown agent', async () => {

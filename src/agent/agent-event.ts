@@ -1,6 +1,6 @@
 /**
- * The browser-facing events of SPEC §3: a discriminated union on `type`, each with its `data`.
- * The SSE `event:` name of a frame is its `type`.
+ * The browser-facing events of docs/protocol.md §3: a discriminated union on `type`, each with
+ * its `data`. The SSE `event:` name of a frame is its `type`.
  */
 
 export type AgentState = 'starting' | 'busy' | 'idle' | 'retry' | 'exited' | 'failed';
@@ -14,26 +14,31 @@ export interface StatusData {
   activeTools: string[];
 }
 
-export interface TextData {
+interface TextBase {
   messageId: string;
   partId: string;
   role: 'user' | 'assistant';
-  /** The whole text of the part so far. */
-  text: string;
-  /** What this update appended, when it came as a delta. */
-  delta?: string;
 }
+
+/**
+ * One update of a text or reasoning part: exactly one of `text` (the part's whole text so far:
+ * replace) and `delta` (append to what the viewer has).
+ */
+export type TextData = TextBase & ({ text: string; delta?: never } | { delta: string; text?: never });
 
 export interface ToolData {
   messageId: string;
+  /** kilo's id of the tool part: orders the call among the parts of its message. */
+  partId?: string;
   callId: string;
   tool: string;
   status: ToolStatus;
   title?: string;
-  input?: Record<string, unknown>;
+  /** The call's arguments; when their JSON exceeds 64 KiB, that JSON cut to 64 KiB (a string). */
+  input?: Record<string, unknown> | string;
   output?: string;
   error?: string;
-  /** Set when `output` was cut to 64 KiB. */
+  /** Set when `output`, `error` or `input` was cut to 64 KiB. */
   truncated?: true;
 }
 
@@ -61,6 +66,9 @@ export interface GapData {
   oldest: number;
 }
 
+/** `reset` carries nothing: the viewer clears its folded view, the whole retained state follows. */
+export type ResetData = Record<string, never>;
+
 export type ExitReason = 'stopped' | 'process_exit' | 'upstream_lost' | 'shutdown' | (string & {});
 
 export interface ExitData {
@@ -77,6 +85,7 @@ export type AgentEvent =
   | { type: 'message'; data: MessageData }
   | { type: 'error'; data: ErrorData }
   | { type: 'gap'; data: GapData }
+  | { type: 'reset'; data: ResetData }
   | { type: 'exit'; data: ExitData };
 
 export type AgentEventType = AgentEvent['type'];
@@ -84,9 +93,18 @@ export type AgentEventType = AgentEvent['type'];
 /** An event as the ManagedAgent publishes it: with its per-agent id (1, 2, 3, …). */
 export type SequencedAgentEvent = AgentEvent & { readonly seq: number };
 
-/** Every event name, in SPEC order. */
+/** Every event name, in protocol order. */
 export const AGENT_EVENT_TYPES: readonly AgentEventType[] = Object.freeze([
-  'status', 'text', 'reasoning', 'tool', 'file', 'message', 'error', 'gap', 'exit',
+  'status',
+  'text',
+  'reasoning',
+  'tool',
+  'file',
+  'message',
+  'error',
+  'gap',
+  'reset',
+  'exit',
 ] as AgentEventType[]);
 
 /** True when `name` is one of {@link AGENT_EVENT_TYPES}. */

@@ -1,7 +1,7 @@
 import type { KiloEvent, KiloError, KiloToolPart } from '../kilo/kilo-event';
 import { sessionIdOf } from '../kilo/session-id-of';
 import type { AgentEvent, AgentState, ExitData, StatusData, ToolData } from './agent-event';
-import { truncateUtf8 } from './truncate-output';
+import { MAX_TOOL_OUTPUT_BYTES, truncateUtf8 } from './truncate-output';
 
 export interface AgentEventMapperOptions {
   agentId: string;
@@ -17,6 +17,8 @@ export interface AgentEventMapper {
   exit(exit: ExitData, failed: boolean): AgentEvent[];
   /** The current status snapshot. */
   status(): StatusData;
+  /** The whole text so far of a text/reasoning part of the current turn (what a `delta` appended to). */
+  partText(partId: string): string | undefined;
 }
 
 const errorData = (e: KiloError | undefined) => ({
@@ -24,11 +26,20 @@ const errorData = (e: KiloError | undefined) => ({
   message: String(e?.data?.message ?? (e as { message?: unknown } | undefined)?.message ?? e?.name ?? 'unknown error'),
 });
 
+/** A tool's `input`, or its JSON cut to 64 KiB when longer (docs/protocol.md §3). */
+function boundedInput(input: Record<string, unknown>): { input: Record<string, unknown> | string; truncated: boolean } {
+  const json = JSON.stringify(input);
+  if (json.length * 3 <= MAX_TOOL_OUTPUT_BYTES) return { input, truncated: false };
+  const cut = truncateUtf8(json);
+  return cut.truncated ? { input: cut.text, truncated: true } : { input, truncated: false };
+}
+
 /**
- * Creates the stateful mapping from kilo serve events to agent events: whole text so far per
- * part, tool status transitions (deduplicated), the active tools, message completion, one
- * `error` per failure and `status` on every state change. `session.idle` ends a turn: it sets
- * state `idle`, it is never an exit.
+ * Creates the stateful mapping from kilo serve events to agent events (docs/protocol.md §3):
+ * a text/reasoning part's first event and kilo's full updates carry the whole `text`, live
+ * token deltas carry only the `delta`; tool status transitions (deduplicated, output, error and
+ * input bounded to 64 KiB), the active tools, message completion, one `error` per failure and
+ * `status` on every state change. `session.idle` ends a turn: it sets state `idle`, never an exit.
  */
 export function createAgentEventMapper(options: AgentEventMapperOptions): AgentEventMapper {
   const { agentId } = options;
@@ -74,15 +85,23 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
 
   function tool(part: KiloToolPart): AgentEvent[] {
     const s = part.state;
-    const data: ToolData = { messageId: part.messageID, callId: part.callID, tool: part.tool, status: s.status };
+    const data: ToolData = { messageId: part.messageID, partId: part.id, callId: part.callID, tool: part.tool, status: s.status };
     if ('title' in s && s.title) data.title = s.title;
-    if (s.input && Object.keys(s.input).length > 0) data.input = s.input;
+    if (s.input && Object.keys(s.input).length > 0) {
+      const bounded = boundedInput(s.input);
+      data.input = bounded.input;
+      if (bounded.truncated) data.truncated = true;
+    }
     if (s.status === 'completed') {
       const cut = truncateUtf8(String(s.output ?? ''));
       data.output = cut.text;
       if (cut.truncated) data.truncated = true;
     }
-    if (s.status === 'error') data.error = String(s.error);
+    if (s.status === 'error') {
+      const cut = truncateUtf8(String(s.error));
+      data.error = cut.text;
+      if (cut.truncated) data.truncated = true;
+    }
     const key = `${s.status}\u0000${data.title ?? ''}\u0000${data.input ? 1 : 0}`;
     const prev = tools.get(part.callID);
     if (prev?.key === key) return [];
@@ -123,11 +142,14 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
         const p = event.properties;
         const known = parts.get(p.partID);
         if (p.field !== 'text') return [];
-        const entry = known ?? { type: 'text' as const, messageId: p.messageID, text: '' };
-        entry.text += p.delta;
-        parts.set(p.partID, entry);
         const role = roles.get(p.messageID) ?? 'assistant';
-        return [{ type: entry.type, data: { messageId: p.messageID, partId: p.partID, role, text: entry.text, delta: p.delta } }];
+        if (!known) {
+          // The part's first event: whole text (its `message.part.updated` was not seen).
+          parts.set(p.partID, { type: 'text', messageId: p.messageID, text: p.delta });
+          return [{ type: 'text', data: { messageId: p.messageID, partId: p.partID, role, text: p.delta } }];
+        }
+        known.text += p.delta;
+        return [{ type: known.type, data: { messageId: p.messageID, partId: p.partID, role, delta: p.delta } }];
       }
       case 'message.part.removed':
         parts.delete(event.properties.partID);
@@ -155,5 +177,5 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
     return [{ type: 'status', data: status() }, { type: 'exit', data }];
   }
 
-  return { map, exit, status };
+  return { map, exit, status, partText: (partId) => parts.get(partId)?.text };
 }

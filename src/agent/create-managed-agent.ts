@@ -16,8 +16,10 @@ export interface ManagedAgentOptions {
   events: Observable<KiloEvent>;
   /** Emits when the agent's process ends (e.g. `{reason: 'process_exit', code}`). */
   exit$?: Observable<ExitData>;
-  /** How many events to retain for late viewers and resume. Default 1000. */
+  /** Retained history entries at most (docs/protocol.md §3). Default 10 000. */
   historySize?: number;
+  /** Retained history bytes (encoded frames) at most. Default 8 MiB. */
+  historyBytes?: number;
   /** Called once by `stop()` before the agent exits, e.g. to kill its process. */
   onStop?: (reason: ExitReason) => void;
   /** Receives events the mapper could not handle; they are skipped. */
@@ -37,7 +39,7 @@ export interface ManagedAgent {
   /** The current status, then every change. */
   readonly status$: Observable<StatusData>;
   status(): StatusData;
-  readonly history: Pick<EventHistory, 'since' | 'latestSeq' | 'oldestSeq' | 'size'>;
+  readonly history: Omit<EventHistory, 'push'>;
   /** Emits the exit (and replays it to late subscribers), then completes. */
   readonly exit$: Observable<ExitData>;
   readonly exited: ExitData | null;
@@ -64,7 +66,7 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
     throw new TypeError('createManagedAgent: events must be an Observable of kilo events');
   }
   const mapper = createAgentEventMapper({ agentId: options.agentId, sessionId: options.sessionId });
-  const history = createEventHistory(options.historySize ?? 1000);
+  const history = createEventHistory({ historySize: options.historySize, historyBytes: options.historyBytes });
   const status$ = new BehaviorSubject<StatusData>(mapper.status());
   const exitSubject = new ReplaySubject<ExitData>(1);
   const stop$ = new Subject<ExitData>();
@@ -88,7 +90,8 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
 
   const stamp = (event: AgentEvent): SequencedAgentEvent => {
     const sequenced = { ...event, seq: ++seq } as SequencedAgentEvent;
-    history.push(sequenced);
+    const delta = (event.type === 'text' || event.type === 'reasoning') && event.data.delta !== undefined;
+    history.push(sequenced, delta ? mapper.partText(event.data.partId) : undefined);
     if (event.type === 'status') status$.next(event.data);
     if (event.type === 'exit') {
       exited = event.data;

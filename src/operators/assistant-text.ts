@@ -2,12 +2,13 @@ import { filter, type OperatorFunction } from 'rxjs';
 import type { AgentEvent } from '../agent/agent-event';
 
 /**
- * Only the assistant's text updates (not the user's prompt, not reasoning). Each carries the
- * whole text of its part so far, and the `delta` when it came as one.
+ * Only the assistant's text updates (not the user's prompt, not reasoning). Each carries either
+ * the whole `text` of its part so far (replace) or a `delta` (append): fold them with
+ * `foldAgentEvent`.
  *
  * ## Example
  * ```ts
- * agent.events$.pipe(assistantText()).subscribe((e) => render(e.data.partId, e.data.text));
+ * agent.events$.pipe(assistantText()).subscribe((e) => foldAgentEvent(view, e)); // view.parts[partId].text: the whole text
  * ```
  */
 export function assistantText<T extends AgentEvent>(): OperatorFunction<T, Extract<T, { type: 'text' }>> {

@@ -7,7 +7,8 @@ const isText = (e: AgentEvent): e is TextLike => e.type === 'text' || e.type ===
 /**
  * Lets at most one `text`/`reasoning` update per part through per `ms` window: the first
  * update of a part opens a window, later ones replace it, and the latest is emitted when the
- * window closes. Deltas of the merged updates are joined, so `delta` stays correct. Other events
+ * window closes. Merged updates follow the folding rule: deltas are joined into one `delta`, a
+ * `delta` after a whole `text` extends that `text`, a whole `text` replaces what was pending. Other events
  * pass through at once; pending text is flushed (never lost) when the source completes or errors.
  *
  * ## Example
@@ -36,11 +37,15 @@ export function coalesceText<T extends AgentEvent>(ms: number, scheduler: Schedu
             pending.set(key, { event, timer: scheduler.schedule(() => emit(key), ms) });
             return;
           }
-          const before = (p.event as TextLike).data.delta;
-          const delta = before !== undefined && event.data.delta !== undefined ? before + event.data.delta : undefined;
-          const data = { ...event.data };
-          if (delta === undefined) delete data.delta;
-          else data.delta = delta;
+          // Merged by the folding rule: a whole `text` replaces, a `delta` appends to what is pending.
+          const pendingData = (p.event as TextLike).data;
+          const add = event.data.delta;
+          const data: TextLike['data'] =
+            add === undefined
+              ? event.data
+              : pendingData.delta !== undefined
+                ? { ...event.data, delta: pendingData.delta + add }
+                : { messageId: event.data.messageId, partId: event.data.partId, role: event.data.role, text: pendingData.text + add };
           p.event = { ...event, data } as T;
         },
         error(err) {

@@ -11,6 +11,26 @@ const json = (value: unknown): string => {
   }
 };
 
+/** Characters per text segment: appending a token re-renders only the last segment. */
+const SEGMENT = 2048;
+
+const Segment = memo(function Segment({ text }: { text: string }) {
+  return <>{text}</>;
+});
+
+/** A long streamed text as fixed-size segments, so its DOM update per frame is O(segment), not O(text). */
+function TextBody({ text }: { text: string }) {
+  const segments: string[] = [];
+  for (let i = 0; i < text.length; i += SEGMENT) segments.push(text.slice(i, i + SEGMENT));
+  return (
+    <div className="as-text-body">
+      {segments.map((s, i) => (
+        <Segment key={i} text={s} />
+      ))}
+    </div>
+  );
+}
+
 /** Common attributes of every row: its kind and the id of the last event applied to it. */
 const rowProps = (row: LogRow, className: string) => ({
   className: `as-row ${className}`,
@@ -34,9 +54,9 @@ function ToolRow({ row }: { row: Extract<LogRow, { kind: 'tool' }> }) {
       {hasDetails ? (
         <details className="as-details">
           <summary>input / output</summary>
-          {row.input !== undefined ? <pre className="as-pre" data-part="input">{json(row.input)}</pre> : null}
+          {row.input !== undefined ? <pre className="as-pre" data-part="input">{typeof row.input === 'string' ? row.input : json(row.input)}</pre> : null}
           {row.output !== undefined ? <pre className="as-pre" data-part="output">{row.output}</pre> : null}
-          {row.truncated ? <div className="as-muted">output truncated to 64 KiB</div> : null}
+          {row.truncated ? <div className="as-muted">cut to 64 KiB</div> : null}
         </details>
       ) : null}
     </li>
@@ -60,7 +80,7 @@ function LogRowView({ row }: { row: LogRow }) {
       return (
         <li {...rowProps(row, cls)} data-part-id={row.partId} data-role={row.role}>
           <span className="as-label">{label}</span>
-          <div className="as-text-body">{row.text}</div>
+          <TextBody text={row.text} />
         </li>
       );
     }

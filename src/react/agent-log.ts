@@ -4,6 +4,8 @@ import type { ClientAgentEvent } from '../client/client-options';
 interface RowBase {
   /** Stable React key: per part for text, per call for tools, else per event. */
   key: string;
+  /** Where the row sorts: kilo's order of messages and parts (their ids sort by time). */
+  order: string;
   /** The id of the last event applied to this row (absent for `gap`). */
   seq?: number;
 }
@@ -12,8 +14,16 @@ interface RowBase {
 export type LogRow =
   | (RowBase & { kind: 'text'; reasoning: boolean; role: 'user' | 'assistant'; messageId: string; partId: string; text: string })
   | (RowBase & {
-      kind: 'tool'; messageId: string; callId: string; tool: string; status: ToolStatus; title?: string;
-      input?: Record<string, unknown>; output?: string; error?: string; truncated?: true;
+      kind: 'tool';
+      messageId: string;
+      callId: string;
+      tool: string;
+      status: ToolStatus;
+      title?: string;
+      input?: Record<string, unknown> | string;
+      output?: string;
+      error?: string;
+      truncated?: true;
     })
   | (RowBase & { kind: 'file'; path: string })
   | (RowBase & { kind: 'message'; messageId: string; finish?: string; tokens?: { total?: number; input: number; output: number }; cost?: number })
@@ -23,6 +33,7 @@ export type LogRow =
 
 /** Everything the log view shows, derived from the events received so far. */
 export interface AgentLogState {
+  /** Sorted by `order`. */
   rows: LogRow[];
   /** The latest `status` data, `null` before the first. */
   status: StatusData | null;
@@ -35,6 +46,8 @@ export interface AgentLogState {
   lastSeq: number | null;
   /** Counter for keys of rows without a natural one. */
   serial: number;
+  /** The greatest message id seen: rows without a part (file, error, gap) sort after its parts. */
+  anchor: string;
 }
 
 /** Limits of {@link reduceAgentLog}. */
@@ -47,34 +60,95 @@ export interface AgentLogLimits {
 
 /** The empty log. */
 export function createAgentLogState(): AgentLogState {
-  return { rows: [], status: null, exit: null, receivedSeqs: [], receivedCount: 0, lastSeq: null, serial: 0 };
+  return { rows: [], status: null, exit: null, receivedSeqs: [], receivedCount: 0, lastSeq: null, serial: 0, anchor: '' };
 }
 
-/** `{...a, ...b}` without letting `undefined` fields of `b` erase those of `a`. */
-const merge = <T extends object>(a: T, b: Partial<T>): T => {
-  const out = { ...a } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(b)) if (v !== undefined) out[k] = v;
-  return out as T;
-};
+const partOrder = (messageId: string, partId: string) => `${messageId}\u0001${partId}`;
 
-/** Puts `row` in place of the row with the same key, else appends it; keeps at most `maxRows`. */
-const upsert = (rows: LogRow[], row: LogRow, maxRows: number, update?: (old: LogRow) => LogRow): LogRow[] => {
+function findRow(rows: LogRow[], key: string): LogRow | undefined {
+  for (let i = rows.length - 1; i >= 0; i--) if (rows[i]!.key === key) return rows[i];
+  return undefined;
+}
+
+/** Puts `row` in place of the row with the same key, else inserts it at its order. */
+function upsert(rows: LogRow[], row: LogRow): void {
   for (let i = rows.length - 1; i >= 0; i--) {
-    if (rows[i].key === row.key) {
-      const next = rows.slice();
-      next[i] = update ? update(rows[i]) : row;
-      return next;
+    if (rows[i]!.key === row.key) {
+      rows[i] = row;
+      return;
     }
   }
-  const next = rows.length >= maxRows ? rows.slice(rows.length - maxRows + 1) : rows.slice();
-  next.push(row);
-  return next;
-};
+  let at = rows.length;
+  while (at > 0 && rows[at - 1]!.order > row.order) at--;
+  rows.splice(at, 0, row);
+}
+
+function apply(s: AgentLogState, event: ClientAgentEvent, maxTracked: number): void {
+  const seq = event.seq;
+  s.receivedCount++;
+  if (seq !== undefined) {
+    s.receivedSeqs.push(seq);
+    if (s.receivedSeqs.length > maxTracked) s.receivedSeqs.splice(0, s.receivedSeqs.length - maxTracked);
+    s.lastSeq = seq;
+  }
+  const own = (kind: string) => {
+    const serial = s.serial++;
+    return { key: `${kind}:${seq ?? `n${serial}`}`, order: `${s.anchor}\u0002${String(serial).padStart(9, '0')}`, seq };
+  };
+  switch (event.type) {
+    case 'status':
+      s.status = event.data;
+      return;
+    case 'text':
+    case 'reasoning': {
+      const d = event.data;
+      const key = `${event.type}:${d.partId}`;
+      const old = findRow(s.rows, key);
+      const before = old?.kind === 'text' ? old.text : '';
+      const text = d.delta !== undefined ? before + d.delta : d.text;
+      if (d.messageId > s.anchor) s.anchor = d.messageId;
+      upsert(s.rows, { kind: 'text', key, order: partOrder(d.messageId, d.partId), seq, reasoning: event.type === 'reasoning', role: d.role, messageId: d.messageId, partId: d.partId, text });
+      return;
+    }
+    case 'tool': {
+      const { partId, ...d } = event.data;
+      if (d.messageId > s.anchor) s.anchor = d.messageId;
+      upsert(s.rows, { kind: 'tool', key: `tool:${d.callId}`, order: partOrder(d.messageId, partId ?? d.callId), seq, ...d });
+      return;
+    }
+    case 'file':
+      upsert(s.rows, { kind: 'file', ...own('file'), path: event.data.path });
+      return;
+    case 'message': {
+      const { messageId, finish, tokens, cost } = event.data;
+      if (messageId > s.anchor) s.anchor = messageId;
+      upsert(s.rows, { kind: 'message', ...own('message'), order: `${messageId}\u0003`, messageId, finish, tokens, cost });
+      return;
+    }
+    case 'error':
+      upsert(s.rows, { kind: 'error', ...own('error'), ...event.data });
+      return;
+    case 'gap':
+      upsert(s.rows, { kind: 'gap', ...own('gap'), ...event.data });
+      return;
+    case 'reset':
+      s.rows = [];
+      s.exit = null;
+      s.anchor = '';
+      return;
+    case 'exit':
+      s.exit = event.data;
+      upsert(s.rows, { kind: 'exit', ...own('exit'), order: '\uffff', reason: event.data.reason, code: event.data.code });
+      return;
+  }
+}
 
 /**
- * Applies one event to the log: text and reasoning merged per part (updated in place), one row
- * per tool call updated through its statuses, one row per file edit, message end, error, gap and
- * exit. `status` events update `status` only. Pure: returns a new state.
+ * Applies events to the log by the protocol's folding rule: text and reasoning replaced
+ * (`text`) or appended (`delta`) per part, one row per tool call (its latest state), one row per
+ * file edit, message end, error, gap and exit; `reset` clears the rows. Rows stay in kilo's
+ * order (message, then part ids, which sort by time), whatever order the states arrive in.
+ * Pure: returns a new state; a batch of events costs one copy of the rows.
  *
  * ## Example
  * ```ts
@@ -82,61 +156,11 @@ const upsert = (rows: LogRow[], row: LogRow, maxRows: number, update?: (old: Log
  * log = reduceAgentLog(log, { type: 'file', data: { path: 'a.ts' }, seq: 1 });
  * ```
  */
-export function reduceAgentLog(state: AgentLogState, event: ClientAgentEvent, limits: AgentLogLimits = {}): AgentLogState {
+export function reduceAgentLog(state: AgentLogState, events: ClientAgentEvent | readonly ClientAgentEvent[], limits: AgentLogLimits = {}): AgentLogState {
   const maxRows = Math.max(1, limits.maxRows ?? 500);
   const maxTracked = Math.max(1, limits.maxTrackedSeqs ?? 10000);
-  const seq = event.seq;
-  let next: AgentLogState = { ...state, receivedCount: state.receivedCount + 1 };
-  if (seq !== undefined) {
-    const seqs = state.receivedSeqs.length >= maxTracked ? state.receivedSeqs.slice(1 - maxTracked) : state.receivedSeqs.slice();
-    seqs.push(seq);
-    next = { ...next, receivedSeqs: seqs, lastSeq: seq };
-  }
-  const own = (kind: string) => `${kind}:${seq ?? `n${next.serial}`}`;
-  const bump = () => (next = { ...next, serial: next.serial + 1 });
-
-  switch (event.type) {
-    case 'status':
-      return { ...next, status: event.data };
-    case 'text':
-    case 'reasoning': {
-      const d = event.data;
-      const row: LogRow = {
-        kind: 'text', key: `${event.type}:${d.partId}`, seq, reasoning: event.type === 'reasoning',
-        role: d.role, messageId: d.messageId, partId: d.partId, text: d.text,
-      };
-      return { ...next, rows: upsert(next.rows, row, maxRows, (old) => ({ ...old, text: d.text, seq: seq ?? old.seq } as LogRow)) };
-    }
-    case 'tool': {
-      const { callId, messageId, tool, status, title, input, output, error, truncated } = event.data;
-      const row: LogRow = { kind: 'tool', key: `tool:${callId}`, seq, callId, messageId, tool, status, title, input, output, error, truncated };
-      return {
-        ...next,
-        rows: upsert(next.rows, row, maxRows, (old) => merge(old, { ...row, seq: seq ?? old.seq } as Partial<LogRow>)),
-      };
-    }
-    case 'file':
-      bump();
-      return { ...next, rows: upsert(next.rows, { kind: 'file', key: own('file'), seq, path: event.data.path }, maxRows) };
-    case 'message': {
-      const { messageId, finish, tokens, cost } = event.data;
-      bump();
-      return { ...next, rows: upsert(next.rows, { kind: 'message', key: own('message'), seq, messageId, finish, tokens, cost }, maxRows) };
-    }
-    case 'error':
-      bump();
-      return { ...next, rows: upsert(next.rows, { kind: 'error', key: own('error'), seq, ...event.data }, maxRows) };
-    case 'gap':
-      bump();
-      return { ...next, rows: upsert(next.rows, { kind: 'gap', key: own('gap'), seq, ...event.data }, maxRows) };
-    case 'exit':
-      bump();
-      return {
-        ...next,
-        exit: event.data,
-        rows: upsert(next.rows, { kind: 'exit', key: own('exit'), seq, reason: event.data.reason, code: event.data.code }, maxRows),
-      };
-    default:
-      return next;
-  }
+  const next: AgentLogState = { ...state, rows: state.rows.slice(), receivedSeqs: state.receivedSeqs.slice() };
+  for (const event of Array.isArray(events) ? events : [events as ClientAgentEvent]) apply(next, event, maxTracked);
+  if (next.rows.length > maxRows) next.rows.splice(0, next.rows.length - maxRows);
+  return next;
 }

@@ -8,7 +8,7 @@ import { createAgentLogState, reduceAgentLog, type AgentLogLimits, type AgentLog
 
 /** Options of {@link useAgentStream}: the client's (callbacks optional) plus the log limits. */
 export interface UseAgentStreamOptions extends Omit<AgentStreamClientOptions, 'onEvent' | 'onState'>, AgentLogLimits {
-  /** Called with every event, after it was applied to the log. */
+  /** Called with every event, after it was applied to the log (in the frame that applied it). */
   onEvent?: (event: ClientAgentEvent) => void;
   /** Called on every connection state change. */
   onStateChange?: (state: ConnectionState, info: ConnectionStateInfo) => void;
@@ -22,14 +22,26 @@ export interface AgentStreamView {
   error: Error | null;
 }
 
-type Action = { type: 'reset' } | { type: 'event'; event: ClientAgentEvent; limits: AgentLogLimits };
+type Action = { type: 'reset' } | { type: 'events'; events: ClientAgentEvent[]; limits: AgentLogLimits };
 
 const reducer = (state: AgentLogState, action: Action): AgentLogState =>
-  action.type === 'reset' ? createAgentLogState() : reduceAgentLog(state, action.event, action.limits);
+  action.type === 'reset' ? createAgentLogState() : reduceAgentLog(state, action.events, action.limits);
+
+/** Runs `flush` at the next animation frame (a timer where there is none, or the page is hidden). */
+function scheduleFrame(flush: () => void): () => void {
+  const doc = (globalThis as { document?: { hidden?: boolean } }).document;
+  if (typeof requestAnimationFrame === 'function' && !doc?.hidden) {
+    const id = requestAnimationFrame(flush);
+    return () => cancelAnimationFrame(id);
+  }
+  const id = setTimeout(flush, 16);
+  return () => clearTimeout(id);
+}
 
 /**
  * Runs an agent-stream client while the component is mounted and folds its events into an
- * {@link AgentLogState}. A new client (and an empty log) when `agentId`, `baseUrl`, `ticketUrl`
+ * {@link AgentLogState}, once per animation frame (a token stream of hundreds of deltas per
+ * second costs one state update per frame, not one per token). A new client (and an empty log) when `agentId`, `baseUrl`, `ticketUrl`
  * or `types` change; other options are read when the client starts.
  *
  * ## Example
@@ -51,17 +63,28 @@ export function useAgentStream(options: UseAgentStreamOptions): AgentStreamView 
     setConnection({ state: 'connecting', error: null });
     const { onEvent: _onEvent, onStateChange: _onStateChange, maxRows: _maxRows, maxTrackedSeqs: _max, ...clientOptions } = latest.current;
     let client: { close(): void } | null = null;
+    let pending: ClientAgentEvent[] = [];
+    let cancelFrame: (() => void) | null = null;
+    const flush = () => {
+      cancelFrame = null;
+      const events = pending;
+      pending = [];
+      if (!active || events.length === 0) return;
+      const { maxRows, maxTrackedSeqs } = latest.current;
+      dispatch({ type: 'events', events, limits: { maxRows, maxTrackedSeqs } });
+      for (const event of events) latest.current.onEvent?.(event);
+    };
     try {
       client = createAgentStreamClient({
         ...clientOptions,
         onEvent: (event) => {
           if (!active) return;
-          const { maxRows, maxTrackedSeqs } = latest.current;
-          dispatch({ type: 'event', event, limits: { maxRows, maxTrackedSeqs } });
-          latest.current.onEvent?.(event);
+          pending.push(event);
+          cancelFrame ??= scheduleFrame(flush);
         },
         onState: (state, info) => {
           if (!active) return;
+          flush(); // events first, so a state shown never runs ahead of the log
           setConnection({ state, error: info.error ?? null });
           latest.current.onStateChange?.(state, info);
         },
@@ -72,6 +95,7 @@ export function useAgentStream(options: UseAgentStreamOptions): AgentStreamView 
     }
     return () => {
       active = false;
+      cancelFrame?.();
       client?.close();
     };
   }, [options.agentId, options.baseUrl, options.ticketUrl, typesKey]);

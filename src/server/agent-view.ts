@@ -1,5 +1,5 @@
 import type { ManagedAgent } from '../agent/create-managed-agent';
-import type { StreamMetrics } from './create-stream-metrics';
+import type { BroadcastRegistry } from './create-broadcast-registry';
 
 /** The JSON of one agent in `GET /agents` and `GET /agents/:agentId`. */
 export interface AgentView {
@@ -11,7 +11,8 @@ export interface AgentView {
   lastEventId: number;
 }
 
-export function agentView(agent: ManagedAgent, metrics: StreamMetrics): AgentView {
+/** The view of `agent`, with its open streams counted by `broadcasts`. */
+export function agentView(agent: ManagedAgent, broadcasts: Pick<BroadcastRegistry, 'viewerCount'>): AgentView {
   const s = agent.status();
-  return { id: agent.id, sessionId: s.sessionId, state: s.state, activeTools: s.activeTools, viewers: metrics.viewerCount(agent.id), lastEventId: agent.history.latestSeq };
+  return { id: agent.id, sessionId: s.sessionId, state: s.state, activeTools: s.activeTools, viewers: broadcasts.viewerCount(agent.id), lastEventId: agent.history.latestSeq };
 }

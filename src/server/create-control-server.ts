@@ -9,10 +9,11 @@ import { createMemoryTicketStore } from '../tickets/create-memory-ticket-store';
 import type { TicketStore } from '../tickets/ticket-store';
 import { agentView } from './agent-view';
 import { attachKiloAgent, type AttachKiloAgentOptions } from './attach-kilo-agent';
-import { createAgentStreamRouter } from './create-agent-stream-router';
+import { broadcastOptionsOf, createAgentStreamRouter } from './create-agent-stream-router';
+import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
 import { createPrometheusRegistry } from './create-prometheus-registry';
+import { createStreamHandler } from './create-stream-handler';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
-import { createViewerConnections } from './create-viewer-connections';
 import { silentLogger, type Logger } from './logger';
 import { sendError } from './send-error';
 
@@ -38,11 +39,26 @@ export interface ControlServer {
   readonly app: Express;
   readonly registry: AgentRegistry;
   readonly metrics: StreamMetrics;
+  /** The broadcasts of the agents: their viewers. */
+  readonly broadcasts: BroadcastRegistry;
   listen(): Promise<{ url: string; port: number }>;
   /** Graceful shutdown: refuse new streams, end every stream with `exit`/`shutdown`, close. */
   close(): Promise<void>;
   /** Registers a running kilo serve as an agent. */
   attachKilo(options: AttachKiloAgentOptions): ManagedAgent;
+}
+
+const STREAM_PATH = /^\/agents\/([^/?]+)\/stream\/?(?:\?|$)/;
+
+/** The decoded agent id of a stream URL; undefined for another path, null when it does not decode. */
+function streamAgentIdOf(url: string): string | null | undefined {
+  const m = STREAM_PATH.exec(url);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return null;
+  }
 }
 
 const FALLBACK_PAGE = '<!doctype html><meta charset="utf-8"><title>agent-stream</title><h1>agent-stream</h1><p>The dashboard bundle is not built; run <code>npm run build</code>. The API is at <a href="agents">/agents</a>.</p>';
@@ -62,14 +78,15 @@ const FALLBACK_PAGE = '<!doctype html><meta charset="utf-8"><title>agent-stream<
 export function createControlServer(options: ControlServerOptions = {}): ControlServer {
   const registry = options.registry ?? createAgentRegistry();
   const metrics = createStreamMetrics();
-  const connections = createViewerConnections();
+  const broadcasts = createBroadcastRegistry(broadcastOptionsOf(options, metrics));
+  const tickets = options.tickets ?? createMemoryTicketStore();
   const logger = options.logger ?? silentLogger;
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
   const graceMs = options.shutdownGraceMs ?? 1500;
   const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
-  const prometheus = createPrometheusRegistry(metrics);
+  const prometheus = createPrometheusRegistry(metrics, broadcasts);
   let shuttingDown = false;
   let server: http.Server | undefined;
   let closing: Promise<void> | undefined;
@@ -84,30 +101,28 @@ export function createControlServer(options: ControlServerOptions = {}): Control
     fn(agent, res);
   };
 
-  const streamRouter = createAgentStreamRouter({
-    registry, metrics, connections, tickets: options.tickets ?? createMemoryTicketStore(),
-    keepaliveMs: options.keepaliveMs, maxBufferedBytes: options.maxBufferedBytes, isShuttingDown: () => shuttingDown,
-  });
-  app.use(streamRouter);
+  const isShuttingDown = () => shuttingDown;
+  const stream = createStreamHandler({ registry, tickets, broadcasts, metrics, isShuttingDown });
+  app.use(createAgentStreamRouter({ registry, metrics, broadcasts, tickets, isShuttingDown }));
   options.routes?.(app, { registry, metrics });
   app.get('/agents', (_req, res) => {
-    res.json({ agents: registry.list().map((a) => agentView(a, metrics)) });
+    res.json({ agents: registry.list().map((a) => agentView(a, broadcasts)) });
   });
   app.all('/agents', only(options.routes ? 'GET, POST' : 'GET'));
-  app.get('/agents/:agentId', withAgent((agent, res) => res.json(agentView(agent, metrics))));
+  app.get('/agents/:agentId', withAgent((agent, res) => res.json(agentView(agent, broadcasts))));
   app.all('/agents/:agentId', only('GET'));
   app.post('/agents/:agentId/stop', withAgent((agent, res) => {
     agent.stop('stopped');
-    res.status(202).json(agentView(agent, metrics));
+    res.status(202).json(agentView(agent, broadcasts));
   }));
   app.all('/agents/:agentId/stop', only('POST'));
   // Operator tool: cut every open stream of an agent (clients resume with a fresh ticket).
   app.post('/agents/:agentId/disconnect-viewers', withAgent((agent, res) => {
-    res.status(202).json({ disconnected: connections.disconnect(agent.id) });
+    res.status(202).json({ disconnected: broadcasts.disconnect(agent.id) });
   }));
   app.all('/agents/:agentId/disconnect-viewers', only('POST'));
   app.get('/healthz', (_req, res) => {
-    res.status(shuttingDown ? 503 : 200).json({ ok: !shuttingDown, agents: registry.size, viewers: metrics.viewerCount() });
+    res.status(shuttingDown ? 503 : 200).json({ ok: !shuttingDown, agents: registry.size, viewers: broadcasts.viewerCount() });
   });
   app.all('/healthz', only('GET'));
   app.get('/metrics', (_req, res, next) => {
@@ -133,20 +148,22 @@ export function createControlServer(options: ControlServerOptions = {}): Control
     app,
     registry,
     metrics,
+    broadcasts,
     listen() {
       return new Promise((resolve, reject) => {
-        // Stream requests go to the router directly, ahead of the Express app: a viewer is held
-        // for as long as it watches, and the app's per-request setup (prototype swaps, router
-        // state) would cost ~3 KiB of heap per open stream. Everything else goes to the app,
-        // which also mounts the same router, so `app` alone is complete.
-        server = http.createServer((req, res) =>
-          streamRouter(req as express.Request, res as express.Response, (err?: unknown) => {
-            if (err) {
-              logger.error('stream request failed', err);
-              sendError(res, 500, 'internal', 'internal error');
-            } else app(req, res);
-          }),
-        );
+        // Each request is dispatched once: stream requests to the stream handler, ahead of the
+        // Express app (a viewer is held for as long as it watches, and the app's per-request
+        // setup would cost ~3 KiB of heap per open stream); everything else to the app, which
+        // also mounts the stream route, so `app` alone is complete.
+        server = http.createServer((req, res) => {
+          const agentId = streamAgentIdOf(req.url ?? '/');
+          if (agentId === undefined) return app(req, res);
+          if (agentId === null) return sendError(res, 400, 'bad_request', 'the agent id is not a valid percent-encoded string');
+          stream(req, res, agentId).catch((err: unknown) => {
+            logger.error('stream request failed', err);
+            sendError(res, 500, 'internal', 'internal error');
+          });
+        });
         server.once('error', reject);
         server.listen(port, host, () => {
           const actual = (server!.address() as AddressInfo).port;
@@ -162,7 +179,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
         const closed = s ? new Promise<void>((r) => s.close(() => r())) : Promise.resolve();
         registry.stopAll('shutdown');
         const deadline = Date.now() + graceMs;
-        while (metrics.viewerCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        while (broadcasts.viewerCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
         s?.closeIdleConnections();
         s?.closeAllConnections();
         await closed;

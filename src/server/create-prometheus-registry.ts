@@ -1,8 +1,9 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { BroadcastRegistry } from './create-broadcast-registry';
 import type { StreamMetrics } from './create-stream-metrics';
 
 /** A prom-client registry (not the global one) reading `metrics` at scrape time. */
-export function createPrometheusRegistry(metrics: StreamMetrics): Registry {
+export function createPrometheusRegistry(metrics: StreamMetrics, broadcasts: Pick<BroadcastRegistry, 'viewerCount' | 'viewersByAgent'>): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
@@ -13,10 +14,10 @@ export function createPrometheusRegistry(metrics: StreamMetrics): Registry {
     name: 'agent_stream_viewers', help: 'Open stream connections per agent', labelNames: ['agent'], registers: [registry],
     collect() {
       this.reset();
-      for (const [agent, n] of metrics.viewers) this.set({ agent }, n);
+      for (const [agent, n] of broadcasts.viewersByAgent()) this.set({ agent }, n);
     },
   });
-  gauge('agent_stream_viewers_total', 'Open stream connections, all agents', () => metrics.viewerCount());
+  gauge('agent_stream_viewers_total', 'Open stream connections, all agents', () => broadcasts.viewerCount());
   counter('agent_stream_events_forwarded_total', 'Event frames written to viewers', () => metrics.eventsForwarded);
   counter('agent_stream_events_dropped_total', 'Upstream frames dropped (malformed or unknown type)', () => metrics.eventsDropped);
   counter('agent_stream_tickets_issued_total', 'Stream tickets issued', () => metrics.ticketsIssued);

@@ -1,6 +1,5 @@
-import { Observable, share } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { AgentEventType, SequencedAgentEvent } from '../agent/agent-event';
-import type { ManagedAgent } from '../agent/create-managed-agent';
 import { encodeAgentEvent } from '../sse/encode-agent-event';
 
 /** One encoded event. */
@@ -16,14 +15,18 @@ export interface FrameBatch {
   /** `frames` joined: what an unfiltered viewer writes, one write per turn. */
   chunk: string;
   firstSeq: number;
+  lastSeq: number;
 }
-
-const batchesByAgent = new WeakMap<ManagedAgent, Observable<FrameBatch>>();
 
 /**
  * Encodes a stream of events and emits them as one batch per event-loop turn (`setImmediate`
  * after the first event: everything the upstream delivered in this turn's I/O goes out in one
  * write per viewer). The batch is flushed before completion, so nothing is lost at exit.
+ *
+ * ## Example
+ * ```ts
+ * toFrameBatches(agent.events$).subscribe((b) => res.write(b.chunk));
+ * ```
  */
 export function toFrameBatches(source: Observable<SequencedAgentEvent>): Observable<FrameBatch> {
   return new Observable<FrameBatch>((subscriber) => {
@@ -37,7 +40,7 @@ export function toFrameBatches(source: Observable<SequencedAgentEvent>): Observa
       frames = [];
       let chunk = '';
       for (const f of batch) chunk += f.frame;
-      subscriber.next({ frames: batch, chunk, firstSeq: batch[0]!.seq });
+      subscriber.next({ frames: batch, chunk, firstSeq: batch[0]!.seq, lastSeq: batch[batch.length - 1]!.seq });
     };
     const sub = source.subscribe({
       next(e) {
@@ -59,14 +62,4 @@ export function toFrameBatches(source: Observable<SequencedAgentEvent>): Observa
       frames = [];
     };
   });
-}
-
-/** The agent's shared batch stream: subscribed to `events$` once for all of its viewers. */
-export function frameBatchesOf(agent: ManagedAgent): Observable<FrameBatch> {
-  let batches = batchesByAgent.get(agent);
-  if (!batches) {
-    batches = toFrameBatches(agent.events$).pipe(share());
-    batchesByAgent.set(agent, batches);
-  }
-  return batches;
 }

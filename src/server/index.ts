@@ -9,7 +9,9 @@ export { agentView, type AgentView } from './agent-view';
 export { sendError, type ErrorCode } from './send-error';
 export { silentLogger, type Logger } from './logger';
 export { agentSpawnRoutes, type AgentSpawnRoutesOptions, type SpawnRequest, type SpawnedAgent } from './create-agent-spawn-routes';
-export { createViewerConnections, type ViewerConnections } from './create-viewer-connections';
+export { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
+export { createAgentBroadcast, passesTypes, type AgentBroadcast, type AgentBroadcastOptions, type JoinOptions, type Viewer } from './create-agent-broadcast';
+export { createStreamHandler, type StreamHandler, type StreamHandlerOptions } from './create-stream-handler';
 
 // Running real kilo serve agents.
 export { launchKilo, type KiloProcess } from '../process/launch-kilo';

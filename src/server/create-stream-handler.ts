@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AgentRegistry } from '../agent/create-agent-registry';
+import type { TicketStore } from '../tickets/ticket-store';
+import type { BroadcastRegistry } from './create-broadcast-registry';
+import type { StreamMetrics } from './create-stream-metrics';
+import { parseStreamQuery } from './parse-stream-query';
+import { sendError } from './send-error';
+
+export interface StreamHandlerOptions {
+  registry: AgentRegistry;
+  tickets: TicketStore;
+  broadcasts: BroadcastRegistry;
+  metrics: StreamMetrics;
+  /** When it returns true, new streams are refused with 503 (graceful shutdown). */
+  isShuttingDown?: () => boolean;
+}
+
+/** Serves `GET /agents/:agentId/stream` for an already decoded `agentId`. */
+export type StreamHandler = (req: IncomingMessage, res: ServerResponse, agentId: string) => Promise<void>;
+
+/**
+ * Creates the stream endpoint as a plain `node:http` handler (the Express router and the control
+ * server both call it): checks in protocol order (docs/protocol.md §4) — the query (400s, which
+ * consume nothing), a `lastEventId` ahead of the agent, the ticket (401, 403), the agent (404) —
+ * then hands the response to the agent's broadcast.
+ *
+ * ## Example
+ * ```ts
+ * const stream = createStreamHandler({ registry, tickets, broadcasts, metrics });
+ * http.createServer((req, res) => stream(req, res, 'demo'));
+ * ```
+ */
+export function createStreamHandler(options: StreamHandlerOptions): StreamHandler {
+  const { registry, tickets, broadcasts, metrics } = options;
+  const shuttingDown = options.isShuttingDown ?? (() => false);
+  return async (req, res, agentId) => {
+    // HEAD must neither consume a ticket nor hold a connection open.
+    if (req.method !== 'GET') return sendError(res, 405, 'method_not_allowed', 'use GET', { Allow: 'GET' });
+    const url = req.url ?? '';
+    const at = url.indexOf('?');
+    const header = req.headers['last-event-id'];
+    const q = parseStreamQuery(at < 0 ? '' : url.slice(at + 1), typeof header === 'string' ? header : undefined);
+    if (!q.ok) {
+      metrics.rejectTicket(q.code);
+      return sendError(res, q.status, q.code, q.message);
+    }
+    const { query } = q;
+    const before = registry.get(agentId);
+    if (before && query.lastEventId !== undefined && query.lastEventId > before.history.latestSeq) {
+      metrics.rejectTicket('bad_query');
+      return sendError(res, 400, 'bad_query', `lastEventId ${query.lastEventId} is ahead of the latest id ${before.history.latestSeq}`);
+    }
+    const check = await tickets.consume(query.ticket);
+    if (!check.ok) {
+      metrics.rejectTicket('ticket_invalid');
+      return sendError(res, 401, 'ticket_invalid', 'the ticket is unknown, expired or already used');
+    }
+    if (check.agentId !== agentId) {
+      metrics.rejectTicket('ticket_agent_mismatch');
+      return sendError(res, 403, 'ticket_agent_mismatch', 'the ticket was issued for another agent');
+    }
+    const agent = registry.get(agentId);
+    if (!agent) return sendError(res, 404, 'agent_not_found', `no agent "${agentId}"`);
+    if (shuttingDown()) return sendError(res, 503, 'shutting_down', 'the server is shutting down');
+    if (req.socket.destroyed) return;
+    broadcasts.of(agent).join(res, { lastEventId: query.lastEventId, types: query.types });
+  };
+}
