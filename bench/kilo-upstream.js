@@ -1,8 +1,10 @@
 'use strict';
 // A tiny kilo-serve-compatible event server: `GET /event` streams data-only SSE frames, first
-// `server.connected`, then `message.part.updated` text parts on command. Every variant under
-// test reads its events from one of these, so all of them get the same bytes, batched by the
-// kernel the same way. Run as a script it is a bench worker (IPC commands `publish`, `clients`).
+// `server.connected`, then `message.part.updated` text parts on command, or one assistant answer
+// streamed token by token the way kilo 7.7 does it (`publishAnswer`). Every variant under test
+// reads its events from one of these, so all of them get the same bytes, batched by the kernel
+// the same way. Run as a script it is a bench worker (IPC commands `publish`, `publishAnswer`,
+// `clients`).
 
 const http = require('node:http');
 const { nowUs } = require('./lib/clock');
@@ -29,6 +31,8 @@ function createKiloUpstream(options = {}) {
   const host = options.host ?? '127.0.0.1';
   const clients = new Set();
   let partSeq = 0;
+  let answerSeq = 0;
+  let eventSeq = 0;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET' || path !== '/event') {
@@ -47,6 +51,11 @@ function createKiloUpstream(options = {}) {
     const n = partSeq++;
     const partId = parts > 0 ? `prt_${n % parts}` : `prt_${n}`;
     const frame = frameOf(partId, eventText(nowUs(), textBytes));
+    for (const res of clients) res.write(frame);
+  };
+  // A kilo event as kilo sends it: its own id, the session in the properties.
+  const emit = (type, properties) => {
+    const frame = `data: ${JSON.stringify({ id: `evt_bench${++eventSeq}`, type, properties: { sessionID: SESSION, ...properties } })}\n\n`;
     for (const res of clients) res.write(frame);
   };
 
@@ -85,6 +94,45 @@ function createKiloUpstream(options = {}) {
         tick();
       });
     },
+    /**
+     * One assistant answer, shaped like ../shared/kilo/turn-1500-tokens.sse: `session.status` busy,
+     * the text part with text "", one `message.part.delta` per token (`w0 `, `w1 `, …: ~5.4 bytes
+     * on average over 2000), each written in its own event-loop turn at `ratePerSec`, then the
+     * part's full `message.part.updated` and `session.idle`.
+     * @param {{tokens: number, ratePerSec: number}} o
+     * @returns {Promise<{count: number, firstUs: number, lastUs: number, timesUs: number[], textBytes: number}>}
+     *   `timesUs[i]`: when token i was written
+     */
+    publishAnswer({ tokens, ratePerSec }) {
+      if (!Number.isInteger(tokens) || tokens < 1 || tokens > 100_000) throw new RangeError(`bad tokens ${tokens}`);
+      if (!(ratePerSec > 0 && ratePerSec <= 100_000)) throw new RangeError(`bad ratePerSec ${ratePerSec}`);
+      const n = answerSeq++;
+      const part = { id: `prt_answer${n}`, sessionID: SESSION, messageID: `msg_answer${n}`, type: 'text' };
+      emit('session.status', { status: { type: 'busy' } });
+      emit('message.part.updated', { part: { ...part, text: '' } });
+      const intervalUs = 1e6 / ratePerSec;
+      const timesUs = [];
+      let text = '';
+      const firstUs = nowUs();
+      return new Promise((resolve) => {
+        const tick = () => {
+          const delta = `w${timesUs.length} `;
+          text += delta;
+          timesUs.push(nowUs());
+          emit('message.part.delta', { messageID: part.messageID, partID: part.id, field: 'text', delta });
+          if (timesUs.length < tokens) {
+            const waitMs = (firstUs + timesUs.length * intervalUs - nowUs()) / 1000;
+            setTimeout(tick, Math.max(0, Math.round(waitMs)));
+            return;
+          }
+          const lastUs = nowUs();
+          emit('message.part.updated', { part: { ...part, text } });
+          emit('session.idle', {});
+          resolve({ count: tokens, firstUs, lastUs, timesUs, textBytes: Buffer.byteLength(text) });
+        };
+        setImmediate(tick);
+      });
+    },
     close: () =>
       new Promise((resolve) => {
         for (const res of clients) res.destroy();
@@ -103,6 +151,7 @@ if (require.main === module) {
       serveWorker(
         {
           publish: (args) => upstream.publish(args),
+          publishAnswer: (args) => upstream.publishAnswer(args),
           clients: () => upstream.clients(),
         },
         { onExit: () => upstream.close() },

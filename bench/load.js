@@ -1,7 +1,9 @@
 'use strict';
 // Bench worker: the load process. Holds N raw HTTP/1.1 connections to a variant's server, finds
 // the bench records in the raw SSE bytes and measures end-to-end latency from the publish time
-// each one carries. Commands: connect, arm, collect, stall, drainStalled, closeAll.
+// each one carries; or, armed with `tokens`, the tokens of a streamed answer (lib/token-scanner.js)
+// and the bytes each viewer received. Commands: connect, arm, collect, bytes, stall, drainStalled,
+// closeAll.
 
 const http = require('node:http');
 const net = require('node:net');
@@ -9,6 +11,7 @@ const { serveWorker } = require('./lib/ipc');
 const { nowUs, sleep } = require('./lib/clock');
 const { createHistogram } = require('./lib/histogram');
 const { createScanState, scanChunk } = require('./lib/marker-scanner');
+const { createTokenScanState, scanTokens } = require('./lib/token-scanner');
 
 const HOST = '127.0.0.1';
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -17,6 +20,8 @@ const histogram = createHistogram();
 const ticketAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
 let phase = null; // { expected, remaining, lastRecvUs, records, closed, cpu0, waiter }
+let tokenMode = false; // what the last `arm` asked for: answer tokens instead of BENCH records
+let lastExpected = 0;
 
 const recordLatency = (tsUs) => histogram.record(currentNow - tsUs);
 let currentNow = 0;
@@ -39,7 +44,13 @@ const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 function openStream(port, path) {
   return new Promise((resolve) => {
-    const conn = { sock: null, scan: createScanState(), count: 0, excluded: false, done: false, open: false, head: null };
+    const conn = { sock: null, scan: createScanState(), tokens: createTokenScanState(), arrivals: null, bytes: 0, count: 0, excluded: false, done: false, open: false, head: null };
+    // Token i's first arrival (µs) on this connection; the load's counterpart of the publish times.
+    const onToken = (i) => {
+      if (conn.arrivals === null || i >= conn.arrivals.length || conn.arrivals[i] !== 0) return;
+      conn.arrivals[i] = currentNow;
+      onRecords(conn, 1);
+    };
     let settled = false;
     const settle = (err) => {
       if (settled) return;
@@ -50,6 +61,11 @@ function openStream(port, path) {
     };
     const onBody = (chunk) => {
       currentNow = nowUs();
+      conn.bytes += chunk.length;
+      if (tokenMode) {
+        scanTokens(conn.tokens, chunk, onToken);
+        return;
+      }
       const n = scanChunk(conn.scan, chunk, recordLatency);
       if (n > 0) onRecords(conn, n);
     };
@@ -112,7 +128,8 @@ function requestTicket(port, ticketPath) {
         if (res.statusCode !== 201) return reject(new Error(`ticket: ${res.statusCode} ${body.slice(0, 200)}`));
         try {
           const { ticket, streamUrl } = JSON.parse(body);
-          resolve(`${streamUrl}${streamUrl.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(ticket)}`);
+          // streamUrl carries ?ticket= (protocol §4); older servers answered the bare path.
+          resolve(streamUrl.includes('ticket=') ? streamUrl : `${streamUrl}${streamUrl.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(ticket)}`);
         } catch (err) {
           reject(err);
         }
@@ -151,11 +168,17 @@ const handlers = {
     return { opened, failed: errors.length, errors: errors.slice(0, 5), ms: Date.now() - t0, total: conns.filter((c) => c.open).length };
   },
 
-  arm({ expected }) {
+  /** `tokens`: count the tokens 0..expected-1 of an answer (each once per viewer), not BENCH records. */
+  arm({ expected, tokens = false }) {
     histogram.reset();
+    tokenMode = tokens;
+    lastExpected = expected;
     let remaining = 0;
     for (const c of conns) {
       c.count = 0;
+      c.bytes = 0;
+      c.tokens = createTokenScanState();
+      c.arrivals = tokens ? new Float64Array(expected) : null;
       c.done = !c.open || c.excluded;
       if (!c.done) remaining++;
     }
@@ -164,7 +187,8 @@ const handlers = {
     return { viewers: remaining };
   },
 
-  async collect({ timeoutMs = 60_000 }) {
+  /** `publishUs` (token mode): when each token was published; latency = first arrival − that. */
+  async collect({ timeoutMs = 60_000, publishUs = null }) {
     if (!phase) throw new Error('not armed');
     const p = phase;
     if (p.remaining > 0) {
@@ -177,6 +201,12 @@ const handlers = {
       });
     }
     phase = null;
+    if (tokenMode && publishUs) {
+      for (const c of conns) {
+        if (c.excluded || !c.arrivals) continue;
+        for (let i = 0; i < c.arrivals.length && i < publishUs.length; i++) if (c.arrivals[i] !== 0) histogram.record(c.arrivals[i] - publishUs[i]);
+      }
+    }
     const cpu = process.cpuUsage();
     let min = Infinity;
     let max = 0;
@@ -197,6 +227,28 @@ const handlers = {
       latency: histogram.summary(),
       loadCpuUs: cpu.user + cpu.system - p.cpu0,
     };
+  },
+
+  /** Body bytes each viewer received since `arm`: all of them, and those that got every token/record. */
+  bytes() {
+    let total = 0;
+    let viewers = 0;
+    let complete = 0;
+    let completeBytes = 0;
+    let min = Infinity;
+    let max = 0;
+    for (const c of conns) {
+      if (c.excluded) continue;
+      total += c.bytes;
+      viewers++;
+      if (c.bytes < min) min = c.bytes;
+      if (c.bytes > max) max = c.bytes;
+      if (c.count >= lastExpected) {
+        complete++;
+        completeBytes += c.bytes;
+      }
+    }
+    return { total, viewers, complete, min: viewers ? min : 0, max, meanComplete: complete ? completeBytes / complete : null };
   },
 
   stall({ index }) {

@@ -4,10 +4,11 @@
 // bench/results.md and stdout.
 //
 //   node bench/run.js [--quick] [--variants=limit,agent-stream] [--out=FILE] [--cpu-prof=VARIANT]
-//                     [--scenarios=throughput,latency]
+//                     [--scenarios=throughput,latency,tokens]
 //
 // --quick: N = 1 and 100 only, shorter phases (a smoke check); writes to the temp dir unless --out.
-// --scenarios: throughput (+ idle memory) and/or latency (+ the stalled viewer); both by default.
+// --scenarios: throughput (+ idle memory), latency (+ the stalled viewer), tokens (one answer
+// streamed token by token); all by default. A run of only some writes to the temp dir unless --out.
 // BENCH_DEBUG=1 also logs the server's memory breakdown at its peak in each stall phase.
 // A JSON file with every raw figure is written next to the markdown.
 // --cpu-prof=VARIANT: run that variant's server with --cpu-prof (profiles in $TMPDIR/agent-stream-bench-profiles/).
@@ -15,13 +16,18 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { throughput, latencyAndStall } = require('./lib/scenarios');
+const { throughput, latencyAndStall, tokenStream } = require('./lib/scenarios');
 const { renderReport, VARIANTS } = require('./lib/report');
 const { checkTargets } = require('./lib/targets');
 const { unavailableReason } = require('./variants/agent-stream');
 
 const TEXT_BYTES = 220; // text of the event; the SSE frame a browser gets is ~300 bytes
 const MAX_BUFFERED = 1024 * 1024;
+// The token-stream scenario (issue 10): one answer of ANSWER_TOKENS deltas (`w0 `…, ~5.4 bytes
+// each), one per event-loop turn at TOKEN_RATE deltas/s, like an LLM streaming through kilo.
+const TOKEN_RATE = 200;
+const ANSWER_TOKENS = 2000;
+const SCENARIOS = ['throughput', 'latency', 'tokens'];
 
 const CONFIGS = {
   full: {
@@ -35,6 +41,7 @@ const CONFIGS = {
     // equally long (an overloaded server's latency grows with time); the baseline's 1000 events
     // fill agent-stream's 1000-event history before the stall.
     stall: { rate: 100, textBytes: 6000, parts: 16, baselineSeconds: 10, stallSeconds: 10 },
+    tokens: { n: 1000, tokens: ANSWER_TOKENS, rate: TOKEN_RATE, warmupTokens: 200 },
   },
   quick: {
     ns: [1, 100],
@@ -43,11 +50,12 @@ const CONFIGS = {
     reps: () => 1,
     latency: { n: 100, rate: 200, seconds: 2 },
     stall: { rate: 100, textBytes: 32_000, parts: 16, baselineSeconds: 3, stallSeconds: 3 },
+    tokens: { n: 100, tokens: 500, rate: TOKEN_RATE, warmupTokens: 100 },
   },
 };
 
 function parseArgs(argv) {
-  const args = { quick: false, variants: VARIANTS, out: null, cpuProf: null, scenarios: ['throughput', 'latency'], ns: null };
+  const args = { quick: false, variants: VARIANTS, out: null, cpuProf: null, scenarios: SCENARIOS, ns: null };
   for (const a of argv) {
     if (a === '--quick') args.quick = true;
     else if (a.startsWith('--variants=')) args.variants = a.slice(11).split(',').filter(Boolean);
@@ -58,6 +66,7 @@ function parseArgs(argv) {
     else throw new Error(`unknown argument ${a}`);
   }
   for (const v of args.variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v} (known: ${VARIANTS.join(', ')})`);
+  for (const s of args.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s} (known: ${SCENARIOS.join(', ')})`);
   if (!args.variants.includes('limit')) args.variants = ['limit', ...args.variants]; // ratios need it
   return args;
 }
@@ -81,14 +90,20 @@ async function main() {
   const started = Date.now();
   const base = { ...CONFIGS[args.quick ? 'quick' : 'full'] };
   if (args.ns) base.ns = args.ns;
+  const log = (msg) => process.stderr.write(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${msg}\n`);
   // Node raises its soft open-file limit to the hard one at startup; children inherit it. Each
   // viewer costs one fd in the server and one in the load process.
   const limit = fdLimit();
   const ns = base.ns.filter((n) => limit === null || n + 200 <= limit);
   const skipped = base.ns.filter((n) => !ns.includes(n));
+  if (base.tokens && limit !== null && base.tokens.n + 200 > limit) {
+    log(`open-file limit ${limit}: the token stream runs with N = ${limit - 200}`);
+    base.tokens = { ...base.tokens, n: limit - 200 };
+  }
   const config = {
     ...base,
     ns,
+    scenarios: args.scenarios,
     quick: args.quick,
     textBytes: TEXT_BYTES,
     frameBytes: TEXT_BYTES + 85,
@@ -96,7 +111,6 @@ async function main() {
     memoryN: ns[ns.length - 1],
     deliverTimeoutMs: 90_000,
   };
-  const log = (msg) => process.stderr.write(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${msg}\n`);
   if (skipped.length) log(`open-file limit ${limit}: skipping N = ${skipped.join(', ')}`);
 
   const profDir = path.join(os.tmpdir(), 'agent-stream-bench-profiles');
@@ -118,6 +132,7 @@ async function main() {
     try {
       if (args.scenarios.includes('throughput')) for (const n of ns) r.throughput[n] = await throughput(variant, n, rigCfg, log);
       if (args.scenarios.includes('latency')) Object.assign(r, await latencyAndStall(variant, rigCfg, log));
+      if (args.scenarios.includes('tokens')) r.tokens = await tokenStream(variant, rigCfg, log);
     } catch (err) {
       r.error = err && err.message ? err.message : String(err);
       log(`${variant} failed: ${r.error}`);
@@ -137,7 +152,8 @@ async function main() {
     loadavg: `${loadavgStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`,
   };
   const report = renderReport({ machine, config, results, targets: checkTargets(results, config) });
-  const out = args.out ?? (args.quick ? path.join(os.tmpdir(), 'agent-stream-bench-quick.md') : path.join(__dirname, 'results.md'));
+  const partial = SCENARIOS.some((s) => !args.scenarios.includes(s));
+  const out = args.out ?? (args.quick || partial ? path.join(os.tmpdir(), `agent-stream-bench-${args.quick ? 'quick' : args.scenarios.join('-')}.md`) : path.join(__dirname, 'results.md'));
   fs.writeFileSync(out, report);
   fs.writeFileSync(out.replace(/\.md$/, '') + '.json', JSON.stringify({ machine, config: { ...config, reps: undefined }, results }, null, 2));
   process.stdout.write(report);

@@ -1,13 +1,14 @@
 'use strict';
 // The minimal kilo consumer the hand-written variants share: `GET {url}/event`, split frames on
 // a blank line, JSON.parse each `data:` line, hand `message.part.updated` text parts on as the
-// browser-facing `text` data `{messageId, partId, role, text}`. One subscription per server.
+// browser-facing `text` data `{messageId, partId, role, text}` and each `message.part.delta` of a
+// text as `{messageId, partId, role, delta}` (the token alone). One subscription per server.
 
 const http = require('node:http');
 
 /**
  * @param {string} baseUrl the kilo-compatible upstream
- * @param {(data: {messageId: string, partId: string, role: string, text: string}) => void} onText
+ * @param {(data: {messageId: string, partId: string, role: string, text?: string, delta?: string}) => void} onText
  * @returns {Promise<{close: () => void}>} once the stream is open
  */
 function readUpstream(baseUrl, onText) {
@@ -33,6 +34,9 @@ function readUpstream(baseUrl, onText) {
           const part = event.type === 'message.part.updated' ? event.properties.part : undefined;
           if (part && part.type === 'text') {
             onText({ messageId: part.messageID, partId: part.id, role: 'assistant', text: part.text });
+          } else if (event.type === 'message.part.delta' && event.properties.field === 'text') {
+            const p = event.properties;
+            onText({ messageId: p.messageID, partId: p.partID, role: 'assistant', delta: p.delta });
           }
         }
         buffered = buffered.slice(start);

@@ -13,23 +13,7 @@ function unavailableRow(v, r, cols) {
   return `| ${v} | ${['not available' + (r.error ? `: ${r.error.replace(/\|/g, '/').replace(/\s+/g, ' ').slice(0, 120)}` : '')].concat(Array(cols - 1).fill('')).join(' | ')} |`;
 }
 
-/**
- * @param {object} run `{machine, config, results: {[variant]: {...}}, targets}`
- * @returns {string} markdown
- */
-function renderReport(run) {
-  const { machine, config, results } = run;
-  const out = [];
-  const variants = VARIANTS.filter((v) => results[v]);
-  out.push(`# agent-stream benchmark${config.quick ? ' (quick run)' : ''}`, '');
-  out.push(`- Machine: ${machine.cpu} × ${machine.cores} cores, ${machine.memGiB} GiB RAM, ${machine.os}`);
-  out.push(`- Node ${machine.node}; open-file limit ${machine.fdLimit}`);
-  out.push(`- Date: ${machine.date}; whole run ${machine.durationS} s`);
-  out.push(`- 1-minute load average: ${machine.loadavg} (per variant: ${variants.map((v) => `${v} ${fmt(results[v].loadavgBefore)}→${fmt(results[v].loadavgAfter)}`).join(', ')}). ` +
-    'The bench itself keeps up to 3 processes busy; anything above that is other work on the machine and makes the figures noisier.');
-  out.push(`- Every variant reads the same kilo-serve-compatible upstream (bench/kilo-upstream.js, its own process) and runs in its own server process; ` +
-    `one load process holds the viewers as raw HTTP/1.1 connections. Ratios are against **limit** measured in this run.`, '');
-
+function renderThroughput(out, config, results, variants) {
   out.push(`## Throughput: ${config.events} events of ~${config.frameBytes} bytes published as fast as possible`, '');
   out.push('Delivered events/s (all viewers together) and server CPU (user+system) per delivered event; median of the runs.', '');
   out.push('| variant | N | delivered M ev/s | × limit | server CPU µs/ev | × limit | load CPU | complete |');
@@ -46,7 +30,25 @@ function renderReport(run) {
     }
   }
   out.push('', '"load CPU" is the load process\'s CPU share during the run; near 100% means the load, not the server, was the bottleneck.', '');
+}
 
+function renderMemory(out, config, results, variants) {
+  out.push('', `## Resident memory per idle viewer`, '');
+  out.push('(RSS after GC with all viewers connected minus RSS with 10 connected) / (N − 10); the JS heap + external part of it alongside.', '');
+  out.push('| variant | N | KiB per viewer (RSS) | × limit | of which heap + external KiB |');
+  out.push('|---|---:|---:|---:|---:|');
+  const memN = config.memoryN;
+  for (const v of variants) {
+    const b = results[v].throughput?.[memN]?.idleBytesPerViewer;
+    if (b == null) {
+      out.push(unavailableRow(v, results[v], 4));
+      continue;
+    }
+    out.push(`| ${v} | ${memN} | ${kib(b)} | ${ratio(b, results.limit?.throughput?.[memN]?.idleBytesPerViewer)} | ${kib(results[v].throughput[memN].idleHeapPerViewer)} |`);
+  }
+}
+
+function renderLatency(out, config, results, variants) {
   const L = config.latency;
   out.push(`## Latency at ${L.rate} events/s, N = ${L.n}`, '');
   out.push('| variant | p50 ms | p99 ms | max ms | p99 × limit | server CPU | load CPU | complete |');
@@ -62,21 +64,10 @@ function renderReport(run) {
     out.push(`| ${v} | ${fmt(l.p50Ms)} | ${fmt(l.p99Ms)} | ${fmt(l.maxMs)} | ${ratio(l.p99Ms, refL?.p99Ms)} | ${pct(l.serverCpuShare)} | ${pct(l.loadCpuShare)} | ${l.complete ? 'yes' : 'NO'} |`);
   }
   out.push('', 'CPU: share of one core used by the server / load process during the phase.');
+}
 
-  out.push('', `## Resident memory per idle viewer`, '');
-  out.push('(RSS after GC with all viewers connected minus RSS with 10 connected) / (N − 10); the JS heap + external part of it alongside.', '');
-  out.push('| variant | N | KiB per viewer (RSS) | × limit | of which heap + external KiB |');
-  out.push('|---|---:|---:|---:|---:|');
-  const memN = config.memoryN;
-  for (const v of variants) {
-    const b = results[v].throughput?.[memN]?.idleBytesPerViewer;
-    if (b == null) {
-      out.push(unavailableRow(v, results[v], 4));
-      continue;
-    }
-    out.push(`| ${v} | ${memN} | ${kib(b)} | ${ratio(b, results.limit?.throughput?.[memN]?.idleBytesPerViewer)} | ${kib(results[v].throughput[memN].idleHeapPerViewer)} |`);
-  }
-
+function renderStall(out, config, results, variants) {
+  const L = config.latency;
   const S = config.stall;
   out.push('', `## A stalled viewer next to ${L.n - 1} reading ones`, '');
   out.push(`${S.rate} events/s of ~${S.textBytes + 100} bytes (larger than above so that enough reaches the stalled socket in a short run); ` +
@@ -97,8 +88,62 @@ function renderReport(run) {
   }
   out.push('', '"peak unsent backlog": the largest `socket.writableLength` of any accepted socket, sampled every 25 ms (userland bytes the server holds for a viewer). ' +
     '"retained growth": heapUsed + external after a forced GC, end minus start of the phase. Peak RSS is sampled and noisy.', '');
+}
 
-  if (run.targets.length) {
+function renderTokens(out, config, results, variants) {
+  const T = config.tokens;
+  const any = variants.map((v) => results[v].tokens).find(Boolean);
+  out.push(`## Token stream: one answer of ${T.tokens} deltas at ${T.rate}/s, N = ${T.n}`, '');
+  out.push(`One assistant answer shaped like a real kilo turn: the text part with text "", one \`message.part.delta\` per token (a word of ~5 bytes, ` +
+    `${any ? `${kib(any.textBytes)} KiB of text in all` : 'about 11 KiB of text in all'}), each in its own event-loop turn, then the full \`message.part.updated\` and \`session.idle\`. ` +
+    'The hand-written variants send each token as a frame of its own carrying just the delta (limit: one write per token; limit-coalesced: one per turn). ' +
+    'Bytes: everything a viewer received for the answer (HTTP chunk framing included), mean over the viewers that got every token. ' +
+    'Server CPU (user+system) over the whole answer / tokens delivered to all viewers.', '');
+  out.push('| variant | KiB per viewer | × text | × limit | server CPU µs/token | × limit | p50 ms | p99 ms | max ms | server CPU | load CPU | complete |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  const ref = results.limit?.tokens;
+  const pct = (x) => (x == null ? '–' : `${Math.round(x * 100)}%`);
+  for (const v of variants) {
+    const t = results[v].tokens;
+    if (!t) {
+      out.push(unavailableRow(v, results[v], 11));
+      continue;
+    }
+    const complete = t.complete ? 'yes' : `NO: ${t.viewersComplete}/${t.n} viewers got every token${t.viewersClosed ? `, ${t.viewersClosed} closed` : ''}`;
+    out.push(`| ${v} | ${kib(t.bytesPerViewer)} | ${ratio(t.bytesPerViewer, t.textBytes)} | ${ratio(t.bytesPerViewer, ref?.bytesPerViewer)} | ${fmt(t.cpuUsPerToken)} | ` +
+      `${ratio(t.cpuUsPerToken, ref?.cpuUsPerToken)} | ${fmt(t.p50Ms)} | ${fmt(t.p99Ms)} | ${fmt(t.maxMs)} | ${pct(t.serverCpuShare)} | ${pct(t.loadCpuShare)} | ${complete} |`);
+  }
+  const a = results['agent-stream']?.tokens;
+  const c = results['limit-coalesced']?.tokens;
+  if (a && c) out.push('', `agent-stream / limit-coalesced: bytes ${ratio(a.bytesPerViewer, c.bytesPerViewer)}, CPU per token ${ratio(a.cpuUsPerToken, c.cpuUsPerToken)}.`);
+  out.push('', 'Latency: first arrival of a token at the load process − its publish time, over every token and viewer. CPU shares: of one core, over the publishing time.', '');
+}
+
+/**
+ * @param {object} run `{machine, config, results: {[variant]: {...}}, targets}`
+ * @returns {string} markdown
+ */
+function renderReport(run) {
+  const { machine, config, results } = run;
+  const out = [];
+  const variants = VARIANTS.filter((v) => results[v]);
+  out.push(`# agent-stream benchmark${config.quick ? ' (quick run)' : ''}`, '');
+  out.push(`- Machine: ${machine.cpu} × ${machine.cores} cores, ${machine.memGiB} GiB RAM, ${machine.os}`);
+  out.push(`- Node ${machine.node}; open-file limit ${machine.fdLimit}`);
+  out.push(`- Date: ${machine.date}; whole run ${machine.durationS} s`);
+  out.push(`- 1-minute load average: ${machine.loadavg} (per variant: ${variants.map((v) => `${v} ${fmt(results[v].loadavgBefore)}→${fmt(results[v].loadavgAfter)}`).join(', ')}). ` +
+    'The bench itself keeps up to 3 processes busy; anything above that is other work on the machine and makes the figures noisier.');
+  out.push(`- Every variant reads the same kilo-serve-compatible upstream (bench/kilo-upstream.js, its own process) and runs in its own server process; ` +
+    `one load process holds the viewers as raw HTTP/1.1 connections. Ratios are against **limit** measured in this run.`, '');
+
+  const has = (scenario) => !config.scenarios || config.scenarios.includes(scenario);
+  if (has('throughput')) renderThroughput(out, config, results, variants);
+  if (has('latency')) renderLatency(out, config, results, variants);
+  if (has('throughput')) renderMemory(out, config, results, variants);
+  if (has('latency')) renderStall(out, config, results, variants);
+  if (has('tokens') && config.tokens) renderTokens(out, config, results, variants);
+
+  if (run.targets.length && (has('throughput') || has('latency'))) {
     out.push('## agent-stream against the targets of issue 6', '');
     out.push('| target | measured | met |');
     out.push('|---|---|---|');

@@ -67,4 +67,26 @@ async function deliver(rig, { count, ratePerSec = 0, textBytes = 220, parts = 0,
   return { ...got, firstUs: published.firstUs, serverCpuUs: cpu1 - cpu0 };
 }
 
-module.exports = { withRig, addViewers, deliver };
+/**
+ * Streams one answer of `tokens` deltas at `ratePerSec` and waits until every viewer got every
+ * token (or `timeoutMs` after the last one was published), then until the bytes stop coming (the
+ * full text and the idle status follow the last delta). Server CPU spans the whole answer.
+ */
+async function streamAnswer(rig, { tokens, ratePerSec, timeoutMs = 30_000 }) {
+  await rig.load.call('arm', { expected: tokens, tokens: true });
+  const cpu0 = await rig.server.call('cpu');
+  const publishMs = (tokens / ratePerSec) * 1000;
+  const published = await rig.upstream.call('publishAnswer', { tokens, ratePerSec }, publishMs * 2 + 10_000);
+  const got = await rig.load.call('collect', { timeoutMs, publishUs: published.timesUs }, timeoutMs + 10_000);
+  let bytes = await rig.load.call('bytes');
+  for (let i = 0, still = 0; i < 50 && still < 3; i++) {
+    await sleep(100);
+    const next = await rig.load.call('bytes');
+    still = next.total === bytes.total ? still + 1 : 0;
+    bytes = next;
+  }
+  const cpu1 = await rig.server.call('cpu');
+  return { ...got, bytes, textBytes: published.textBytes, publishSeconds: (published.lastUs - published.firstUs) / 1e6, serverCpuUs: cpu1 - cpu0 };
+}
+
+module.exports = { withRig, addViewers, deliver, streamAnswer };

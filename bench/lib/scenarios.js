@@ -1,8 +1,9 @@
 'use strict';
 // The measurements of one variant: throughput + idle memory for each N (a fresh rig per N), then
-// latency at a fixed rate and the stalled viewer (one more rig).
+// latency at a fixed rate and the stalled viewer (one more rig), then one answer streamed token
+// by token (one more rig).
 
-const { withRig, addViewers, deliver } = require('./rig');
+const { withRig, addViewers, deliver, streamAnswer } = require('./rig');
 const { sleep } = require('./clock');
 
 const median = (xs) => {
@@ -128,4 +129,39 @@ async function latencyAndStall(variant, cfg, log) {
   });
 }
 
-module.exports = { throughput, latencyAndStall };
+/** One answer streamed as `tokens` deltas to N viewers: bytes per viewer, server CPU per delivered token, latency. */
+async function tokenStream(variant, cfg, log) {
+  const T = cfg.tokens;
+  return withRig(variant, cfg, async (rig) => {
+    await addViewers(rig, T.n, T.n);
+    await streamAnswer(rig, { tokens: T.warmupTokens, ratePerSec: T.rate, timeoutMs: 30_000 });
+    const got = await streamAnswer(rig, { tokens: T.tokens, ratePerSec: T.rate, timeoutMs: 30_000 });
+    const r = {
+      n: T.n,
+      tokens: T.tokens,
+      rate: T.rate,
+      textBytes: got.textBytes,
+      publishSeconds: got.publishSeconds,
+      complete: got.complete,
+      viewersComplete: got.bytes.complete,
+      viewersClosed: got.closed,
+      delivered: got.records,
+      // Mean over the viewers that got every token (a viewer cut off midway received less).
+      bytesPerViewer: got.bytes.meanComplete,
+      minBytes: got.bytes.min,
+      maxBytes: got.bytes.max,
+      cpuUsPerToken: got.records > 0 ? got.serverCpuUs / got.records : null,
+      serverCpuShare: got.serverCpuUs / 1e6 / got.publishSeconds,
+      loadCpuShare: got.loadCpuUs / 1e6 / got.publishSeconds,
+      ...got.latency,
+    };
+    const kib = (b) => (b == null ? '–' : (b / 1024).toFixed(1));
+    log(`${variant} tokens N=${T.n}, ${T.tokens} deltas @${T.rate}/s: ${kib(r.bytesPerViewer)} KiB per viewer (${kib(r.textBytes)} KiB of text), ` +
+      `${r.cpuUsPerToken?.toFixed(2)} µs CPU per delivered token, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms, ` +
+      `server CPU ${Math.round(r.serverCpuShare * 100)}%, load CPU ${Math.round(r.loadCpuShare * 100)}%` +
+      `${r.complete ? '' : `, INCOMPLETE: ${r.viewersComplete}/${T.n} viewers got every token, ${r.viewersClosed} closed`}`);
+    return r;
+  });
+}
+
+module.exports = { throughput, latencyAndStall, tokenStream };

@@ -1,6 +1,7 @@
 'use strict';
 // limit: plain node:http; each event serialized once, the same string written to every
-// response, one write per event per viewer.
+// response, one write per event per viewer. A streamed token is a frame of its own carrying just
+// the delta (lib/read-upstream.js).
 
 const { readUpstream } = require('../lib/read-upstream');
 const { createViewerServer } = require('../lib/viewer-server');
