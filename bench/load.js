@@ -44,7 +44,18 @@ const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 function openStream(port, path) {
   return new Promise((resolve) => {
-    const conn = { sock: null, scan: createScanState(), tokens: createTokenScanState(), arrivals: null, bytes: 0, count: 0, excluded: false, done: false, open: false, head: null };
+    const conn = {
+      sock: null,
+      scan: createScanState(),
+      tokens: createTokenScanState(),
+      arrivals: null,
+      bytes: 0,
+      count: 0,
+      excluded: false,
+      done: false,
+      open: false,
+      head: null,
+    };
     // Token i's first arrival (µs) on this connection; the load's counterpart of the publish times.
     const onToken = (i) => {
       if (conn.arrivals === null || i >= conn.arrivals.length || conn.arrivals[i] !== 0) return;
@@ -120,21 +131,28 @@ function openStream(port, path) {
 
 function requestTicket(port, ticketPath) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port, path: ticketPath, method: 'POST', agent: ticketAgent, headers: { 'content-length': 0 } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => {
-        if (res.statusCode !== 201) return reject(new Error(`ticket: ${res.statusCode} ${body.slice(0, 200)}`));
-        try {
-          const { ticket, streamUrl } = JSON.parse(body);
-          // streamUrl carries ?ticket= (protocol §4); older servers answered the bare path.
-          resolve(streamUrl.includes('ticket=') ? streamUrl : `${streamUrl}${streamUrl.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(ticket)}`);
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
+    const req = http.request(
+      { host: HOST, port, path: ticketPath, method: 'POST', agent: ticketAgent, headers: { 'content-length': 0 } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => {
+          if (res.statusCode !== 201) return reject(new Error(`ticket: ${res.statusCode} ${body.slice(0, 200)}`));
+          try {
+            const { ticket, streamUrl } = JSON.parse(body);
+            // streamUrl carries ?ticket= (protocol §4); older servers answered the bare path.
+            resolve(
+              streamUrl.includes('ticket=')
+                ? streamUrl
+                : `${streamUrl}${streamUrl.includes('?') ? '&' : '?'}ticket=${encodeURIComponent(ticket)}`,
+            );
+          } catch (err) {
+            reject(err);
+          }
+        });
+      },
+    );
     req.setTimeout(15_000, () => req.destroy(new Error('ticket request timed out')));
     req.on('error', reject);
     req.end();
@@ -204,7 +222,8 @@ const handlers = {
     if (tokenMode && publishUs) {
       for (const c of conns) {
         if (c.excluded || !c.arrivals) continue;
-        for (let i = 0; i < c.arrivals.length && i < publishUs.length; i++) if (c.arrivals[i] !== 0) histogram.record(c.arrivals[i] - publishUs[i]);
+        for (let i = 0; i < c.arrivals.length && i < publishUs.length; i++)
+          if (c.arrivals[i] !== 0) histogram.record(c.arrivals[i] - publishUs[i]);
       }
     }
     const cpu = process.cpuUsage();

@@ -17,10 +17,20 @@ function summarize(profile, top) {
   const fileTotals = new Map();
   for (const [id, us] of self) {
     const cf = byId.get(id).callFrame;
-    const file = cf.url ? cf.url.replace(/^file:\/\//, '').replace(/.*node_modules\//, 'node_modules/').replace(/.*\/dist\//, 'dist/') : `(${cf.functionName || 'native'})`;
+    const file = cf.url
+      ? cf.url
+          .replace(/^file:\/\//, '')
+          .replace(/.*node_modules\//, 'node_modules/')
+          .replace(/.*\/dist\//, 'dist/')
+      : `(${cf.functionName || 'native'})`;
     const fn = `${cf.functionName || '(anonymous)'} ${file}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
     fnTotals.set(fn, (fnTotals.get(fn) ?? 0) + us);
-    const group = file.startsWith('node_modules/') ? file.split('/').slice(0, file.split('/')[1].startsWith('@') ? 3 : 2).join('/') : file;
+    const group = file.startsWith('node_modules/')
+      ? file
+          .split('/')
+          .slice(0, file.split('/')[1].startsWith('@') ? 3 : 2)
+          .join('/')
+      : file;
     fileTotals.set(group, (fileTotals.get(group) ?? 0) + us);
   }
   const pct = (us) => `${((us / total) * 100).toFixed(1).padStart(5)}%`;

@@ -62,7 +62,12 @@ function parseArgs(argv) {
     else if (a.startsWith('--out=')) args.out = path.resolve(a.slice(6));
     else if (a.startsWith('--cpu-prof=')) args.cpuProf = a.slice(11);
     else if (a.startsWith('--scenarios=')) args.scenarios = a.slice(12).split(',').filter(Boolean);
-    else if (a.startsWith('--ns=')) args.ns = a.slice(5).split(',').map(Number).filter((n) => n > 0);
+    else if (a.startsWith('--ns='))
+      args.ns = a
+        .slice(5)
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 0);
     else throw new Error(`unknown argument ${a}`);
   }
   for (const v of args.variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v} (known: ${VARIANTS.join(', ')})`);
@@ -73,7 +78,10 @@ function parseArgs(argv) {
 
 function fdLimit() {
   try {
-    const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = fs
+      .readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     return Number(line.split(/\s+/)[3]);
   } catch {
     return null;
@@ -153,9 +161,16 @@ async function main() {
   };
   const report = renderReport({ machine, config, results, targets: checkTargets(results, config) });
   const partial = SCENARIOS.some((s) => !args.scenarios.includes(s));
-  const out = args.out ?? (args.quick || partial ? path.join(os.tmpdir(), `agent-stream-bench-${args.quick ? 'quick' : args.scenarios.join('-')}.md`) : path.join(__dirname, 'results.md'));
+  const out =
+    args.out ??
+    (args.quick || partial
+      ? path.join(os.tmpdir(), `agent-stream-bench-${args.quick ? 'quick' : args.scenarios.join('-')}.md`)
+      : path.join(__dirname, 'results.md'));
   fs.writeFileSync(out, report);
-  fs.writeFileSync(out.replace(/\.md$/, '') + '.json', JSON.stringify({ machine, config: { ...config, reps: undefined }, results }, null, 2));
+  fs.writeFileSync(
+    out.replace(/\.md$/, '') + '.json',
+    JSON.stringify({ machine, config: { ...config, reps: undefined }, results }, null, 2),
+  );
   process.stdout.write(report);
   log(`wrote ${out}`);
   if (args.cpuProf) log(`CPU profiles of the ${args.cpuProf} server: ${profDir}`);

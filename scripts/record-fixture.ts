@@ -141,15 +141,27 @@ function checkRich(events: AgentEvent[]): void {
   const tool = (name: string, status: string) => events.some((e) => e.type === 'tool' && e.data.tool === name && e.data.status === status);
   const states = events.flatMap((e) => (e.type === 'status' ? [e.data.state] : []));
   has('busy status', states.includes('busy'));
-  has('streamed reasoning', events.some((e) => e.type === 'reasoning' && e.data.delta !== undefined));
+  has(
+    'streamed reasoning',
+    events.some((e) => e.type === 'reasoning' && e.data.delta !== undefined),
+  );
   const textDeltas = events.filter((e) => e.type === 'text' && e.data.delta !== undefined).length;
   has(`text streamed word by word (${textDeltas} text deltas, want >= ${MIN_TEXT_DELTAS})`, textDeltas >= MIN_TEXT_DELTAS);
   for (const name of ['write', 'bash']) for (const s of ['pending', 'running', 'completed']) has(`${name} ${s}`, tool(name, s));
   has('read error', tool('read', 'error'));
-  has('file edit', events.some((e) => e.type === 'file'));
+  has(
+    'file edit',
+    events.some((e) => e.type === 'file'),
+  );
   // The whole answer comes from kilo's full `message.part.updated` (deltas carry no `text`).
-  has('final text', events.some((e) => e.type === 'text' && e.data.role === 'assistant' && e.data.text === FINAL));
-  has('completed message with tokens', events.some((e) => e.type === 'message' && e.data.finish === 'stop' && e.data.tokens !== undefined));
+  has(
+    'final text',
+    events.some((e) => e.type === 'text' && e.data.role === 'assistant' && e.data.text === FINAL),
+  );
+  has(
+    'completed message with tokens',
+    events.some((e) => e.type === 'message' && e.data.finish === 'stop' && e.data.tokens !== undefined),
+  );
   has('idle at the end', states[states.length - 1] === 'idle');
 }
 
@@ -163,14 +175,17 @@ async function main(): Promise<void> {
     llm = await createFakeLlm({
       turns: [
         {
-          reasoning: 'The user wants a two-line hello.txt, its contents and line count, and notes.txt if there is one. I will write hello.txt first.',
+          reasoning:
+            'The user wants a two-line hello.txt, its contents and line count, and notes.txt if there is one. I will write hello.txt first.',
           text: "I'll start by creating hello.txt.",
           toolCalls: [{ name: 'write', args: { filePath: join(workDir, 'hello.txt'), content: CONTENT } }],
           usage: { prompt_tokens: 9412, completion_tokens: 88, reasoning_tokens: 31 },
         },
         {
           reasoning: 'hello.txt is written. One bash call can show it with cat and count its lines with wc -l.',
-          toolCalls: [{ name: 'bash', args: { command: 'cat hello.txt && wc -l < hello.txt', description: 'Show hello.txt and count its lines' } }],
+          toolCalls: [
+            { name: 'bash', args: { command: 'cat hello.txt && wc -l < hello.txt', description: 'Show hello.txt and count its lines' } },
+          ],
           usage: { prompt_tokens: 9637, completion_tokens: 64, reasoning_tokens: 22 },
         },
         {
@@ -228,10 +243,20 @@ async function main(): Promise<void> {
     // Relative forms (kilo's `path`, tool titles) drop the leading slash.
     const tempDir = kilo.tempDir;
     const rewrite = (s: string) =>
-      s.split(tempDir).join('/srv/agent/kilo').split(tempDir.slice(1)).join('srv/agent/kilo')
-        .split(root).join('/srv/agent').split(root.slice(1)).join('srv/agent');
+      s
+        .split(tempDir)
+        .join('/srv/agent/kilo')
+        .split(tempDir.slice(1))
+        .join('srv/agent/kilo')
+        .split(root)
+        .join('/srv/agent')
+        .split(root.slice(1))
+        .join('srv/agent');
     const sse = rewrite(raw);
-    const demo = demoLines(frames.map((f) => ({ at: f.at, data: rewrite(f.data) })), sessionId);
+    const demo = demoLines(
+      frames.map((f) => ({ at: f.at, data: rewrite(f.data) })),
+      sessionId,
+    );
 
     const mapper = createAgentEventMapper({ agentId: 'recorded', sessionId });
     const mapped = demo.flatMap((l) => mapper.map(parse(JSON.stringify((JSON.parse(l) as { event: unknown }).event))));
@@ -249,13 +274,19 @@ async function main(): Promise<void> {
     for (const [t, n] of [...types].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${String(n).padStart(4)}  ${t}\n`);
     process.stdout.write(`wrote ${OUT_DEMO} (${demo.length} frames, ${(total / 1000).toFixed(1)} s)\n`);
     const deltas = (type: string) => mapped.filter((e) => e.type === type && (e.data as { delta?: string }).delta !== undefined).length;
-    process.stdout.write(`  ${deltas('text')} text deltas, ${deltas('reasoning')} reasoning deltas, answer of ${FINAL.split(/\s+/).length} words\n`);
+    process.stdout.write(
+      `  ${deltas('text')} text deltas, ${deltas('reasoning')} reasoning deltas, answer of ${FINAL.split(/\s+/).length} words\n`,
+    );
     process.stdout.write(`LLM requests: ${llm.requests.map((q) => q.kind).join(', ')}\n`);
     const ids = createDemoIdRewriter({ texts: demo.map((l) => JSON.stringify((JSON.parse(l) as { event: unknown }).event)) });
     const days = (ids.lastOrderedLoop * (total + 4000)) / 86_400_000;
-    process.stdout.write(`demo ids: offset 2^${Math.log2(ids.offset)}, ordered for ${ids.lastOrderedLoop} loops (~${days.toFixed(0)} days)\n`);
+    process.stdout.write(
+      `demo ids: offset 2^${Math.log2(ids.offset)}, ordered for ${ids.lastOrderedLoop} loops (~${days.toFixed(0)} days)\n`,
+    );
     if (ids.lastOrderedLoop < MIN_ORDERED_LOOPS) {
-      process.stderr.write(`warning: kilo's 48-bit id counter is close to wrapping: the demo's ids stay ordered for only ${ids.lastOrderedLoop} loops; record again in a few days\n`);
+      process.stderr.write(
+        `warning: kilo's 48-bit id counter is close to wrapping: the demo's ids stay ordered for only ${ids.lastOrderedLoop} loops; record again in a few days\n`,
+      );
     }
   } finally {
     await kilo?.stop();

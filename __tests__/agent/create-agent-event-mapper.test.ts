@@ -9,7 +9,10 @@ const mapAll = (events: KiloEvent[], sessionId?: string) => {
   return { m, out: events.flatMap((e) => m.map(e)) };
 };
 const tool = (callID: string, state: object, tool = 'bash'): KiloEvent =>
-  ({ type: 'message.part.updated', properties: { sessionID: SES, part: { id: `prt_${callID}`, sessionID: SES, messageID: 'msg_a', type: 'tool', callID, tool, state } } }) as KiloEvent;
+  ({
+    type: 'message.part.updated',
+    properties: { sessionID: SES, part: { id: `prt_${callID}`, sessionID: SES, messageID: 'msg_a', type: 'tool', callID, tool, state } },
+  }) as KiloEvent;
 
 describe('createAgentEventMapper on a real recorded turn (write tool)', () => {
   const { m, out } = mapAll(readKiloEvents('kilo/transcript-write-tool.sse'));
@@ -34,10 +37,16 @@ describe('createAgentEventMapper on a real recorded turn (write tool)', () => {
     expect(texts[0]!.data).toMatchObject({ role: 'user', text: 'Please WRITE a hello file' });
     const streamed = texts.filter((t) => t.data.role === 'assistant').map((t) => t.data);
     expect(streamed.map((d) => (d.delta !== undefined ? { delta: d.delta } : { text: d.text }))).toEqual([
-      { text: '' }, { delta: 'The ' }, { delta: 'tool ' }, { delta: 'ran ' }, { delta: 'fine. ' }, { delta: 'All ' }, { delta: 'done.' },
+      { text: '' },
+      { delta: 'The ' },
+      { delta: 'tool ' },
+      { delta: 'ran ' },
+      { delta: 'fine. ' },
+      { delta: 'All ' },
+      { delta: 'done.' },
       { text: 'The tool ran fine. All done.' },
     ]);
-    for (const d of streamed) expect(('text' in d) !== ('delta' in d)).toBe(true); // exactly one of them
+    for (const d of streamed) expect('text' in d !== 'delta' in d).toBe(true); // exactly one of them
   });
 
   it('emits one message per completed assistant message, with tokens', () => {
@@ -62,7 +71,9 @@ describe('createAgentEventMapper rules', () => {
 
   it('reports a tool error with its message', () => {
     const { out } = mapAll([tool('c1', { status: 'error', input: {}, error: 'boom', time: { start: 1, end: 2 } })]);
-    expect(out).toEqual([{ type: 'tool', data: { messageId: 'msg_a', partId: 'prt_c1', callId: 'c1', tool: 'bash', status: 'error', error: 'boom' } }]);
+    expect(out).toEqual([
+      { type: 'tool', data: { messageId: 'msg_a', partId: 'prt_c1', callId: 'c1', tool: 'bash', status: 'error', error: 'boom' } },
+    ]);
   });
 
   it('bounds a tool error like its output, and an input whose JSON exceeds 64 KiB is sent as that JSON cut, as a string', () => {
@@ -73,7 +84,10 @@ describe('createAgentEventMapper rules', () => {
     expect(data.error).toBe('x'.repeat(65536));
     expect(typeof data.input).toBe('string');
     expect(data.input).toBe(JSON.stringify({ content: big }).slice(0, 65536));
-    const small = mapAll([tool('c2', { status: 'running', input: { command: 'ls' }, time: { start: 1 } })]).out[0] as Extract<AgentEvent, { type: 'tool' }>;
+    const small = mapAll([tool('c2', { status: 'running', input: { command: 'ls' }, time: { start: 1 } })]).out[0] as Extract<
+      AgentEvent,
+      { type: 'tool' }
+    >;
     expect(small.data.input).toEqual({ command: 'ls' });
     expect(small.data.truncated).toBeUndefined();
   });
@@ -99,7 +113,10 @@ describe('createAgentEventMapper rules', () => {
   });
 
   it('sends deltas as deltas, keeps the whole text for the history, and keeps reasoning apart', () => {
-    const reasoning: KiloEvent = { type: 'message.part.updated', properties: { part: { id: 'r1', sessionID: SES, messageID: 'msg_a', type: 'reasoning', text: 'hm' } } };
+    const reasoning: KiloEvent = {
+      type: 'message.part.updated',
+      properties: { part: { id: 'r1', sessionID: SES, messageID: 'msg_a', type: 'reasoning', text: 'hm' } },
+    };
     const { m, out } = mapAll([textPart('p1', ''), delta('p1', 'Hel'), delta('p1', 'lo'), reasoning, delta('r1', '…')]);
     expect(out.map((e) => [e.type, e.data])).toEqual([
       ['text', { messageId: 'msg_a', partId: 'p1', role: 'assistant', text: '' }],
@@ -128,7 +145,7 @@ describe('createAgentEventMapper rules', () => {
 
   it('ends with status exited/failed then exit', () => {
     const m = createAgentEventMapper({ agentId: 'a1' });
-    expect(m.exit({ reason: 'upstream_lost' }, true).map((e) => e.type === 'status' ? e.data.state : e.type)).toEqual(['failed', 'exit']);
+    expect(m.exit({ reason: 'upstream_lost' }, true).map((e) => (e.type === 'status' ? e.data.state : e.type))).toEqual(['failed', 'exit']);
     expect(m.status().state).toBe('failed');
   });
 });
@@ -136,9 +153,7 @@ describe('createAgentEventMapper rules', () => {
 describe('createAgentEventMapper over many turns', () => {
   it('keeps no per-part state from finished turns and never reports a state outside the SPEC list', () => {
     const m = createAgentEventMapper({ agentId: 'a1', sessionId: SES });
-    const turn = (n: number) => [
-      status('busy'), textPart(`p${n}`, ''), delta(`p${n}`, 'x'.repeat(1000)), status('idle'),
-    ];
+    const turn = (n: number) => [status('busy'), textPart(`p${n}`, ''), delta(`p${n}`, 'x'.repeat(1000)), status('idle')];
     for (let n = 0; n < 50; n++) turn(n).forEach((e) => m.map(e));
     const next = m.map(delta('p0', 'late'));
     // p0's text was forgotten: a stray delta starts from empty instead of growing a 50-turn-old part.

@@ -6,10 +6,20 @@ import type { ExitData, SequencedAgentEvent } from '../../src/agent/agent-event'
 
 const ev = (seq: number): SequencedAgentEvent => ({ type: 'file', data: { path: `f${seq}` }, seq });
 
-const txt = (seq: number, partId: string, text: string): SequencedAgentEvent => ({ type: 'text', seq, data: { messageId: 'm', partId, role: 'assistant', text } });
-const dlt = (seq: number, partId: string, delta: string): SequencedAgentEvent => ({ type: 'text', seq, data: { messageId: 'm', partId, role: 'assistant', delta } });
+const txt = (seq: number, partId: string, text: string): SequencedAgentEvent => ({
+  type: 'text',
+  seq,
+  data: { messageId: 'm', partId, role: 'assistant', text },
+});
+const dlt = (seq: number, partId: string, delta: string): SequencedAgentEvent => ({
+  type: 'text',
+  seq,
+  data: { messageId: 'm', partId, role: 'assistant', delta },
+});
 const tool = (seq: number, callId: string, status: 'running' | 'completed'): SequencedAgentEvent => ({
-  type: 'tool', seq, data: { messageId: 'm', partId: `prt_${callId}`, callId, tool: 'bash', status },
+  type: 'tool',
+  seq,
+  data: { messageId: 'm', partId: `prt_${callId}`, callId, tool: 'bash', status },
 });
 
 describe('createEventHistory', () => {

@@ -4,8 +4,11 @@ import type { ClientAgentEvent } from '../../src/client';
 const apply = (events: ClientAgentEvent[], limits = {}): AgentLogState =>
   events.reduce((s, e) => reduceAgentLog(s, e, limits), createAgentLogState());
 
-const text = (partId: string, t: string, seq: number): ClientAgentEvent =>
-  ({ type: 'text', data: { messageId: 'm1', partId, role: 'assistant', text: t }, seq });
+const text = (partId: string, t: string, seq: number): ClientAgentEvent => ({
+  type: 'text',
+  data: { messageId: 'm1', partId, role: 'assistant', text: t },
+  seq,
+});
 
 describe('reduceAgentLog', () => {
   test('streams text into one row per part, updated in place', () => {
@@ -19,18 +22,43 @@ describe('reduceAgentLog', () => {
   test('one row per tool call, holding its latest state', () => {
     const log = apply([
       { type: 'tool', data: { messageId: 'm', callId: 'c1', tool: 'bash', status: 'pending' }, seq: 1 },
-      { type: 'tool', data: { messageId: 'm', callId: 'c1', tool: 'bash', status: 'running', title: 'ls', input: { command: 'ls' } }, seq: 2 },
-      { type: 'tool', data: { messageId: 'm', callId: 'c1', tool: 'bash', status: 'completed', title: 'ls', input: { command: 'ls' }, output: 'a\nb' }, seq: 3 },
+      {
+        type: 'tool',
+        data: { messageId: 'm', callId: 'c1', tool: 'bash', status: 'running', title: 'ls', input: { command: 'ls' } },
+        seq: 2,
+      },
+      {
+        type: 'tool',
+        data: { messageId: 'm', callId: 'c1', tool: 'bash', status: 'completed', title: 'ls', input: { command: 'ls' }, output: 'a\nb' },
+        seq: 3,
+      },
     ]);
     expect(log.rows).toHaveLength(1);
     expect(log.rows[0]).toMatchObject({
-      kind: 'tool', callId: 'c1', status: 'completed', title: 'ls', input: { command: 'ls' }, output: 'a\nb', seq: 3,
+      kind: 'tool',
+      callId: 'c1',
+      status: 'completed',
+      title: 'ls',
+      input: { command: 'ls' },
+      output: 'a\nb',
+      seq: 3,
     });
   });
 
   test('appends deltas, replaces on a whole text, and starts an unknown part from its delta', () => {
-    const d = (partId: string, delta: string, seq: number): ClientAgentEvent => ({ type: 'text', data: { messageId: 'm1', partId, role: 'assistant', delta }, seq });
-    const log = apply([text('p1', '', 1), d('p1', 'Hel', 2), d('p1', 'lo', 3), d('p2', 'new', 4), text('p1', 'Hello!', 5), d('p1', '?', 6)]);
+    const d = (partId: string, delta: string, seq: number): ClientAgentEvent => ({
+      type: 'text',
+      data: { messageId: 'm1', partId, role: 'assistant', delta },
+      seq,
+    });
+    const log = apply([
+      text('p1', '', 1),
+      d('p1', 'Hel', 2),
+      d('p1', 'lo', 3),
+      d('p2', 'new', 4),
+      text('p1', 'Hello!', 5),
+      d('p1', '?', 6),
+    ]);
     expect(log.rows.map((r) => [r.key, (r as Extract<LogRow, { kind: 'text' }>).text])).toEqual([
       ['text:p1', 'Hello!?'],
       ['text:p2', 'new'],
@@ -38,7 +66,11 @@ describe('reduceAgentLog', () => {
   });
 
   test("keeps kilo's order of messages and parts whatever order their latest states arrive in", () => {
-    const at = (messageId: string, partId: string, t: string, seq: number): ClientAgentEvent => ({ type: 'text', data: { messageId, partId, role: 'assistant', text: t }, seq });
+    const at = (messageId: string, partId: string, t: string, seq: number): ClientAgentEvent => ({
+      type: 'text',
+      data: { messageId, partId, role: 'assistant', text: t },
+      seq,
+    });
     const log = apply([
       at('msg_1', 'prt_1', 'prompt', 1),
       { type: 'tool', data: { messageId: 'msg_2', partId: 'prt_3', callId: 'c1', tool: 'bash', status: 'completed' }, seq: 2 },
@@ -47,7 +79,14 @@ describe('reduceAgentLog', () => {
       { type: 'message', data: { messageId: 'msg_2', role: 'assistant', finish: 'stop' }, seq: 5 },
       { type: 'exit', data: { reason: 'stopped' }, seq: 6 },
     ]);
-    expect(log.rows.map((r) => r.kind === 'text' ? r.text : r.kind)).toEqual(['prompt', 'reasoning first', 'tool', 'answer', 'message', 'exit']);
+    expect(log.rows.map((r) => (r.kind === 'text' ? r.text : r.kind))).toEqual([
+      'prompt',
+      'reasoning first',
+      'tool',
+      'answer',
+      'message',
+      'exit',
+    ]);
   });
 
   test('reset clears the rows and the exit but keeps the status', () => {

@@ -21,8 +21,18 @@ describe('static render', () => {
       <ol>
         <AgentLogRow
           row={{
-            kind: 'tool', key: 'tool:c1', order: 'm\u0001c1', seq: 9, messageId: 'm', callId: 'c1', tool: 'bash', status: 'error',
-            title: 'run <tests>', input: { command: 'npm test' }, output: 'out', error: 'exit 1',
+            kind: 'tool',
+            key: 'tool:c1',
+            order: 'm\u0001c1',
+            seq: 9,
+            messageId: 'm',
+            callId: 'c1',
+            tool: 'bash',
+            status: 'error',
+            title: 'run <tests>',
+            input: { command: 'npm test' },
+            output: 'out',
+            error: 'exit 1',
           }}
         />
       </ol>,

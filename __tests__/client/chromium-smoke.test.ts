@@ -9,9 +9,17 @@ import { DROP_AFTER, SCRIPT, startFakeControlServer, type FakeControlServer } fr
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-quic',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
 ];
+// A plain CommonJS build script (not part of the TypeScript project).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { buildDashboard } = require('../../scripts/build-dashboard.js') as {
   buildDashboard: (o: { outDir: string }) => Promise<{ html: string }>;
 };

@@ -1,6 +1,10 @@
 import {
-  AgentStreamClientError, createAgentStreamClient, type AgentStreamClientOptions, type ClientAgentEvent,
-  type ConnectionState, type ConnectionStateInfo,
+  AgentStreamClientError,
+  createAgentStreamClient,
+  type AgentStreamClientOptions,
+  type ClientAgentEvent,
+  type ConnectionState,
+  type ConnectionStateInfo,
 } from '../../src/client';
 import { createFakeEventSource, createFakeFetch, flush, statusData, textData, type FetchReply } from './fakes';
 
@@ -196,7 +200,10 @@ describe('createAgentStreamClient', () => {
     t.current().open();
     t.current().send('error', { name: 'APIError', message: 'rate limited' }, 1);
     t.current().send('text', textData('next'), 2);
-    expect(t.events.map((e) => [e.type, e.seq])).toEqual([['error', 1], ['text', 2]]);
+    expect(t.events.map((e) => [e.type, e.seq])).toEqual([
+      ['error', 1],
+      ['text', 2],
+    ]);
     expect(t.client.state).toBe('live');
     expect(t.current().closed).toBe(false);
     expect(t.es.instances).toHaveLength(1);
@@ -238,15 +245,25 @@ describe('createAgentStreamClient', () => {
     t.current().send('tool', { messageId: 'm', callId: 'c', tool: 'bash', status: 'running' }, 7);
     expect(t.events).toHaveLength(0);
     t.client.close();
-    expect(() => createAgentStreamClient({ agentId: 'a1', types: ['nope' as 'tool'], onEvent: () => {}, EventSource: t.es.EventSource, fetch: t.ff.fetch }))
-      .toThrow(TypeError);
+    expect(() =>
+      createAgentStreamClient({
+        agentId: 'a1',
+        types: ['nope' as 'tool'],
+        onEvent: () => {},
+        EventSource: t.es.EventSource,
+        fetch: t.ff.fetch,
+      }),
+    ).toThrow(TypeError);
   });
 
   test('the stream URL comes from the ticket, resolved against the ticket URL', async () => {
     const es = createFakeEventSource();
     const ff = createFakeFetch('stream?x=1');
     const client = createAgentStreamClient({
-      ticketUrl: 'http://h.test/api/agents/a1/stream-ticket', EventSource: es.EventSource, fetch: ff.fetch, onEvent: () => {},
+      ticketUrl: 'http://h.test/api/agents/a1/stream-ticket',
+      EventSource: es.EventSource,
+      fetch: ff.fetch,
+      onEvent: () => {},
     });
     await flush();
     expect(ff.calls[0].url).toBe('http://h.test/api/agents/a1/stream-ticket');
@@ -274,7 +291,10 @@ describe('createAgentStreamClient', () => {
     const es = createFakeEventSource();
     let n = 0;
     const client = createAgentStreamClient({
-      agentId: 'x y', getTicket: async () => ({ ticket: `g${++n}` }), EventSource: es.EventSource, onEvent: () => {},
+      agentId: 'x y',
+      getTicket: async () => ({ ticket: `g${++n}` }),
+      EventSource: es.EventSource,
+      onEvent: () => {},
     });
     await flush();
     expect(es.instances[0].url).toBe('/agents/x%20y/stream?ticket=g1');

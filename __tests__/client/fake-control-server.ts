@@ -9,13 +9,42 @@ export const SCRIPT: Array<{ type: string; data: unknown }> = [
   { type: 'status', data: { agentId: 'demo', sessionId: 'ses_1', state: 'busy', activeTools: [] } },
   { type: 'text', data: { messageId: 'm0', partId: 'p0', role: 'user', text: 'Write hello.txt' } },
   { type: 'tool', data: { messageId: 'm1', callId: 'c1', tool: 'write', status: 'pending' } },
-  { type: 'tool', data: { messageId: 'm1', callId: 'c1', tool: 'write', status: 'running', title: 'hello.txt', input: { filePath: 'hello.txt', content: 'hi' } } },
+  {
+    type: 'tool',
+    data: {
+      messageId: 'm1',
+      callId: 'c1',
+      tool: 'write',
+      status: 'running',
+      title: 'hello.txt',
+      input: { filePath: 'hello.txt', content: 'hi' },
+    },
+  },
   { type: 'text', data: { messageId: 'm1', partId: 'p1', role: 'assistant', text: "I'll" } },
   { type: 'text', data: { messageId: 'm1', partId: 'p1', role: 'assistant', delta: ' write the file.' } },
-  { type: 'tool', data: { messageId: 'm1', callId: 'c1', tool: 'write', status: 'completed', title: 'hello.txt', input: { filePath: 'hello.txt', content: 'hi' }, output: 'Wrote file successfully.' } },
+  {
+    type: 'tool',
+    data: {
+      messageId: 'm1',
+      callId: 'c1',
+      tool: 'write',
+      status: 'completed',
+      title: 'hello.txt',
+      input: { filePath: 'hello.txt', content: 'hi' },
+      output: 'Wrote file successfully.',
+    },
+  },
   { type: 'file', data: { path: 'hello.txt' } },
   { type: 'text', data: { messageId: 'm1', partId: 'p2', role: 'assistant', text: 'Done.' } },
-  { type: 'message', data: { messageId: 'm1', role: 'assistant', finish: 'stop', tokens: { input: 10, output: 5, reasoning: 0, cache: { read: 0, write: 0 } } } },
+  {
+    type: 'message',
+    data: {
+      messageId: 'm1',
+      role: 'assistant',
+      finish: 'stop',
+      tokens: { input: 10, output: 5, reasoning: 0, cache: { read: 0, write: 0 } },
+    },
+  },
   { type: 'error', data: { name: 'APIError', message: 'rate limited' } },
   { type: 'status', data: { agentId: 'demo', sessionId: 'ses_1', state: 'idle', activeTools: [] } },
   { type: 'exit', data: { reason: 'stopped' } },
@@ -71,10 +100,15 @@ export async function startFakeControlServer(html: string): Promise<FakeControlS
     res.write('retry: 2000\n\n');
     const after = lastEventId === null ? 0 : Number(lastEventId);
     const latest = after === 0 ? 1 : Math.min(after, SCRIPT.length);
-    res.write(`event: status\ndata: ${JSON.stringify({ ...(SCRIPT[latest - 1].type === 'status' ? SCRIPT[latest - 1].data as object : SCRIPT[0].data as object) })}\n\n`);
+    res.write(
+      `event: status\ndata: ${JSON.stringify({ ...(SCRIPT[latest - 1].type === 'status' ? (SCRIPT[latest - 1].data as object) : (SCRIPT[0].data as object)) })}\n\n`,
+    );
     if (after === 0) {
       for (let seq = 1; seq <= DROP_AFTER; seq++) res.write(frame(seq));
-      const t = setTimeout(() => { timers.delete(t); req.socket.destroy(); }, 150); // drop mid-stream
+      const t = setTimeout(() => {
+        timers.delete(t);
+        req.socket.destroy();
+      }, 150); // drop mid-stream
       timers.add(t);
       return;
     }
@@ -120,10 +154,11 @@ export async function startFakeControlServer(html: string): Promise<FakeControlS
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = () => new Promise<void>((resolve) => {
-    for (const t of timers) clearTimeout(t);
-    for (const s of sockets) s.destroy();
-    server.close(() => resolve());
-  });
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
   return state;
 }

@@ -90,12 +90,20 @@ describe('createDemoIdRewriter on the bundled demo session', () => {
 describe('createDemoIdRewriter', () => {
   const a = 'msg_2123a368c001U9iYsJE6NysuaD';
   const b = 'prt_2123a36bf001XQoxVf2MP6mGn6';
-  const text = JSON.stringify({ id: 'evt_2123a36c50015Gtc1rAw4379UP', sessionID: 'ses_dedc5c9ebffeZKMNJyPjELzi7M', part: { id: b, messageID: a, callID: 'call_2' } });
+  const text = JSON.stringify({
+    id: 'evt_2123a36c50015Gtc1rAw4379UP',
+    sessionID: 'ses_dedc5c9ebffeZKMNJyPjELzi7M',
+    part: { id: b, messageID: a, callID: 'call_2' },
+  });
 
   it('adds loop × offset to the 12-hex time part, keeping ses_ ids and text around the ids', () => {
     const r = createDemoIdRewriter({ texts: [text], offset: 2 ** 36 });
     expect(r.rewrite(text, 1)).toBe(
-      JSON.stringify({ id: 'evt_2133a36c50015Gtc1rAw4379UP', sessionID: 'ses_dedc5c9ebffeZKMNJyPjELzi7M', part: { id: 'prt_2133a36bf001XQoxVf2MP6mGn6', messageID: 'msg_2133a368c001U9iYsJE6NysuaD', callID: 'call_5' } }),
+      JSON.stringify({
+        id: 'evt_2133a36c50015Gtc1rAw4379UP',
+        sessionID: 'ses_dedc5c9ebffeZKMNJyPjELzi7M',
+        part: { id: 'prt_2133a36bf001XQoxVf2MP6mGn6', messageID: 'msg_2133a368c001U9iYsJE6NysuaD', callID: 'call_5' },
+      }),
     );
     expect(r.rewrite(text, 3)).toContain('"msg_2153a368c001U9iYsJE6NysuaD"');
     expect(r.rewrite('plain prose about msg_ and call_it, and evt_demo1', 5)).toBe('plain prose about msg_ and call_it, and evt_demo1');

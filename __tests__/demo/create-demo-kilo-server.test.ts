@@ -50,7 +50,10 @@ describe('createDemoKiloServer', () => {
 
     const idsOf = (loop: string[]) => loop.flatMap((t) => t.match(ASCENDING) ?? []);
     const [l0, l1, l2] = loops.map(idsOf) as [string[], string[], string[]];
-    for (const [prev, next] of [[l0, l1], [l1, l2]] as const) {
+    for (const [prev, next] of [
+      [l0, l1],
+      [l1, l2],
+    ] as const) {
       expect(next).toHaveLength(prev.length);
       for (const prefix of ['msg_', 'prt_', 'evt_']) {
         const ofKind = (l: string[]) => l.filter((id) => id.startsWith(prefix)).sort();

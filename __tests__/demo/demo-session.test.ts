@@ -59,7 +59,9 @@ describe('demo/demo-session.jsonl: a recorded real kilo serve turn', () => {
   });
 
   it('streams like a real LLM: one word per delta, ~25-40 ms apart, an answer of 250-400 words', () => {
-    const deltas = kilo.flatMap((e, i) => (e.type === 'message.part.delta' ? [{ delta: e.properties.delta, delayMs: frames[i]!.delayMs }] : []));
+    const deltas = kilo.flatMap((e, i) =>
+      e.type === 'message.part.delta' ? [{ delta: e.properties.delta, delayMs: frames[i]!.delayMs }] : [],
+    );
     expect(deltas.length).toBeGreaterThanOrEqual(300);
     for (const d of deltas) expect(d.delta).toMatch(/^\s*\S+\s*$/); // one word, with its whitespace
     const pace = deltas.map((d) => d.delayMs).sort((a, b) => a - b);
@@ -83,7 +85,8 @@ describe('demo/demo-session.jsonl: a recorded real kilo serve turn', () => {
 
   it('holds only agent activity of one session: no sync copies, connection frames or start-up burst', () => {
     const types = new Set(frames.map((f) => f.event.type));
-    for (const t of ['sync', 'server.connected', 'server.heartbeat', 'plugin.added', 'indexing.status', 'catalog.updated']) expect(types).not.toContain(t);
+    for (const t of ['sync', 'server.connected', 'server.heartbeat', 'plugin.added', 'indexing.status', 'catalog.updated'])
+      expect(types).not.toContain(t);
     for (const e of kilo) {
       const sid = sessionIdOf(e);
       if (sid === undefined) expect(['file.edited', 'file.watcher.updated']).toContain(e.type);
@@ -99,7 +102,9 @@ describe('demo/demo-session.jsonl: a recorded real kilo serve turn', () => {
     const recorded = readSseData('recorded-turn.sse');
     const first = recorded.findIndex((d) => d === JSON.stringify(frames[0]!.event));
     expect(first).toBeGreaterThan(0);
-    const kept = recorded.slice(first).filter((d) => !['sync', 'server.connected', 'server.heartbeat'].includes((JSON.parse(d) as { type: string }).type));
+    const kept = recorded
+      .slice(first)
+      .filter((d) => !['sync', 'server.connected', 'server.heartbeat'].includes((JSON.parse(d) as { type: string }).type));
     expect(frames.map((f) => JSON.stringify(f.event))).toEqual(kept);
   });
 
@@ -144,7 +149,8 @@ describe('demo/demo-session.jsonl: a recorded real kilo serve turn', () => {
 
     const messages = of('message');
     expect(messages.map((m) => m.finish)).toEqual(['tool-calls', 'tool-calls', 'tool-calls', 'stop']);
-    for (const m of messages) expect(m.tokens).toMatchObject({ input: expect.any(Number), output: expect.any(Number), reasoning: expect.any(Number) });
+    for (const m of messages)
+      expect(m.tokens).toMatchObject({ input: expect.any(Number), output: expect.any(Number), reasoning: expect.any(Number) });
     expect(messages.every((m) => m.tokens!.input > 0 && m.tokens!.output > 0)).toBe(true);
   });
 

@@ -5,8 +5,14 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-quic',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
 ];
 
 /**
@@ -17,9 +23,7 @@ export const CHROMIUM_ARGS = [
  */
 export async function launchTestBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `no Chromium at ${CHROMIUM} (CI=${process.env.CI ?? 'unset'}): apt-get install -y chromium, or set CHROMIUM_PATH`,
-    );
+    throw new Error(`no Chromium at ${CHROMIUM} (CI=${process.env.CI ?? 'unset'}): apt-get install -y chromium, or set CHROMIUM_PATH`);
   }
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
@@ -63,7 +67,12 @@ export async function openViewer(context: BrowserContext, url: string, agentId =
   page.on('response', (res) => {
     const u = new URL(res.url());
     if (u.pathname === ticketPath && res.request().method() === 'POST') {
-      issued.push(res.json().then((b: { ticket?: string }) => String(b.ticket), (e: unknown) => `unreadable: ${String(e)}`));
+      issued.push(
+        res.json().then(
+          (b: { ticket?: string }) => String(b.ticket),
+          (e: unknown) => `unreadable: ${String(e)}`,
+        ),
+      );
     }
     if (u.pathname === streamPath) {
       const s = streams.find((x) => x.ticket === u.searchParams.get('ticket') && x.status === undefined);

@@ -16,7 +16,12 @@ let cli: RunningCli | undefined;
 let browser: Browser | undefined;
 const viewers: Viewer[] = [];
 
-interface AgentInfo { id: string; state: string; viewers: number; lastEventId: number }
+interface AgentInfo {
+  id: string;
+  state: string;
+  viewers: number;
+  lastEventId: number;
+}
 
 async function api(method: 'GET' | 'POST', route: string): Promise<{ status: number; body: any }> {
   const res = await fetch(`${cli!.url}${route}`, { method });
@@ -93,7 +98,7 @@ test('the dashboard lists demo; picking it shows the history at once: tool rows 
   expect(Date.now() - clickedAt).toBeLessThan(3000);
 
   expect(await tool.getAttribute('data-tool')).toBeTruthy();
-  expect(await tool.innerText()).toContain(await tool.getAttribute('data-tool') as string);
+  expect(await tool.innerText()).toContain((await tool.getAttribute('data-tool')) as string);
   expect(await button.getAttribute('aria-pressed')).toBe('true');
   expect(new URL(v.page.url()).searchParams.get('agent')).toBe('demo');
   await v.page.locator('[data-testid=connection-state][data-state=live]').waitFor({ timeout: 3000 });
@@ -171,15 +176,22 @@ test('screenshot of the dashboard watching demo (docs/img/dashboard.png)', async
     await v.page.locator('[data-testid=connection-state][data-state=live]').waitFor({ timeout: 5000 });
     await v.page.locator('button[data-agent-id="demo"]').waitFor({ timeout: 5000 });
     // The moment that tells the most: a turn's tools done (one failed) and its answer streaming in (busy).
-    await v.page.waitForFunction(() => {
-      const rows = document.querySelectorAll('[data-testid=agent-log] > li');
-      const last = rows[rows.length - 1];
-      return document.querySelector('li[data-row-type=tool][data-tool-status=error]') !== null
-        && last?.getAttribute('data-row-type') === 'text' && last.getAttribute('data-role') === 'assistant'
-        && !last.classList.contains('as-reasoning')
-        && /\S[.!?]$/.test(last.querySelector('.as-text-body')?.textContent ?? '')
-        && document.querySelector('[data-testid=agent-state]')?.getAttribute('data-agent-state') === 'busy';
-    }, undefined, { timeout: 20_000, polling: 20 });
+    await v.page.waitForFunction(
+      () => {
+        const rows = document.querySelectorAll('[data-testid=agent-log] > li');
+        const last = rows[rows.length - 1];
+        return (
+          document.querySelector('li[data-row-type=tool][data-tool-status=error]') !== null &&
+          last?.getAttribute('data-row-type') === 'text' &&
+          last.getAttribute('data-role') === 'assistant' &&
+          !last.classList.contains('as-reasoning') &&
+          /\S[.!?]$/.test(last.querySelector('.as-text-body')?.textContent ?? '') &&
+          document.querySelector('[data-testid=agent-state]')?.getAttribute('data-agent-state') === 'busy'
+        );
+      },
+      undefined,
+      { timeout: 20_000, polling: 20 },
+    );
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await v.page.screenshot({ path: SCREENSHOT });
     expect(existsSync(SCREENSHOT)).toBe(true);

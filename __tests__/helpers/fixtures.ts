@@ -10,7 +10,13 @@ export function readSseData(file: string): string[] {
   const text = readFileSync(join(FIXTURES, file), 'utf8');
   return text
     .split(/\r?\n\r?\n/)
-    .map((block) => block.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n'))
+    .map((block) =>
+      block
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).replace(/^ /, ''))
+        .join('\n'),
+    )
     .filter((d) => d.length > 0);
 }
 

@@ -15,7 +15,9 @@ export function startCli(args: string[], timeoutMs = 10_000): Promise<RunningCli
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  );
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
       child.kill('SIGKILL');

@@ -14,7 +14,9 @@ export interface TestControlServer {
   close(): Promise<void>;
 }
 
-export async function startTestControlServer(options: ControlServerOptions & { agentId?: string; historySize?: number } = {}): Promise<TestControlServer> {
+export async function startTestControlServer(
+  options: ControlServerOptions & { agentId?: string; historySize?: number } = {},
+): Promise<TestControlServer> {
   const { agentId = 'a1', historySize, ...serverOptions } = options;
   const server = createControlServer({ port: 0, ...serverOptions });
   const upstream = new Subject<KiloEvent>();

@@ -51,7 +51,12 @@ describe('kiloEvents against a real loopback SSE server', () => {
     server.send('{"type":"file.edited","properties":{"file":"/after"}}');
     await nextEvents(events, 4);
     sub.unsubscribe();
-    expect(events.map((e) => (e.type === 'file.edited' ? e.properties.file : e.type))).toEqual(['server.connected', '/before', 'server.connected', '/after']);
+    expect(events.map((e) => (e.type === 'file.edited' ? e.properties.file : e.type))).toEqual([
+      'server.connected',
+      '/before',
+      'server.connected',
+      '/after',
+    ]);
     expect(server.connections).toBe(2);
     expect(diags.filter((d) => d.type === 'reconnecting')).toHaveLength(1);
   });

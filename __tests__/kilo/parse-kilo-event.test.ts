@@ -28,19 +28,34 @@ describe('parseKiloEvent', () => {
   });
 
   it('types the Part variants and keeps unknown parts as "other"', () => {
-    const part = (p: object) => parseKiloEvent(JSON.stringify({ type: 'message.part.updated', properties: { part: { id: 'p', sessionID: 's', messageID: 'm', ...p } } }));
+    const part = (p: object) =>
+      parseKiloEvent(
+        JSON.stringify({ type: 'message.part.updated', properties: { part: { id: 'p', sessionID: 's', messageID: 'm', ...p } } }),
+      );
     for (const t of ['text', 'reasoning', 'tool', 'step-start', 'step-finish', 'patch', 'file']) {
       const r = part({ type: t });
       expect(r.ok && r.event.type === 'message.part.updated' && r.event.properties.part.type).toBe(t);
     }
     const r = part({ type: 'compaction' });
-    expect(r.ok && r.event.type === 'message.part.updated' && r.event.properties.part).toMatchObject({ type: 'other', partType: 'compaction' });
+    expect(r.ok && r.event.type === 'message.part.updated' && r.event.properties.part).toMatchObject({
+      type: 'other',
+      partType: 'compaction',
+    });
   });
 
   it('keeps the tool state variants', () => {
     for (const status of ['pending', 'running', 'completed', 'error']) {
-      const r = parseKiloEvent(JSON.stringify({ type: 'message.part.updated', properties: { part: { id: 'p', sessionID: 's', messageID: 'm', type: 'tool', callID: 'c', tool: 'bash', state: { status, input: {} } } } }));
-      expect(r.ok && r.event.type === 'message.part.updated' && r.event.properties.part.type === 'tool' && r.event.properties.part.state.status).toBe(status);
+      const r = parseKiloEvent(
+        JSON.stringify({
+          type: 'message.part.updated',
+          properties: {
+            part: { id: 'p', sessionID: 's', messageID: 'm', type: 'tool', callID: 'c', tool: 'bash', state: { status, input: {} } },
+          },
+        }),
+      );
+      expect(
+        r.ok && r.event.type === 'message.part.updated' && r.event.properties.part.type === 'tool' && r.event.properties.part.state.status,
+      ).toBe(status);
     }
   });
 

@@ -20,9 +20,15 @@ beforeEach(() => {
 });
 
 /** A whole-text update of a part. */
-const txt = (partId: string, text: string, messageId = 'm'): AgentEvent => ({ type: 'text', data: { messageId, partId, role: 'assistant', text } });
+const txt = (partId: string, text: string, messageId = 'm'): AgentEvent => ({
+  type: 'text',
+  data: { messageId, partId, role: 'assistant', text },
+});
 /** A token delta of a part. */
-const dlt = (partId: string, delta: string, messageId = 'm'): AgentEvent => ({ type: 'text', data: { messageId, partId, role: 'assistant', delta } });
+const dlt = (partId: string, delta: string, messageId = 'm'): AgentEvent => ({
+  type: 'text',
+  data: { messageId, partId, role: 'assistant', delta },
+});
 const ev: Record<string, AgentEvent> = {
   t: { type: 'tool', data: { messageId: 'm', callId: 'c', tool: 'bash', status: 'running' } },
   f: { type: 'file', data: { path: 'a.ts' } },
@@ -45,7 +51,10 @@ describe('ofType and its shorthands', () => {
 
   it('narrows the element type (a compile-time guarantee, checked by ts-jest)', () => {
     const seen: string[] = [];
-    from([{ ...ev.t!, seq: 1 }, { ...ev.f!, seq: 2 }] as SequencedAgentEvent[])
+    from([
+      { ...ev.t!, seq: 1 },
+      { ...ev.f!, seq: 2 },
+    ] as SequencedAgentEvent[])
       .pipe(ofType('tool'))
       .subscribe((e) => {
         // e.data is ToolData: callId exists, and seq survives the narrowing.
@@ -61,9 +70,14 @@ describe('coalesceText', () => {
   it('lets through at most one text update per part per window, deltas joined', () => {
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const v = {
-        a: dlt('p1', 'H'), b: dlt('p1', 'e'), c: dlt('p1', 'l'),
-        d: txt('p2', 'X'), f: ev.f!, g: dlt('p1', 'l'),
-        C: dlt('p1', 'Hel'), G: dlt('p1', 'l'),
+        a: dlt('p1', 'H'),
+        b: dlt('p1', 'e'),
+        c: dlt('p1', 'l'),
+        d: txt('p2', 'X'),
+        f: ev.f!,
+        g: dlt('p1', 'l'),
+        C: dlt('p1', 'Hel'),
+        G: dlt('p1', 'l'),
       };
       const e1 = cold('    ab-cd-f------g--|', v);
       const e1subs = '     ^---------------!';
@@ -75,7 +89,14 @@ describe('coalesceText', () => {
 
   it('merges by the folding rule: a delta extends a pending whole text, a whole text replaces', () => {
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const v = { a: txt('p1', 'He'), b: dlt('p1', 'llo'), c: dlt('p1', '!'), d: txt('p1', 'Bye'), H: txt('p1', 'Hello!'), D: txt('p1', 'Bye') };
+      const v = {
+        a: txt('p1', 'He'),
+        b: dlt('p1', 'llo'),
+        c: dlt('p1', '!'),
+        d: txt('p1', 'Bye'),
+        H: txt('p1', 'Hello!'),
+        D: txt('p1', 'Bye'),
+      };
       const e1 = cold('    abc-----d|', v);
       const e1subs = '     ^--------!';
       const expected = '   ----H----(D|)';
@@ -152,7 +173,7 @@ describe('toSseFrames', () => {
 });
 
 describe('forSession and toAgentEvents', () => {
-  it('keeps the session\'s events and sessionless ones', () => {
+  it("keeps the session's events and sessionless ones", () => {
     ts.run(({ cold, expectObservable }) => {
       const v: Record<string, KiloEvent> = { a: textPart('p1', 'x'), b: textPart('p2', 'y', 'msg_b', 'ses_other'), f: fileEdited('/f') };
       expectObservable(cold('abf|', v).pipe(forSession(SES))).toBe('a-f|', v);

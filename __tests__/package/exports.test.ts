@@ -20,13 +20,20 @@ describe('package entry points (built dist, resolved through package.json export
   });
 
   it.each(ENTRIES)('%s works with require()', (entry, name) => {
-    const r = node(['-e', `const m = require(${JSON.stringify(entry)}); if (typeof m[${JSON.stringify(name)}] !== 'function') throw new Error('no ${name}');`]);
+    const r = node([
+      '-e',
+      `const m = require(${JSON.stringify(entry)}); if (typeof m[${JSON.stringify(name)}] !== 'function') throw new Error('no ${name}');`,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 
   it.each(ENTRIES)('%s works with import', (entry, name) => {
-    const r = node(['--input-type=module', '-e', `import { ${name} } from ${JSON.stringify(entry)}; if (typeof ${name} !== 'function') throw new Error('no ${name}');`]);
+    const r = node([
+      '--input-type=module',
+      '-e',
+      `import { ${name} } from ${JSON.stringify(entry)}; if (typeof ${name} !== 'function') throw new Error('no ${name}');`,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
@@ -37,12 +44,21 @@ describe('package entry points (built dist, resolved through package.json export
   });
 
   it('the core entry does not load express', () => {
-    const r = node(['-e', `require('agent-stream'); const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/]express[\\\\/]/.test(k)); process.stdout.write(String(loaded.length));`]);
+    const r = node([
+      '-e',
+      `require('agent-stream'); const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/]express[\\\\/]/.test(k)); process.stdout.write(String(loaded.length));`,
+    ]);
     expect(r.stdout).toBe('0');
   });
 
   it('the client bundles for the browser with no Node built-ins', async () => {
-    const result = await build({ entryPoints: [join(ROOT, 'src', 'client', 'index.ts')], bundle: true, platform: 'browser', write: false, logLevel: 'silent' });
+    const result = await build({
+      entryPoints: [join(ROOT, 'src', 'client', 'index.ts')],
+      bundle: true,
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+    });
     expect(result.errors).toEqual([]);
     expect(result.outputFiles[0]!.text).not.toMatch(/require\("(node:)?(fs|http|net|crypto|buffer)"\)/);
   });

@@ -69,7 +69,14 @@ describe('control server --spawn routes with the real kilo binary and a real eve
       port: 0,
       routes: agentSpawnRoutes({
         spawn: async (r) => {
-          const s = await spawnKiloAgent({ agentId: r.agentId, prompt: r.prompt, model: r.model, config: kiloConfigFor({ baseURL: llm.baseURL }), workDir, sessionRetryLimit: 1 });
+          const s = await spawnKiloAgent({
+            agentId: r.agentId,
+            prompt: r.prompt,
+            model: r.model,
+            config: kiloConfigFor({ baseURL: llm.baseURL }),
+            workDir,
+            sessionRetryLimit: 1,
+          });
           spawned.set(r.agentId, s);
           return s;
         },
@@ -86,7 +93,11 @@ describe('control server --spawn routes with the real kilo binary and a real eve
   });
 
   const post = async (path: string, body: unknown) => {
-    const r = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: r.status, body: await r.json() };
   };
 
@@ -107,7 +118,9 @@ describe('control server --spawn routes with the real kilo binary and a real eve
     await v.waitFor((e) => e.type === 'message' && e.data.finish === 'stop');
     await v.waitFor(idleAfter(busySeq()));
 
-    const kinds = v.events.filter((e) => e.id !== null).map((e) => (e.type === 'status' ? `status:${e.data.state}` : e.type === 'tool' ? `tool:${e.data.tool}:${e.data.status}` : e.type));
+    const kinds = v.events
+      .filter((e) => e.id !== null)
+      .map((e) => (e.type === 'status' ? `status:${e.data.state}` : e.type === 'tool' ? `tool:${e.data.tool}:${e.data.status}` : e.type));
     const at = (k: string) => kinds.indexOf(k);
     expect(at('status:busy')).toBeGreaterThanOrEqual(0);
     expect(at('tool:write:pending')).toBeGreaterThan(at('status:busy'));

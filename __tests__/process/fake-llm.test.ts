@@ -16,8 +16,12 @@ async function complete(llm: FakeLlm, body: object): Promise<{ status: number; c
     body: JSON.stringify({ model: 'fake-model', stream: true, messages: [{ role: 'user', content: 'hi' }], ...body }),
   });
   const raw = await res.text();
-  if (!res.headers.get('content-type')?.startsWith('text/event-stream')) return { status: res.status, chunks: [JSON.parse(raw)], done: false, raw };
-  const datas = raw.split('\n\n').filter(Boolean).map((f) => f.replace(/^data: /, ''));
+  if (!res.headers.get('content-type')?.startsWith('text/event-stream'))
+    return { status: res.status, chunks: [JSON.parse(raw)], done: false, raw };
+  const datas = raw
+    .split('\n\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^data: /, ''));
   const done = datas[datas.length - 1] === '[DONE]';
   return { status: res.status, chunks: datas.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d)), done, raw };
 }
@@ -49,11 +53,18 @@ describe('createFakeLlm', () => {
   });
 
   it('streams text in chunks with finish_reason stop and usage, then answers finalText when the script ran out', async () => {
-    llm = await createFakeLlm({ turns: [{ text: 'Hello there, world!', usage: { prompt_tokens: 7, completion_tokens: 3 } }], chunkSize: 5, finalText: 'The end.' });
+    llm = await createFakeLlm({
+      turns: [{ text: 'Hello there, world!', usage: { prompt_tokens: 7, completion_tokens: 3 } }],
+      chunkSize: 5,
+      finalText: 'The end.',
+    });
     const r = await complete(llm, { tools: TOOLS });
     expect(text(r.chunks)).toBe('Hello there, world!');
     expect(r.chunks.filter((c) => c.choices[0].delta.content).length).toBe(4);
-    expect(r.chunks[r.chunks.length - 1]).toMatchObject({ choices: [{ finish_reason: 'stop' }], usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } });
+    expect(r.chunks[r.chunks.length - 1]).toMatchObject({
+      choices: [{ finish_reason: 'stop' }],
+      usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+    });
     const after = await complete(llm, { tools: TOOLS });
     expect(text(after.chunks)).toBe('The end.');
     expect(llm.requests.map((q) => q.kind)).toEqual(['turn', 'final']);
@@ -61,9 +72,15 @@ describe('createFakeLlm', () => {
   });
 
   it('streams text and reasoning one word per chunk with chunkBy word, keeping the whitespace after each word', async () => {
-    llm = await createFakeLlm({ turns: [{ reasoning: 'Plan:  write, then check.', text: 'Hello there,  world!\nBye.' }], chunkBy: 'word', chunkSize: 3 });
+    llm = await createFakeLlm({
+      turns: [{ reasoning: 'Plan:  write, then check.', text: 'Hello there,  world!\nBye.' }],
+      chunkBy: 'word',
+      chunkSize: 3,
+    });
     const r = await complete(llm, { tools: TOOLS });
-    const reasoning = r.chunks.flatMap((c) => (c.choices[0].delta.reasoning_content === undefined ? [] : [c.choices[0].delta.reasoning_content]));
+    const reasoning = r.chunks.flatMap((c) =>
+      c.choices[0].delta.reasoning_content === undefined ? [] : [c.choices[0].delta.reasoning_content],
+    );
     expect(reasoning).toEqual(['Plan:  ', 'write, ', 'then ', 'check.']);
     const pieces = r.chunks.flatMap((c) => (c.choices[0].delta.content ? [c.choices[0].delta.content] : []));
     expect(pieces).toEqual(['Hello ', 'there,  ', 'world!\n', 'Bye.']);
@@ -75,7 +92,8 @@ describe('createFakeLlm', () => {
       turns: [{ text: 'one two three', chunkBy: 'word' }, { text: 'one two three' }, { text: 'ab cd', chunkBy: 'chars' }],
       chunkSize: 4,
     });
-    const pieces = async () => (await complete(llm!, { tools: TOOLS })).chunks.flatMap((c) => (c.choices[0].delta.content ? [c.choices[0].delta.content] : []));
+    const pieces = async () =>
+      (await complete(llm!, { tools: TOOLS })).chunks.flatMap((c) => (c.choices[0].delta.content ? [c.choices[0].delta.content] : []));
     expect(await pieces()).toEqual(['one ', 'two ', 'three']);
     expect(await pieces()).toEqual(['one ', 'two ', 'thre', 'e']); // the default: chars
     expect(await pieces()).toEqual(['ab c', 'd']);
@@ -107,18 +125,25 @@ describe('createFakeLlm', () => {
 
   it('streams reasoning as delta.reasoning_content before the text, and reports reasoning tokens', async () => {
     llm = await createFakeLlm({
-      turns: [{ reasoning: 'Think first, then act.', text: 'Acting.', usage: { prompt_tokens: 50, completion_tokens: 30, reasoning_tokens: 12 } }],
+      turns: [
+        { reasoning: 'Think first, then act.', text: 'Acting.', usage: { prompt_tokens: 50, completion_tokens: 30, reasoning_tokens: 12 } },
+      ],
       chunkSize: 6,
     });
     const r = await complete(llm, { tools: TOOLS });
-    const reasoning = r.chunks.flatMap((c) => (c.choices[0].delta.reasoning_content === undefined ? [] : [c.choices[0].delta.reasoning_content]));
+    const reasoning = r.chunks.flatMap((c) =>
+      c.choices[0].delta.reasoning_content === undefined ? [] : [c.choices[0].delta.reasoning_content],
+    );
     expect(reasoning).toEqual(['Think ', 'first,', ' then ', 'act.']);
     expect(text(r.chunks)).toBe('Acting.');
     const firstText = r.chunks.findIndex((c) => c.choices[0].delta.content);
     const lastReasoning = r.chunks.map((c) => c.choices[0].delta.reasoning_content !== undefined).lastIndexOf(true);
     expect(lastReasoning).toBeLessThan(firstText);
     expect(r.chunks[r.chunks.length - 1].usage).toEqual({
-      prompt_tokens: 50, completion_tokens: 30, total_tokens: 80, completion_tokens_details: { reasoning_tokens: 12 },
+      prompt_tokens: 50,
+      completion_tokens: 30,
+      total_tokens: 80,
+      completion_tokens_details: { reasoning_tokens: 12 },
     });
   });
 
@@ -217,7 +242,12 @@ describe('the real kilo binary with the fake LLM: reasoning and failing tools', 
       turns: [
         { reasoning: 'First I look at missing.txt.', toolCalls: [{ name: 'read', args: { filePath: join(workDir, 'missing.txt') } }] },
         { toolCalls: [{ name: 'edit', args: { filePath: join(workDir, 'a.txt'), oldString: 'not there', newString: 'x' } }] },
-        { reasoning: 'Both failed.', text: 'Neither worked.', chunkBy: 'word', usage: { prompt_tokens: 10, completion_tokens: 9, reasoning_tokens: 4 } },
+        {
+          reasoning: 'Both failed.',
+          text: 'Neither worked.',
+          chunkBy: 'word',
+          usage: { prompt_tokens: 10, completion_tokens: 9, reasoning_tokens: 4 },
+        },
       ],
       chunkSize: 7,
     });
@@ -241,13 +271,27 @@ describe('the real kilo binary with the fake LLM: reasoning and failing tools', 
     live.unsubscribe();
     const reasoning = all.flatMap((e) => (e.type === 'reasoning' ? [e.data] : []));
     // chunkSize 7 for the first turn, one word per chunk for the last
-    expect(reasoning.filter((r) => r.delta !== undefined).map((r) => r.delta)).toEqual(['First I', ' look a', 't missi', 'ng.txt.', 'Both ', 'failed.']);
+    expect(reasoning.filter((r) => r.delta !== undefined).map((r) => r.delta)).toEqual([
+      'First I',
+      ' look a',
+      't missi',
+      'ng.txt.',
+      'Both ',
+      'failed.',
+    ]);
     expect(new Set(reasoning.map((r) => r.partId)).size).toBe(2);
     expect(reasoning.map((r) => r.text)).toEqual(expect.arrayContaining(['First I look at missing.txt.', 'Both failed.']));
     for (const r of reasoning) expect(r.role).toBe('assistant');
 
     const tools = all.flatMap((e) => (e.type === 'tool' ? [e.data] : []));
-    expect(tools.map((t) => `${t.tool}:${t.status}`)).toEqual(['read:pending', 'read:running', 'read:error', 'edit:pending', 'edit:running', 'edit:error']);
+    expect(tools.map((t) => `${t.tool}:${t.status}`)).toEqual([
+      'read:pending',
+      'read:running',
+      'read:error',
+      'edit:pending',
+      'edit:running',
+      'edit:error',
+    ]);
     expect(tools[2]!.error).toBe(`File not found: ${join(workDir, 'missing.txt')}`);
     expect(tools[5]!.error).toMatch(/Could not find oldString/);
     expect(all.filter((e) => e.type === 'error')).toEqual([]); // a failed tool is not an agent error

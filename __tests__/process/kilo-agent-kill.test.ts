@@ -19,10 +19,16 @@ describe('spawnKiloAgent: abort and SIGKILL against the real kilo binary', () =>
       await new Promise((r) => setTimeout(r, 20));
     }
   }
-  const streaming = (events: SequencedAgentEvent[]) => events.some((e) => e.type === 'text' && e.data.role === 'assistant' && (e.data.text ?? e.data.delta).includes('tick1'));
+  const streaming = (events: SequencedAgentEvent[]) =>
+    events.some((e) => e.type === 'text' && e.data.role === 'assistant' && (e.data.text ?? e.data.delta).includes('tick1'));
 
   beforeAll(async () => {
-    llm = await createFakeLlm({ turns: [{ text: SLOW, chunkDelayMs: 150 }, { text: SLOW, chunkDelayMs: 150 }] });
+    llm = await createFakeLlm({
+      turns: [
+        { text: SLOW, chunkDelayMs: 150 },
+        { text: SLOW, chunkDelayMs: 150 },
+      ],
+    });
     spawned = await spawnKiloAgent({ agentId: 'kill-test', config: kiloConfigFor({ baseURL: llm.baseURL }) });
   }, 30_000);
 

@@ -23,7 +23,8 @@ describe('spawnKiloAgent: real turns through the real kilo binary', () => {
   let recorded: SequencedAgentEvent[] = [];
   const all = () => recorded;
   const after = (seq: number) => all().filter((e) => e.seq > seq);
-  const of = <T extends SequencedAgentEvent['type']>(events: SequencedAgentEvent[], type: T) => events.filter((e): e is Ev<T> => e.type === type);
+  const of = <T extends SequencedAgentEvent['type']>(events: SequencedAgentEvent[], type: T) =>
+    events.filter((e): e is Ev<T> => e.type === type);
   const isIdle = (e: SequencedAgentEvent) => e.type === 'status' && e.data.state === 'idle';
   /** Waits (bounded) until the turn that started after `seq` went busy and back to idle. */
   async function turnAfter(seq: number, timeoutMs = 20_000): Promise<SequencedAgentEvent[]> {
@@ -140,7 +141,11 @@ describe('spawnKiloAgent: real turns through the real kilo binary', () => {
     const next = spawned.agent.history.latestSeq;
     await spawned.prompt('Try again.');
     const again = await turnAfter(next);
-    expect(of(again, 'text').filter((t) => t.data.role === 'assistant').pop()!.data.text).toBe(RECOVERED);
+    expect(
+      of(again, 'text')
+        .filter((t) => t.data.role === 'assistant')
+        .pop()!.data.text,
+    ).toBe(RECOVERED);
     expect(of(again, 'error')).toHaveLength(0);
   });
 

@@ -7,13 +7,24 @@ import { KNOWN_KILO_EVENT_TYPES, parseKiloEvent } from '../../src/kilo/parse-kil
 
 const FIXTURES = join(__dirname, '..', 'fixtures');
 const RECORDED = 'recorded-turn.sse';
-const files = [...readdirSync(join(FIXTURES, 'kilo')).filter((f) => f.endsWith('.sse')).map((f) => join('kilo', f)), RECORDED];
+const files = [
+  ...readdirSync(join(FIXTURES, 'kilo'))
+    .filter((f) => f.endsWith('.sse'))
+    .map((f) => join('kilo', f)),
+  RECORDED,
+];
 
 /** The `data:` payloads of a recording, in order (data-only frames, as kilo sends them). */
 function frames(file: string): string[] {
   return readFileSync(join(FIXTURES, file), 'utf8')
     .split(/\n\n/)
-    .map((block) => block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n'))
+    .map((block) =>
+      block
+        .split('\n')
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).replace(/^ /, ''))
+        .join('\n'),
+    )
     .filter((d) => d !== '');
 }
 
@@ -53,7 +64,19 @@ describe('contract: real kilo recordings parse into the wire model', () => {
 
   it('the recordings together cover the event types agents are made of', () => {
     const seen = new Set(files.flatMap((f) => events(f).map((e) => e.type)));
-    for (const t of ['server.connected', 'message.updated', 'message.part.updated', 'message.part.delta', 'session.status', 'session.idle', 'session.error', 'file.edited', 'permission.asked', 'permission.replied', 'sync']) {
+    for (const t of [
+      'server.connected',
+      'message.updated',
+      'message.part.updated',
+      'message.part.delta',
+      'session.status',
+      'session.idle',
+      'session.error',
+      'file.edited',
+      'permission.asked',
+      'permission.replied',
+      'sync',
+    ]) {
       expect(seen).toContain(t);
     }
   });
@@ -67,11 +90,28 @@ describe(`contract: ${RECORDED} (reasoning, write and bash tools, a failing read
   it('is a complete real turn', () => {
     const raw = kilo.map((e) => (e.type === 'unknown' ? e.rawType : e.type));
     expect(raw[0]).toBe('server.connected');
-    for (const t of ['session.created', 'session.turn.open', 'file.edited', 'message.part.delta', 'session.idle', 'session.turn.close']) expect(raw).toContain(t);
+    for (const t of ['session.created', 'session.turn.open', 'file.edited', 'message.part.delta', 'session.idle', 'session.turn.close'])
+      expect(raw).toContain(t);
     const parts = kilo.flatMap((e) => (e.type === 'message.part.updated' ? [e.properties.part.type] : []));
     expect(parts).toContain('reasoning');
-    const tools = kilo.flatMap((e) => (e.type === 'message.part.updated' && e.properties.part.type === 'tool' ? [`${e.properties.part.tool}:${e.properties.part.state.status}`] : []));
-    expect(tools).toEqual(expect.arrayContaining(['write:pending', 'write:running', 'write:completed', 'bash:pending', 'bash:running', 'bash:completed', 'read:pending', 'read:running', 'read:error']));
+    const tools = kilo.flatMap((e) =>
+      e.type === 'message.part.updated' && e.properties.part.type === 'tool'
+        ? [`${e.properties.part.tool}:${e.properties.part.state.status}`]
+        : [],
+    );
+    expect(tools).toEqual(
+      expect.arrayContaining([
+        'write:pending',
+        'write:running',
+        'write:completed',
+        'bash:pending',
+        'bash:running',
+        'bash:completed',
+        'read:pending',
+        'read:running',
+        'read:error',
+      ]),
+    );
   });
 
   it('maps to busy → reasoning → write → file → bash → read error → streamed text → messages with tokens → idle', () => {
@@ -79,7 +119,17 @@ describe(`contract: ${RECORDED} (reasoning, write and bash tools, a failing read
     expect(states).toEqual(['idle', 'busy', 'idle']);
     expect(agent.filter((e) => e.type === 'reasoning' && e.data.delta !== undefined).length).toBeGreaterThan(20);
     const tools = agent.flatMap((e) => (e.type === 'tool' ? [`${e.data.tool}:${e.data.status}`] : []));
-    expect(tools).toEqual(['write:pending', 'write:running', 'write:completed', 'bash:pending', 'bash:running', 'bash:completed', 'read:pending', 'read:running', 'read:error']);
+    expect(tools).toEqual([
+      'write:pending',
+      'write:running',
+      'write:completed',
+      'bash:pending',
+      'bash:running',
+      'bash:completed',
+      'read:pending',
+      'read:running',
+      'read:error',
+    ]);
     expect(agent.filter((e) => e.type === 'file').map((e) => e.data)).toEqual([{ path: '/srv/agent/proj/hello.txt' }]);
     const bash = agent.filter((e) => e.type === 'tool' && e.data.tool === 'bash' && e.data.status === 'completed');
     expect(bash[0]).toMatchObject({ data: { output: 'hello from the fake LLM\nsecond line\n2\n' } });
@@ -97,7 +147,8 @@ describe(`contract: ${RECORDED} (reasoning, write and bash tools, a failing read
     expect(texts.filter((t) => t.delta !== undefined).length).toBeGreaterThanOrEqual(200);
     const messages = agent.flatMap((e) => (e.type === 'message' ? [e.data] : []));
     expect(messages.map((m) => m.finish)).toEqual(['tool-calls', 'tool-calls', 'tool-calls', 'stop']);
-    for (const m of messages) expect(m.tokens).toMatchObject({ input: expect.any(Number), output: expect.any(Number), reasoning: expect.any(Number) });
+    for (const m of messages)
+      expect(m.tokens).toMatchObject({ input: expect.any(Number), output: expect.any(Number), reasoning: expect.any(Number) });
     expect(messages[0]!.tokens).toMatchObject({ input: 9412, reasoning: 31 });
     expect(agent.filter((e) => e.type === 'error')).toEqual([]); // a failed tool call is not an agent error
   });

@@ -28,7 +28,10 @@ describe('launchKilo (real kilo binary)', () => {
     expect(kilo.homeDir.startsWith(`${kilo.tempDir}/`)).toBe(true);
     expect(readlinkSync(`/proc/${kilo.pid}/cwd`)).toBe(kilo.workDir);
     const env = Object.fromEntries(
-      readFileSync(`/proc/${kilo.pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      readFileSync(`/proc/${kilo.pid}/environ`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     );
     expect(env.HOME).toBe(kilo.homeDir);
     for (const k of ['XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR', 'TMPDIR']) {
@@ -48,7 +51,10 @@ describe('launchKilo (real kilo binary)', () => {
   it('reads the written kilo.json and enforces the password', async () => {
     const auth = { Authorization: `Basic ${Buffer.from('kilo:pw').toString('base64')}` };
     expect((await fetch(`${kilo.url}/global/health`)).status).toBe(401);
-    const cfg = (await (await fetch(`${kilo.url}/config`, { headers: auth })).json()) as { model: string; provider: Record<string, unknown> };
+    const cfg = (await (await fetch(`${kilo.url}/config`, { headers: auth })).json()) as {
+      model: string;
+      provider: Record<string, unknown>;
+    };
     expect(cfg.model).toBe('fakellm/fake-model');
     expect(Object.keys(cfg.provider)).toEqual(['fakellm']);
   });
@@ -66,7 +72,9 @@ describe('launchKilo (real kilo binary)', () => {
     expect(missing).toBeInstanceOf(KiloClientError);
     expect(missing).toMatchObject({ code: 'http_error', status: 404 });
     expect((missing as KiloClientError).body).toContain('Session not found');
-    const wrong = await createKiloSessionClient({ baseUrl: kilo.url, password: 'nope' }).health().catch((e: unknown) => e);
+    const wrong = await createKiloSessionClient({ baseUrl: kilo.url, password: 'nope' })
+      .health()
+      .catch((e: unknown) => e);
     expect(wrong).toMatchObject({ code: 'http_error', status: 401 });
     await expect(client.abort('not-a-session')).rejects.toMatchObject({ code: 'invalid_options' });
   });
@@ -104,12 +112,23 @@ describe('launchKilo failures', () => {
       }
       return 'no throw';
     };
-    for (const o of [{ port: -1 }, { port: 1.5 }, { binaryPath: '/nope/kilo' }, { workDir: 'relative' }, { workDir: '/nope/dir' }, { config: [] }, { password: '' }, { startTimeoutMs: 0 }, { sessionRetryLimit: -1 }, { env: { A: 1 } }]) {
+    for (const o of [
+      { port: -1 },
+      { port: 1.5 },
+      { binaryPath: '/nope/kilo' },
+      { workDir: 'relative' },
+      { workDir: '/nope/dir' },
+      { config: [] },
+      { password: '' },
+      { startTimeoutMs: 0 },
+      { sessionRetryLimit: -1 },
+      { env: { A: 1 } },
+    ]) {
       expect(bad(o)).toMatchObject({ name: 'KiloLaunchError', code: 'invalid_options' });
     }
   });
 
-  it('rejects early_exit with kilo\'s own error output when the port is taken, and cleans up', async () => {
+  it("rejects early_exit with kilo's own error output when the port is taken, and cleans up", async () => {
     blocker = createServer();
     await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;

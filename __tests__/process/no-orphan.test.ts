@@ -88,7 +88,9 @@ describe('no orphans', () => {
     const p = spawnWithWatchdog('/bin/sh', ['-c', 'sleep 60 & echo $!; wait'], { cwd: '/', env: process.env, orphanGraceMs: 500 });
     const pid = await p.pid;
     killLater(pid);
-    const grandchild = await new Promise<number>((resolve) => p.watchdog.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
+    const grandchild = await new Promise<number>((resolve) =>
+      p.watchdog.stdout!.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))),
+    );
     killLater(grandchild);
     expect(isAlive(grandchild)).toBe(true);
     process.kill(pid, 'SIGKILL');

@@ -29,9 +29,15 @@ type Op =
   | { kind: 'idle' }
   | { kind: 'message' };
 
-const word = fc.stringMatching(/^[a-zé🙂 "\\\n]{1,6}$/);
+/** Tokens with what JSON escapes and what UTF-8 widens, emoji halves included (a token may split one). */
+const word = fc
+  .array(fc.constantFrom('a', 'b', 'é', '🙂', '\ud83d', '\ude42', ' ', '"', '\\', '\n'), { minLength: 1, maxLength: 4 })
+  .map((pieces) => pieces.join(''));
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('part' as const), reasoning: fc.boolean(), text: fc.oneof(fc.constant(''), word) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('part' as const), reasoning: fc.boolean(), text: fc.oneof(fc.constant(''), word) }),
+  },
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('delta' as const), i: fc.nat(), word }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('full' as const), i: fc.nat(), extra: fc.oneof(fc.constant(''), word) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('tool' as const), i: fc.nat(), fail: fc.boolean() }) },
@@ -58,9 +64,11 @@ function kiloScript(ops: Op[]): { events: KiloEvent[]; truth: Truth } {
   let messageId = id('msg');
   let current: { id: string; type: 'text' | 'reasoning' }[] = []; // parts of this turn: deltas only go there
   const calls: { callId: string; partId: string; step: number }[] = [];
-  const partEvent = (partId: string, type: 'text' | 'reasoning', text: string): KiloEvent => ({
-    type: 'message.part.updated', properties: { sessionID: SES, part: { id: partId, sessionID: SES, messageID: messageId, type, text } },
-  } as KiloEvent);
+  const partEvent = (partId: string, type: 'text' | 'reasoning', text: string): KiloEvent =>
+    ({
+      type: 'message.part.updated',
+      properties: { sessionID: SES, part: { id: partId, sessionID: SES, messageID: messageId, type, text } },
+    }) as KiloEvent;
   events.push({ type: 'session.status', properties: { sessionID: SES, status: { type: 'busy' } } });
   for (const o of ops) {
     switch (o.kind) {
@@ -75,7 +83,10 @@ function kiloScript(ops: Op[]): { events: KiloEvent[]; truth: Truth } {
         const p = current[o.i % Math.max(1, current.length)];
         if (!p) break;
         truth.parts[p.id] += o.word;
-        events.push({ type: 'message.part.delta', properties: { sessionID: SES, messageID: messageId, partID: p.id, field: 'text', delta: o.word } });
+        events.push({
+          type: 'message.part.delta',
+          properties: { sessionID: SES, messageID: messageId, partID: p.id, field: 'text', delta: o.word },
+        });
         break;
       }
       case 'full': {
@@ -94,11 +105,20 @@ function kiloScript(ops: Op[]): { events: KiloEvent[]; truth: Truth } {
         const status = c.step === 1 ? 'pending' : c.step === 2 ? 'running' : o.fail ? 'error' : 'completed';
         truth.tools[c.callId] = status;
         const state =
-          status === 'pending' ? { status, input: {}, raw: '' }
-          : status === 'running' ? { status, input: { command: `run ${c.callId}` }, title: 't', time: { start: 1 } }
-          : status === 'error' ? { status, input: { command: `run ${c.callId}` }, error: 'failed', time: { start: 1, end: 2 } }
-          : { status, input: { command: `run ${c.callId}` }, output: `out ${c.callId}`, title: 't', time: { start: 1, end: 2 } };
-        events.push({ type: 'message.part.updated', properties: { sessionID: SES, part: { id: c.partId, sessionID: SES, messageID: messageId, type: 'tool', callID: c.callId, tool: 'bash', state } } } as KiloEvent);
+          status === 'pending'
+            ? { status, input: {}, raw: '' }
+            : status === 'running'
+              ? { status, input: { command: `run ${c.callId}` }, title: 't', time: { start: 1 } }
+              : status === 'error'
+                ? { status, input: { command: `run ${c.callId}` }, error: 'failed', time: { start: 1, end: 2 } }
+                : { status, input: { command: `run ${c.callId}` }, output: `out ${c.callId}`, title: 't', time: { start: 1, end: 2 } };
+        events.push({
+          type: 'message.part.updated',
+          properties: {
+            sessionID: SES,
+            part: { id: c.partId, sessionID: SES, messageID: messageId, type: 'tool', callID: c.callId, tool: 'bash', state },
+          },
+        } as KiloEvent);
         break;
       }
       case 'file':
@@ -114,7 +134,13 @@ function kiloScript(ops: Op[]): { events: KiloEvent[]; truth: Truth } {
         events.push({ type: 'session.idle', properties: { sessionID: SES } });
         break;
       case 'message':
-        events.push({ type: 'message.updated', properties: { sessionID: SES, info: { id: `${messageId}_${msg++}`, sessionID: SES, role: 'assistant', time: { created: 1, completed: 2 }, finish: 'stop' } } } as KiloEvent);
+        events.push({
+          type: 'message.updated',
+          properties: {
+            sessionID: SES,
+            info: { id: `${messageId}_${msg++}`, sessionID: SES, role: 'assistant', time: { created: 1, completed: 2 }, finish: 'stop' },
+          },
+        } as KiloEvent);
         break;
     }
   }
@@ -145,11 +171,22 @@ const point = fc.integer({ min: 0, max: 1000 });
 const joiner = fc.record({ at: point, reads: fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }) });
 const resumer = fc.record({ at: point, dropAt: point, backAt: point, reads: fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }) });
 
-async function run(ops: Op[], joiners: { at: number; reads: boolean[] }[], resumers: { at: number; dropAt: number; backAt: number; reads: boolean[] }[], turns: boolean[], historyBytes?: number) {
+async function run(
+  ops: Op[],
+  joiners: { at: number; reads: boolean[] }[],
+  resumers: { at: number; dropAt: number; backAt: number; reads: boolean[] }[],
+  turns: boolean[],
+  historyBytes?: number,
+) {
   const { events, truth } = kiloScript(ops);
   const upstream = new Subject<KiloEvent>();
   const agent = createManagedAgent({ agentId: 'a', sessionId: SES, events: upstream, historyBytes });
-  const broadcast = createAgentBroadcast(agent, { keepaliveMs: 60_000, maxBufferedBytes: 64 * 1024 * 1024, retryMs: 2000, metrics: createStreamMetrics() });
+  const broadcast = createAgentBroadcast(agent, {
+    keepaliveMs: 60_000,
+    maxBufferedBytes: 64 * 1024 * 1024,
+    retryMs: 2000,
+    metrics: createStreamMetrics(),
+  });
   const n = events.length;
   const first: Watcher = { connections: [createFakeResponse()], reads: [true] };
   broadcast.join(first.connections[0]!.res);
@@ -158,17 +195,51 @@ async function run(ops: Op[], joiners: { at: number; reads: boolean[] }[], resum
   for (const j of joiners) {
     const w: Watcher = { connections: [], reads: j.reads };
     watchers.push(w);
-    plan.push({ at: Math.floor((j.at * n) / 1000), act: () => { const c = createFakeResponse(); w.connections.push(c); broadcast.join(c.res); } });
+    plan.push({
+      at: Math.floor((j.at * n) / 1000),
+      act: () => {
+        const c = createFakeResponse();
+        w.connections.push(c);
+        broadcast.join(c.res);
+      },
+    });
   }
   const resumed: Watcher[] = [];
   for (const r of resumers) {
     const w: Watcher = { connections: [], reads: r.reads };
     watchers.push(w);
     resumed.push(w);
-    const [at, dropAt, backAt] = [r.at, r.dropAt, r.backAt].map((x) => Math.floor((x * n) / 1000)).sort((a, b) => a - b) as [number, number, number];
-    plan.push({ at, act: () => { const c = createFakeResponse(); w.connections.push(c); broadcast.join(c.res); } });
-    plan.push({ at: dropAt, act: () => { const c = w.connections.at(-1); if (c) { c.hangUp(); } } });
-    plan.push({ at: backAt, act: () => { const prev = w.connections.at(-1); const c = createFakeResponse(); w.connections.push(c); broadcast.join(c.res, { lastEventId: prev ? lastId(prev) : undefined }); } });
+    const [at, dropAt, backAt] = [r.at, r.dropAt, r.backAt].map((x) => Math.floor((x * n) / 1000)).sort((a, b) => a - b) as [
+      number,
+      number,
+      number,
+    ];
+    plan.push({
+      at,
+      act: () => {
+        const c = createFakeResponse();
+        w.connections.push(c);
+        broadcast.join(c.res);
+      },
+    });
+    plan.push({
+      at: dropAt,
+      act: () => {
+        const c = w.connections.at(-1);
+        if (c) {
+          c.hangUp();
+        }
+      },
+    });
+    plan.push({
+      at: backAt,
+      act: () => {
+        const prev = w.connections.at(-1);
+        const c = createFakeResponse();
+        w.connections.push(c);
+        broadcast.join(c.res, { lastEventId: prev ? lastId(prev) : undefined });
+      },
+    });
   }
   plan.sort((a, b) => a.at - b.at);
   let step = 0;
@@ -214,7 +285,10 @@ describe('convergence (property)', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(op, { minLength: 40, maxLength: 120 }),
-        fc.array(resumer.map((r) => ({ ...r, at: 0 })), { minLength: 1, maxLength: 3 }),
+        fc.array(
+          resumer.map((r) => ({ ...r, at: 0 })),
+          { minLength: 1, maxLength: 3 },
+        ),
         fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }),
         async (ops, resumers, turns) => {
           const { resumed, first } = await run(ops, [], resumers, turns, 2048);

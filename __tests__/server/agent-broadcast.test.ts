@@ -23,23 +23,40 @@ function setUp(options: { keepaliveMs?: number; maxBufferedBytes?: number } = {}
   metrics = createStreamMetrics();
   idle = jest.fn();
   broadcast = createAgentBroadcast(agent, {
-    keepaliveMs: options.keepaliveMs ?? 60_000, maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024, retryMs: 2000, metrics, onIdle: idle,
+    keepaliveMs: options.keepaliveMs ?? 60_000,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    retryMs: 2000,
+    metrics,
+    onIdle: idle,
   });
 }
 
 const files = (from: number, to: number) => {
   for (let i = from; i <= to; i++) upstream.next(fileEdited(`/f${i}`));
 };
-const bigTool = (i: number, bytes: number): KiloEvent => ({
-  type: 'message.part.updated',
-  properties: {
-    sessionID: SES,
-    part: {
-      id: `prt_${String(i).padStart(4, '0')}`, sessionID: SES, messageID: 'msg_a', type: 'tool', callID: `call_${i}`, tool: 'bash',
-      state: { status: 'completed', input: { command: 'x' }, output: 'o'.repeat(bytes), title: 't', metadata: {}, time: { start: 1, end: 2 } },
+const bigTool = (i: number, bytes: number): KiloEvent =>
+  ({
+    type: 'message.part.updated',
+    properties: {
+      sessionID: SES,
+      part: {
+        id: `prt_${String(i).padStart(4, '0')}`,
+        sessionID: SES,
+        messageID: 'msg_a',
+        type: 'tool',
+        callID: `call_${i}`,
+        tool: 'bash',
+        state: {
+          status: 'completed',
+          input: { command: 'x' },
+          output: 'o'.repeat(bytes),
+          title: 't',
+          metadata: {},
+          time: { start: 1, end: 2 },
+        },
+      },
     },
-  },
-} as KiloEvent);
+  }) as KiloEvent;
 const ids = (text: string) => parseFrames(text).flatMap((f) => (f.id === undefined ? [] : [f.id]));
 
 describe('createAgentBroadcast', () => {
@@ -92,7 +109,9 @@ describe('createAgentBroadcast', () => {
     const late = createFakeResponse();
     broadcast.join(late.res);
     await turn();
-    const liveText = parseFrames(live.text()).filter((f) => f.event === 'text').map((f) => f.data);
+    const liveText = parseFrames(live.text())
+      .filter((f) => f.event === 'text')
+      .map((f) => f.data);
     expect(liveText).toEqual([
       { messageId: 'msg_a', partId: 'prt_1', role: 'assistant', text: '' },
       ...['Hello ', 'big ', 'world'].map((d) => ({ messageId: 'msg_a', partId: 'prt_1', role: 'assistant', delta: d })),

@@ -52,9 +52,16 @@ describe('control server routes', () => {
     const m = await fetch(`${t.url}/metrics`);
     expect(m.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await m.text();
-    for (const name of ['agent_stream_viewers_total', 'agent_stream_events_forwarded_total', 'agent_stream_events_dropped_total',
-      'agent_stream_tickets_issued_total 1', 'agent_stream_tickets_rejected_total', 'agent_stream_upstream_reconnects_total',
-      'agent_stream_slow_consumer_disconnects_total']) expect(text).toContain(name);
+    for (const name of [
+      'agent_stream_viewers_total',
+      'agent_stream_events_forwarded_total',
+      'agent_stream_events_dropped_total',
+      'agent_stream_tickets_issued_total 1',
+      'agent_stream_tickets_rejected_total',
+      'agent_stream_upstream_reconnects_total',
+      'agent_stream_slow_consumer_disconnects_total',
+    ])
+      expect(text).toContain(name);
     const page = await fetch(`${t.url}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
@@ -63,15 +70,23 @@ describe('control server routes', () => {
   it('answers any other path or method with the JSON error shape, never HTML', async () => {
     t = await startTestControlServer();
     for (const [method, path, status, code] of [
-      ['GET', '/nope', 404, 'not_found'], ['DELETE', '/agents', 405, 'method_not_allowed'], ['PUT', '/agents/a1', 405, 'method_not_allowed'],
-      ['GET', '/agents/a1/stop', 405, 'method_not_allowed'], ['POST', '/healthz', 405, 'method_not_allowed'], ['POST', '/agents/a1/stream', 405, 'method_not_allowed'],
+      ['GET', '/nope', 404, 'not_found'],
+      ['DELETE', '/agents', 405, 'method_not_allowed'],
+      ['PUT', '/agents/a1', 405, 'method_not_allowed'],
+      ['GET', '/agents/a1/stop', 405, 'method_not_allowed'],
+      ['POST', '/healthz', 405, 'method_not_allowed'],
+      ['POST', '/agents/a1/stream', 405, 'method_not_allowed'],
     ] as const) {
       const r = await fetch(`${t.url}${path}`, { method });
       expect([method, path, r.status]).toEqual([method, path, status]);
       expect(r.headers.get('content-type')).toMatch(/application\/json/);
       expect((await r.json()).error.code).toBe(code);
     }
-    const badJson = await fetch(`${t.url}/agents/a1/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    const badJson = await fetch(`${t.url}/agents/a1/stop`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
     expect(badJson.status).toBe(400);
     expect((await badJson.json()).error.code).toBe('bad_request');
   });

@@ -3,7 +3,11 @@ import { startSseTestServer, type SseTestServer } from '../helpers/sse-test-serv
 import { openSse, ticketFor, type RawSseViewer } from '../helpers/sse-client';
 import { startTestControlServer, fileEvent, type TestControlServer } from '../helpers/test-control-server';
 
-const ids = (v: RawSseViewer) => v.events().filter((f) => f.id !== undefined).map((f) => Number(f.id));
+const ids = (v: RawSseViewer) =>
+  v
+    .events()
+    .filter((f) => f.id !== undefined)
+    .map((f) => Number(f.id));
 const fileData = (n: number) => JSON.stringify({ type: 'file.edited', properties: { file: `/f${n}` } });
 
 describe('upstream faults (real loopback kilo-like upstream)', () => {

@@ -47,7 +47,9 @@ describe.each([
     const bad = await fetch(`${base}/agents/m1/stream?ticket=nope`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: { code: 'ticket_malformed', message: expect.any(String) } });
-    const repeated = await fetch(`${base}/agents/m1/stream?ticket=2c6c2b4e-4f8e-4a59-9a0c-5d5b8f0e9a11&ticket=2c6c2b4e-4f8e-4a59-9a0c-5d5b8f0e9a11`);
+    const repeated = await fetch(
+      `${base}/agents/m1/stream?ticket=2c6c2b4e-4f8e-4a59-9a0c-5d5b8f0e9a11&ticket=2c6c2b4e-4f8e-4a59-9a0c-5d5b8f0e9a11`,
+    );
     expect((await repeated.json()).error.code).toBe('bad_query');
     const other = await fetch(`${base}/elsewhere`);
     expect(await other.json()).toEqual({ error: { code: 'not_found', message: 'app 404' } });

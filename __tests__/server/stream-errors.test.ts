@@ -7,11 +7,14 @@ let clock = 1_000_000;
 beforeEach(async () => {
   clock = 1_000_000;
   t = await startTestControlServer({ tickets: createMemoryTicketStore({ now: () => clock }) });
-  t.server.registry.add((await import('../../src/agent/create-managed-agent')).createManagedAgent({ agentId: 'other', events: t.upstream }));
+  t.server.registry.add(
+    (await import('../../src/agent/create-managed-agent')).createManagedAgent({ agentId: 'other', events: t.upstream }),
+  );
 });
 afterEach(() => t.close());
 
-const ticket = async (agent = 'a1') => ((await (await fetch(`${t.url}/agents/${agent}/stream-ticket`, { method: 'POST' })).json()) as { ticket: string }).ticket;
+const ticket = async (agent = 'a1') =>
+  ((await (await fetch(`${t.url}/agents/${agent}/stream-ticket`, { method: 'POST' })).json()) as { ticket: string }).ticket;
 const get = async (path: string, headers: Record<string, string> = {}) => {
   const r = await fetch(`${t.url}${path}`, { headers });
   const text = await r.text();
@@ -27,7 +30,11 @@ describe('POST /agents/:agentId/stream-ticket', () => {
     const r = await fetch(`${t.url}/agents/a1/stream-ticket`, { method: 'POST' });
     expect(r.status).toBe(201);
     const body = await r.json();
-    expect(body).toEqual({ ticket: expect.stringMatching(/^[0-9a-f-]{36}$/), expiresAt: new Date(clock + 60_000).toISOString(), streamUrl: `/agents/a1/stream?ticket=${body.ticket}` });
+    expect(body).toEqual({
+      ticket: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      expiresAt: new Date(clock + 60_000).toISOString(),
+      streamUrl: `/agents/a1/stream?ticket=${body.ticket}`,
+    });
   });
 
   it('answers 404 agent_not_found for an unknown agent', async () => {
@@ -114,13 +121,13 @@ describe('GET /agents/:agentId/stream errors, in SPEC order', () => {
     expectError(await get(`/agents/a1/stream?ticket=${old}`), 401, 'ticket_invalid');
   });
 
-  it('403 ticket_agent_mismatch for another agent\'s ticket, which is consumed anyway', async () => {
+  it("403 ticket_agent_mismatch for another agent's ticket, which is consumed anyway", async () => {
     const tk = await ticket('other');
     expectError(await get(`/agents/a1/stream?ticket=${tk}`), 403, 'ticket_agent_mismatch');
     expectError(await get(`/agents/other/stream?ticket=${tk}`), 401, 'ticket_invalid');
   });
 
-  it('404 agent_not_found when the ticket\'s agent is gone', async () => {
+  it("404 agent_not_found when the ticket's agent is gone", async () => {
     const tk = await ticket('other');
     t.server.registry.remove('other');
     expectError(await get(`/agents/other/stream?ticket=${tk}`), 404, 'agent_not_found');

@@ -6,7 +6,11 @@ import { openSse, ticketFor, type RawSseViewer } from '../helpers/sse-client';
 let t: TestControlServer;
 afterEach(() => t.close());
 
-const ids = (v: RawSseViewer) => v.events().filter((f) => f.id !== undefined).map((f) => `${f.id}:${f.event}`);
+const ids = (v: RawSseViewer) =>
+  v
+    .events()
+    .filter((f) => f.id !== undefined)
+    .map((f) => `${f.id}:${f.event}`);
 const push = (from: number, to: number) => {
   for (let i = from; i <= to; i++) t.upstream.next(fileEvent(i));
 };
@@ -24,7 +28,11 @@ describe('GET /agents/:agentId/stream', () => {
     expect(v.headers['transfer-encoding']).toBeUndefined();
     expect(v.headers.connection).toBe('close');
     await v.waitFor((x) => x.events().length >= 4);
-    expect(v.body.startsWith('retry: 2000\n\nevent: status\ndata: {"agentId":"a1","sessionId":"ses_test","state":"starting","activeTools":[]}\n\nid: 1\nevent: file\ndata: {"path":"/f1"}\n\n')).toBe(true);
+    expect(
+      v.body.startsWith(
+        'retry: 2000\n\nevent: status\ndata: {"agentId":"a1","sessionId":"ses_test","state":"starting","activeTools":[]}\n\nid: 1\nevent: file\ndata: {"path":"/f1"}\n\n',
+      ),
+    ).toBe(true);
     expect(ids(v)).toEqual(['1:file', '2:file', '3:file']);
     v.close();
   });
@@ -50,16 +58,18 @@ describe('GET /agents/:agentId/stream', () => {
     t = await startTestControlServer();
     push(1, 3);
     const seen: string[][] = [[], [], []];
-    const sources = await Promise.all(seen.map(async (log) => {
-      const es = new EventSource(await ticketFor(t.url, 'a1'));
-      for (const type of AGENT_EVENT_TYPES) {
-        es.addEventListener(type, (e) => {
-          const m = e as MessageEvent;
-          if (typeof m.data === 'string') log.push(`${m.lastEventId}:${type}:${m.data}`);
-        });
-      }
-      return es;
-    }));
+    const sources = await Promise.all(
+      seen.map(async (log) => {
+        const es = new EventSource(await ticketFor(t.url, 'a1'));
+        for (const type of AGENT_EVENT_TYPES) {
+          es.addEventListener(type, (e) => {
+            const m = e as MessageEvent;
+            if (typeof m.data === 'string') log.push(`${m.lastEventId}:${type}:${m.data}`);
+          });
+        }
+        return es;
+      }),
+    );
     const until = async (n: number) => {
       const deadline = Date.now() + 5000;
       while (seen.some((l) => l.length < n)) {
@@ -146,7 +156,10 @@ describe('GET /agents/:agentId/stream', () => {
     const v = await openSse(await ticketFor(t.url, 'a1', '&types=text'));
     await v.waitFor((x) => x.events().length >= 1);
     push(1, 2);
-    t.upstream.next({ type: 'message.part.updated', properties: { sessionID: 'ses_test', part: { id: 'p', sessionID: 'ses_test', messageID: 'm', type: 'text', text: 'hi' } } });
+    t.upstream.next({
+      type: 'message.part.updated',
+      properties: { sessionID: 'ses_test', part: { id: 'p', sessionID: 'ses_test', messageID: 'm', type: 'text', text: 'hi' } },
+    });
     t.exit$.next({ reason: 'stopped' });
     await v.waitForEnd();
     expect(v.events().map((f) => f.event)).toEqual(['status', 'text', 'status', 'exit']);

@@ -17,17 +17,26 @@ const MSG = 'msg_0002';
 const message = (id: string, role: 'user' | 'assistant'): KiloEvent =>
   ({ type: 'message.updated', properties: { sessionID: SES, info: { id, sessionID: SES, role, time: { created: 1 } } } }) as KiloEvent;
 const part = (id: string, type: 'text' | 'reasoning', text: string, messageId = MSG): KiloEvent =>
-  ({ type: 'message.part.updated', properties: { sessionID: SES, part: { id, sessionID: SES, messageID: messageId, type, text } } }) as KiloEvent;
+  ({
+    type: 'message.part.updated',
+    properties: { sessionID: SES, part: { id, sessionID: SES, messageID: messageId, type, text } },
+  }) as KiloEvent;
 const tool = (n: number, status: 'running' | 'completed', output = 'ok'): KiloEvent =>
   ({
     type: 'message.part.updated',
     properties: {
       sessionID: SES,
       part: {
-        id: `prt_${String(1000 + n)}`, sessionID: SES, messageID: MSG, type: 'tool', callID: `call_${n}`, tool: 'bash',
-        state: status === 'running'
-          ? { status, input: { command: `step ${n}` }, title: `step ${n}`, time: { start: 1 } }
-          : { status, input: { command: `step ${n}` }, output, title: `step ${n}`, metadata: {}, time: { start: 1, end: 2 } },
+        id: `prt_${String(1000 + n)}`,
+        sessionID: SES,
+        messageID: MSG,
+        type: 'tool',
+        callID: `call_${n}`,
+        tool: 'bash',
+        state:
+          status === 'running'
+            ? { status, input: { command: `step ${n}` }, title: `step ${n}`, time: { start: 1 } }
+            : { status, input: { command: `step ${n}` }, output, title: `step ${n}`, metadata: {}, time: { start: 1, end: 2 } },
       },
     },
   }) as KiloEvent;
@@ -74,7 +83,18 @@ describe('a real answer streamed token by token, over real sockets', () => {
     // The floor: one frame per delta carrying only that delta, with its id.
     const ideal = answerFrames
       .filter((e) => e.data!.includes('"delta"'))
-      .reduce((n, e, i) => n + Buffer.byteLength(encodeSseMessage({ id: e.id, event: 'text', data: JSON.stringify({ messageId: MSG, partId: ANSWER, role: 'assistant', delta: words[i] }) })), 0);
+      .reduce(
+        (n, e, i) =>
+          n +
+          Buffer.byteLength(
+            encodeSseMessage({
+              id: e.id,
+              event: 'text',
+              data: JSON.stringify({ messageId: MSG, partId: ANSWER, role: 'assistant', delta: words[i] }),
+            }),
+          ),
+        0,
+      );
     expect(answerFrames.filter((e) => e.data!.includes('"delta"'))).toHaveLength(5000);
     expect(sent).toBeLessThanOrEqual(1.2 * ideal);
     const text = words.join('');
@@ -98,7 +118,12 @@ describe('a real answer streamed token by token, over real sockets', () => {
     expect(at(`text:${ANSWER}`)).toBeGreaterThan(at('tool:call_2'));
     const answer = late.events().find((e) => e.data?.includes(`"partId":"${ANSWER}"`))!;
     expect(JSON.parse(answer.data!)).toEqual({ messageId: MSG, partId: ANSWER, role: 'assistant', text });
-    expect(late.events().filter((e) => e.event === 'tool').map((e) => JSON.parse(e.data!).status)).toEqual(['completed', 'completed']);
+    expect(
+      late
+        .events()
+        .filter((e) => e.event === 'tool')
+        .map((e) => JSON.parse(e.data!).status),
+    ).toEqual(['completed', 'completed']);
     // The late joiner pays for the state, not for the tokens.
     expect(Buffer.byteLength(late.body)).toBeLessThan(3 * Buffer.byteLength(text) + 4096);
     live.close();

@@ -10,11 +10,27 @@ describe('agent-stream/testing', () => {
     const ts = createTestScheduler((a, e) => expect(a).toEqual(e));
     ts.run(({ cold, expectObservable }) => {
       const agent = createManagedAgent({
-        agentId: 'a', sessionId: 'ses_test',
-        events: cold('-f-p-r-c-', { f: kilo.fileEdited('/x'), p: kilo.tool('c1', 'bash', 'pending'), r: kilo.tool('c1', 'bash', 'running'), c: kilo.tool('c1', 'bash', 'completed', { output: 'ok', title: 'ls' }) }),
+        agentId: 'a',
+        sessionId: 'ses_test',
+        events: cold('-f-p-r-c-', {
+          f: kilo.fileEdited('/x'),
+          p: kilo.tool('c1', 'bash', 'pending'),
+          r: kilo.tool('c1', 'bash', 'running'),
+          c: kilo.tool('c1', 'bash', 'completed', { output: 'ok', title: 'ls' }),
+        }),
       });
-      expectObservable(agent.events$.pipe(fileEdits(), map((e) => e.data.path))).toBe('-x-------', { x: '/x' });
-      expectObservable(agent.events$.pipe(toolCalls(), map((e) => e.data.status))).toBe('---p-r-c-', { p: 'pending', r: 'running', c: 'completed' });
+      expectObservable(
+        agent.events$.pipe(
+          fileEdits(),
+          map((e) => e.data.path),
+        ),
+      ).toBe('-x-------', { x: '/x' });
+      expectObservable(
+        agent.events$.pipe(
+          toolCalls(),
+          map((e) => e.data.status),
+        ),
+      ).toBe('---p-r-c-', { p: 'pending', r: 'running', c: 'completed' });
     });
   });
 

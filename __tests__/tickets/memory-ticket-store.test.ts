@@ -5,7 +5,7 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 
 describe('createMemoryTicketStore', () => {
   it('issues random v4 UUIDs bound to an agent, expiring after the TTL', async () => {
-    let t = 1_000_000;
+    const t = 1_000_000;
     const store = createMemoryTicketStore({ now: () => t });
     const a = await store.issue('demo');
     const b = await store.issue('demo');

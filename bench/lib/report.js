@@ -4,7 +4,8 @@
 const VARIANTS = ['limit', 'limit-coalesced', 'agent-stream', 'better-sse', 'per-viewer-rxjs'];
 
 const fmt = (x, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
-const ratio = (x, ref) => (x == null || ref == null || !Number.isFinite(x) || !Number.isFinite(ref) || ref === 0 ? '–' : `${(x / ref).toFixed(2)}×`);
+const ratio = (x, ref) =>
+  x == null || ref == null || !Number.isFinite(x) || !Number.isFinite(ref) || ref === 0 ? '–' : `${(x / ref).toFixed(2)}×`;
 const mev = (x) => (x == null ? '–' : (x / 1e6).toFixed(3));
 const kib = (b) => (b == null ? '–' : (b / 1024).toFixed(1));
 const mib = (b) => (b == null ? '–' : (b / 1048576).toFixed(2));
@@ -23,18 +24,28 @@ function renderThroughput(out, config, results, variants) {
     for (const v of variants) {
       const t = results[v].throughput?.[n];
       if (!t) {
-        if (results[v].available === false || results[v].error) out.push(`| ${v} | ${n} | ${results[v].available === false ? 'not available' : 'failed'} | | | | | |`);
+        if (results[v].available === false || results[v].error)
+          out.push(`| ${v} | ${n} | ${results[v].available === false ? 'not available' : 'failed'} | | | | | |`);
         continue;
       }
-      out.push(`| ${v} | ${n} | ${mev(t.eventsPerSec)} | ${ratio(t.eventsPerSec, ref?.eventsPerSec)} | ${fmt(t.cpuUsPerEvent)} | ${ratio(t.cpuUsPerEvent, ref?.cpuUsPerEvent)} | ${Math.round((t.loadCpuShare ?? 0) * 100)}% | ${t.complete ? 'yes' : 'NO'} |`);
+      out.push(
+        `| ${v} | ${n} | ${mev(t.eventsPerSec)} | ${ratio(t.eventsPerSec, ref?.eventsPerSec)} | ${fmt(t.cpuUsPerEvent)} | ${ratio(t.cpuUsPerEvent, ref?.cpuUsPerEvent)} | ${Math.round((t.loadCpuShare ?? 0) * 100)}% | ${t.complete ? 'yes' : 'NO'} |`,
+      );
     }
   }
-  out.push('', '"load CPU" is the load process\'s CPU share during the run; near 100% means the load, not the server, was the bottleneck.', '');
+  out.push(
+    '',
+    '"load CPU" is the load process\'s CPU share during the run; near 100% means the load, not the server, was the bottleneck.',
+    '',
+  );
 }
 
 function renderMemory(out, config, results, variants) {
   out.push('', `## Resident memory per idle viewer`, '');
-  out.push('(RSS after GC with all viewers connected minus RSS with 10 connected) / (N − 10); the JS heap + external part of it alongside.', '');
+  out.push(
+    '(RSS after GC with all viewers connected minus RSS with 10 connected) / (N − 10); the JS heap + external part of it alongside.',
+    '',
+  );
   out.push('| variant | N | KiB per viewer (RSS) | × limit | of which heap + external KiB |');
   out.push('|---|---:|---:|---:|---:|');
   const memN = config.memoryN;
@@ -44,7 +55,9 @@ function renderMemory(out, config, results, variants) {
       out.push(unavailableRow(v, results[v], 4));
       continue;
     }
-    out.push(`| ${v} | ${memN} | ${kib(b)} | ${ratio(b, results.limit?.throughput?.[memN]?.idleBytesPerViewer)} | ${kib(results[v].throughput[memN].idleHeapPerViewer)} |`);
+    out.push(
+      `| ${v} | ${memN} | ${kib(b)} | ${ratio(b, results.limit?.throughput?.[memN]?.idleBytesPerViewer)} | ${kib(results[v].throughput[memN].idleHeapPerViewer)} |`,
+    );
   }
 }
 
@@ -61,7 +74,9 @@ function renderLatency(out, config, results, variants) {
       continue;
     }
     const pct = (x) => (x == null ? '–' : `${Math.round(x * 100)}%`);
-    out.push(`| ${v} | ${fmt(l.p50Ms)} | ${fmt(l.p99Ms)} | ${fmt(l.maxMs)} | ${ratio(l.p99Ms, refL?.p99Ms)} | ${pct(l.serverCpuShare)} | ${pct(l.loadCpuShare)} | ${l.complete ? 'yes' : 'NO'} |`);
+    out.push(
+      `| ${v} | ${fmt(l.p50Ms)} | ${fmt(l.p99Ms)} | ${fmt(l.maxMs)} | ${ratio(l.p99Ms, refL?.p99Ms)} | ${pct(l.serverCpuShare)} | ${pct(l.loadCpuShare)} | ${l.complete ? 'yes' : 'NO'} |`,
+    );
   }
   out.push('', 'CPU: share of one core used by the server / load process during the phase.');
 }
@@ -70,11 +85,16 @@ function renderStall(out, config, results, variants) {
   const L = config.latency;
   const S = config.stall;
   out.push('', `## A stalled viewer next to ${L.n - 1} reading ones`, '');
-  out.push(`${S.rate} events/s of ~${S.textBytes + 100} bytes (larger than above so that enough reaches the stalled socket in a short run); ` +
-    `first ${S.baselineSeconds} s with every viewer reading (baseline), then viewer #0 stops reading ` +
-    `(socket paused) for ${S.stallSeconds} s (${fmt((S.rate * S.stallSeconds * (S.textBytes + 100)) / 1048576, 1)} MiB sent to it, of which the kernel ` +
-    `socket buffers absorb a few MiB). agent-stream runs with maxBufferedBytes = ${mib(config.maxBufferedBytes)} MiB.`, '');
-  out.push('| variant | others p99 ms, baseline | others p99 ms, stalled | × baseline | peak unsent backlog MiB | retained growth MiB, baseline / stalled | peak RSS growth MiB, baseline / stalled | stalled viewer disconnected |');
+  out.push(
+    `${S.rate} events/s of ~${S.textBytes + 100} bytes (larger than above so that enough reaches the stalled socket in a short run); ` +
+      `first ${S.baselineSeconds} s with every viewer reading (baseline), then viewer #0 stops reading ` +
+      `(socket paused) for ${S.stallSeconds} s (${fmt((S.rate * S.stallSeconds * (S.textBytes + 100)) / 1048576, 1)} MiB sent to it, of which the kernel ` +
+      `socket buffers absorb a few MiB). agent-stream runs with maxBufferedBytes = ${mib(config.maxBufferedBytes)} MiB.`,
+    '',
+  );
+  out.push(
+    '| variant | others p99 ms, baseline | others p99 ms, stalled | × baseline | peak unsent backlog MiB | retained growth MiB, baseline / stalled | peak RSS growth MiB, baseline / stalled | stalled viewer disconnected |',
+  );
   out.push('|---|---:|---:|---:|---:|---:|---:|---|');
   for (const v of variants) {
     const s = results[v].stall;
@@ -83,23 +103,34 @@ function renderStall(out, config, results, variants) {
       continue;
     }
     const cut = s.disconnected ? `yes${s.slowDisconnects != null ? ` (slow-consumer disconnects: ${s.slowDisconnects})` : ''}` : 'no';
-    out.push(`| ${v} | ${fmt(s.baselineP99Ms)} | ${fmt(s.stalledP99Ms)} | ${ratio(s.stalledP99Ms, s.baselineP99Ms)} | ${mib(s.maxBacklogBytes)} | ` +
-      `${mib(s.baselineRetainedGrowth)} / ${mib(s.stallRetainedGrowth)} | ${mib(s.baselinePeakRssGrowth)} / ${mib(s.stallPeakRssGrowth)} | ${cut} |`);
+    out.push(
+      `| ${v} | ${fmt(s.baselineP99Ms)} | ${fmt(s.stalledP99Ms)} | ${ratio(s.stalledP99Ms, s.baselineP99Ms)} | ${mib(s.maxBacklogBytes)} | ` +
+        `${mib(s.baselineRetainedGrowth)} / ${mib(s.stallRetainedGrowth)} | ${mib(s.baselinePeakRssGrowth)} / ${mib(s.stallPeakRssGrowth)} | ${cut} |`,
+    );
   }
-  out.push('', '"peak unsent backlog": the largest `socket.writableLength` of any accepted socket, sampled every 25 ms (userland bytes the server holds for a viewer). ' +
-    '"retained growth": heapUsed + external after a forced GC, end minus start of the phase. Peak RSS is sampled and noisy.', '');
+  out.push(
+    '',
+    '"peak unsent backlog": the largest `socket.writableLength` of any accepted socket, sampled every 25 ms (userland bytes the server holds for a viewer). ' +
+      '"retained growth": heapUsed + external after a forced GC, end minus start of the phase. Peak RSS is sampled and noisy.',
+    '',
+  );
 }
 
 function renderTokens(out, config, results, variants) {
   const T = config.tokens;
   const any = variants.map((v) => results[v].tokens).find(Boolean);
   out.push(`## Token stream: one answer of ${T.tokens} deltas at ${T.rate}/s, N = ${T.n}`, '');
-  out.push(`One assistant answer shaped like a real kilo turn: the text part with text "", one \`message.part.delta\` per token (a word of ~5 bytes, ` +
-    `${any ? `${kib(any.textBytes)} KiB of text in all` : 'about 11 KiB of text in all'}), each in its own event-loop turn, then the full \`message.part.updated\` and \`session.idle\`. ` +
-    'The hand-written variants send each token as a frame of its own carrying just the delta (limit: one write per token; limit-coalesced: one per turn). ' +
-    'Bytes: everything a viewer received for the answer (HTTP chunk framing included), mean over the viewers that got every token. ' +
-    'Server CPU (user+system) over the whole answer / tokens delivered to all viewers.', '');
-  out.push('| variant | KiB per viewer | × text | × limit | server CPU µs/token | × limit | p50 ms | p99 ms | max ms | server CPU | load CPU | complete |');
+  out.push(
+    `One assistant answer shaped like a real kilo turn: the text part with text "", one \`message.part.delta\` per token (a word of ~5 bytes, ` +
+      `${any ? `${kib(any.textBytes)} KiB of text in all` : 'about 11 KiB of text in all'}), each in its own event-loop turn, then the full \`message.part.updated\` and \`session.idle\`. ` +
+      'The hand-written variants send each token as a frame of its own carrying just the delta (limit: one write per token; limit-coalesced: one per turn). ' +
+      'Bytes: everything a viewer received for the answer (HTTP chunk framing included), mean over the viewers that got every token. ' +
+      'Server CPU (user+system) over the whole answer / tokens delivered to all viewers.',
+    '',
+  );
+  out.push(
+    '| variant | KiB per viewer | × text | × limit | server CPU µs/token | × limit | p50 ms | p99 ms | max ms | server CPU | load CPU | complete |',
+  );
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   const ref = results.limit?.tokens;
   const pct = (x) => (x == null ? '–' : `${Math.round(x * 100)}%`);
@@ -109,14 +140,26 @@ function renderTokens(out, config, results, variants) {
       out.push(unavailableRow(v, results[v], 11));
       continue;
     }
-    const complete = t.complete ? 'yes' : `NO: ${t.viewersComplete}/${t.n} viewers got every token${t.viewersClosed ? `, ${t.viewersClosed} closed` : ''}`;
-    out.push(`| ${v} | ${kib(t.bytesPerViewer)} | ${ratio(t.bytesPerViewer, t.textBytes)} | ${ratio(t.bytesPerViewer, ref?.bytesPerViewer)} | ${fmt(t.cpuUsPerToken)} | ` +
-      `${ratio(t.cpuUsPerToken, ref?.cpuUsPerToken)} | ${fmt(t.p50Ms)} | ${fmt(t.p99Ms)} | ${fmt(t.maxMs)} | ${pct(t.serverCpuShare)} | ${pct(t.loadCpuShare)} | ${complete} |`);
+    const complete = t.complete
+      ? 'yes'
+      : `NO: ${t.viewersComplete}/${t.n} viewers got every token${t.viewersClosed ? `, ${t.viewersClosed} closed` : ''}`;
+    out.push(
+      `| ${v} | ${kib(t.bytesPerViewer)} | ${ratio(t.bytesPerViewer, t.textBytes)} | ${ratio(t.bytesPerViewer, ref?.bytesPerViewer)} | ${fmt(t.cpuUsPerToken)} | ` +
+        `${ratio(t.cpuUsPerToken, ref?.cpuUsPerToken)} | ${fmt(t.p50Ms)} | ${fmt(t.p99Ms)} | ${fmt(t.maxMs)} | ${pct(t.serverCpuShare)} | ${pct(t.loadCpuShare)} | ${complete} |`,
+    );
   }
   const a = results['agent-stream']?.tokens;
   const c = results['limit-coalesced']?.tokens;
-  if (a && c) out.push('', `agent-stream / limit-coalesced: bytes ${ratio(a.bytesPerViewer, c.bytesPerViewer)}, CPU per token ${ratio(a.cpuUsPerToken, c.cpuUsPerToken)}.`);
-  out.push('', 'Latency: first arrival of a token at the load process − its publish time, over every token and viewer. CPU shares: of one core, over the publishing time.', '');
+  if (a && c)
+    out.push(
+      '',
+      `agent-stream / limit-coalesced: bytes ${ratio(a.bytesPerViewer, c.bytesPerViewer)}, CPU per token ${ratio(a.cpuUsPerToken, c.cpuUsPerToken)}.`,
+    );
+  out.push(
+    '',
+    'Latency: first arrival of a token at the load process − its publish time, over every token and viewer. CPU shares: of one core, over the publishing time.',
+    '',
+  );
 }
 
 /**
@@ -131,10 +174,15 @@ function renderReport(run) {
   out.push(`- Machine: ${machine.cpu} × ${machine.cores} cores, ${machine.memGiB} GiB RAM, ${machine.os}`);
   out.push(`- Node ${machine.node}; open-file limit ${machine.fdLimit}`);
   out.push(`- Date: ${machine.date}; whole run ${machine.durationS} s`);
-  out.push(`- 1-minute load average: ${machine.loadavg} (per variant: ${variants.map((v) => `${v} ${fmt(results[v].loadavgBefore)}→${fmt(results[v].loadavgAfter)}`).join(', ')}). ` +
-    'The bench itself keeps up to 3 processes busy; anything above that is other work on the machine and makes the figures noisier.');
-  out.push(`- Every variant reads the same kilo-serve-compatible upstream (bench/kilo-upstream.js, its own process) and runs in its own server process; ` +
-    `one load process holds the viewers as raw HTTP/1.1 connections. Ratios are against **limit** measured in this run.`, '');
+  out.push(
+    `- 1-minute load average: ${machine.loadavg} (per variant: ${variants.map((v) => `${v} ${fmt(results[v].loadavgBefore)}→${fmt(results[v].loadavgAfter)}`).join(', ')}). ` +
+      'The bench itself keeps up to 3 processes busy; anything above that is other work on the machine and makes the figures noisier.',
+  );
+  out.push(
+    `- Every variant reads the same kilo-serve-compatible upstream (bench/kilo-upstream.js, its own process) and runs in its own server process; ` +
+      `one load process holds the viewers as raw HTTP/1.1 connections. Ratios are against **limit** measured in this run.`,
+    '',
+  );
 
   const has = (scenario) => !config.scenarios || config.scenarios.includes(scenario);
   if (has('throughput')) renderThroughput(out, config, results, variants);
@@ -151,12 +199,18 @@ function renderReport(run) {
     out.push('');
   }
   out.push('## Method', '');
-  out.push('- Publishing: the upstream writes each event as its own SSE frame, stamped with the publish time (CLOCK_MONOTONIC, µs) inside the text. ' +
-    '"As fast as possible" is one synchronous loop of writes; at a fixed rate one event per 1000/rate ms. A server therefore sees as many events per read ' +
-    'as piled up while it was busy, which is what per-turn coalescing feeds on.');
-  out.push('- Delivered events/s = events counted by the load process / (last arrival − first publish). Server CPU = the server process\'s user+system ' +
-    'time over the same window (the upstream is not included; on loopback the receiving side\'s TCP work is charged to the sender).');
-  out.push('- Latency = arrival at the load process (time of the read that completed the record) − publish time, over every delivery to every viewer.');
+  out.push(
+    '- Publishing: the upstream writes each event as its own SSE frame, stamped with the publish time (CLOCK_MONOTONIC, µs) inside the text. ' +
+      '"As fast as possible" is one synchronous loop of writes; at a fixed rate one event per 1000/rate ms. A server therefore sees as many events per read ' +
+      'as piled up while it was busy, which is what per-turn coalescing feeds on.',
+  );
+  out.push(
+    "- Delivered events/s = events counted by the load process / (last arrival − first publish). Server CPU = the server process's user+system " +
+      "time over the same window (the upstream is not included; on loopback the receiving side's TCP work is charged to the sender).",
+  );
+  out.push(
+    '- Latency = arrival at the load process (time of the read that completed the record) − publish time, over every delivery to every viewer.',
+  );
   out.push('- Each N runs in a fresh set of processes; throughput is the median of 3 runs (1 at N = 5000) after a 100-event warm-up.', '');
   return out.join('\n') + '\n';
 }

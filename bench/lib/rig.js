@@ -86,7 +86,13 @@ async function streamAnswer(rig, { tokens, ratePerSec, timeoutMs = 30_000 }) {
     bytes = next;
   }
   const cpu1 = await rig.server.call('cpu');
-  return { ...got, bytes, textBytes: published.textBytes, publishSeconds: (published.lastUs - published.firstUs) / 1e6, serverCpuUs: cpu1 - cpu0 };
+  return {
+    ...got,
+    bytes,
+    textBytes: published.textBytes,
+    publishSeconds: (published.lastUs - published.firstUs) / 1e6,
+    serverCpuUs: cpu1 - cpu0,
+  };
 }
 
 module.exports = { withRig, addViewers, deliver, streamAnswer };

@@ -38,8 +38,10 @@ async function throughput(variant, n, cfg, log) {
         p99Ms: got.latency.p99Ms,
       };
       runs.push(run);
-      log(`${variant} N=${n} run ${r + 1}: ${(run.eventsPerSec / 1e6).toFixed(3)} M ev/s, ${run.cpuUsPerEvent?.toFixed(2)} µs/ev, ` +
-        `load CPU ${Math.round((run.loadCpuShare ?? 0) * 100)}%${run.complete ? '' : `, INCOMPLETE ${got.records}/${run.expected}`}`);
+      log(
+        `${variant} N=${n} run ${r + 1}: ${(run.eventsPerSec / 1e6).toFixed(3)} M ev/s, ${run.cpuUsPerEvent?.toFixed(2)} µs/ev, ` +
+          `load CPU ${Math.round((run.loadCpuShare ?? 0) * 100)}%${run.complete ? '' : `, INCOMPLETE ${got.records}/${run.expected}`}`,
+      );
     }
     return {
       n,
@@ -61,10 +63,18 @@ async function latencyAndStall(variant, cfg, log) {
     await addViewers(rig, L.n, L.n);
     await deliver(rig, { count: cfg.warmup, textBytes: cfg.textBytes });
 
-    const lat = await deliver(rig, { count: Math.round(L.rate * L.seconds), ratePerSec: L.rate, textBytes: cfg.textBytes, timeoutMs: L.seconds * 1000 + 30_000, cpu: true });
+    const lat = await deliver(rig, {
+      count: Math.round(L.rate * L.seconds),
+      ratePerSec: L.rate,
+      textBytes: cfg.textBytes,
+      timeoutMs: L.seconds * 1000 + 30_000,
+      cpu: true,
+    });
     const share = (us) => Math.round((us / 1e6 / L.seconds) * 100);
-    log(`${variant} latency N=${L.n} @${L.rate}/s: p50 ${lat.latency.p50Ms} ms, p99 ${lat.latency.p99Ms} ms, max ${lat.latency.maxMs} ms, ` +
-      `server CPU ${share(lat.serverCpuUs)}%, load CPU ${share(lat.loadCpuUs)}%${lat.complete ? '' : ' INCOMPLETE'}`);
+    log(
+      `${variant} latency N=${L.n} @${L.rate}/s: p50 ${lat.latency.p50Ms} ms, p99 ${lat.latency.p99Ms} ms, max ${lat.latency.maxMs} ms, ` +
+        `server CPU ${share(lat.serverCpuUs)}%, load CPU ${share(lat.loadCpuUs)}%${lat.complete ? '' : ' INCOMPLETE'}`,
+    );
 
     // Baseline: every viewer reads, as long as the stalled phase. In the full run it publishes ≥ the
     // 1000 events agent-stream retains, so the stalled phase starts with a full history.
@@ -79,15 +89,33 @@ async function latencyAndStall(variant, cfg, log) {
       got.loadCpuShare = got.loadCpuUs / 1e6 / wall;
       const mem = await rig.server.call('sampleStop');
       const end = await rig.server.call('gc');
-      if (process.env.BENCH_DEBUG) log(`${variant} phase memory at peak RSS: ${JSON.stringify(mem.peak)}; all sockets' unsent bytes at most ${mem.maxTotalBacklogBytes}`);
-      return { got, peak: mem.peak, maxTotalBacklogBytes: mem.maxTotalBacklogBytes, peakRssGrowth: mem.maxRss - mem.startRss, retainedGrowth: end.retained - start.retained, maxBacklogBytes: mem.maxBacklogBytes, end };
+      if (process.env.BENCH_DEBUG)
+        log(
+          `${variant} phase memory at peak RSS: ${JSON.stringify(mem.peak)}; all sockets' unsent bytes at most ${mem.maxTotalBacklogBytes}`,
+        );
+      return {
+        got,
+        peak: mem.peak,
+        maxTotalBacklogBytes: mem.maxTotalBacklogBytes,
+        peakRssGrowth: mem.maxRss - mem.startRss,
+        retainedGrowth: end.retained - start.retained,
+        maxBacklogBytes: mem.maxBacklogBytes,
+        end,
+      };
     };
     const base = await phase(S.baselineSeconds);
     await rig.load.call('stall', { index: 0 });
     const stalled = await phase(S.stallSeconds);
     const drained = await rig.load.call('drainStalled', { index: 0, timeoutMs: 3000 }, 10_000);
     const result = {
-      latency: { n: L.n, rate: L.rate, ...lat.latency, complete: lat.complete, serverCpuShare: lat.serverCpuUs / 1e6 / L.seconds, loadCpuShare: lat.loadCpuUs / 1e6 / L.seconds },
+      latency: {
+        n: L.n,
+        rate: L.rate,
+        ...lat.latency,
+        complete: lat.complete,
+        serverCpuShare: lat.serverCpuUs / 1e6 / L.seconds,
+        loadCpuShare: lat.loadCpuUs / 1e6 / L.seconds,
+      },
       stall: {
         n: L.n,
         eventBytes: S.textBytes,
@@ -121,10 +149,12 @@ async function latencyAndStall(variant, cfg, log) {
     const s = result.stall;
     const m = (b) => (b / 1048576).toFixed(2);
     const pm = (b) => `${b >= 0 ? '+' : ''}${m(b)}`;
-    log(`${variant} stall: others p99 ${s.baselineP99Ms} -> ${s.stalledP99Ms} ms, server CPU ${Math.round(s.baselineServerCpuShare * 100)}% / ` +
-      `${Math.round(s.stallServerCpuShare * 100)}%, load CPU ${Math.round(s.baselineLoadCpuShare * 100)}%, peak RSS ${pm(s.stallPeakRssGrowth)} MiB (baseline ${pm(s.baselinePeakRssGrowth)}), ` +
-      `retained ${pm(s.stallRetainedGrowth)} MiB (baseline ${pm(s.baselineRetainedGrowth)}), peak backlog ${m(s.maxBacklogBytes)} MiB (at end ${m(s.endBacklogBytes)}), ` +
-      `viewers ${s.viewersBefore} -> ${s.viewersAfter}, stalled got ${s.drainedRecords}/${s.published} after resume, ended ${s.drainedEnded}`);
+    log(
+      `${variant} stall: others p99 ${s.baselineP99Ms} -> ${s.stalledP99Ms} ms, server CPU ${Math.round(s.baselineServerCpuShare * 100)}% / ` +
+        `${Math.round(s.stallServerCpuShare * 100)}%, load CPU ${Math.round(s.baselineLoadCpuShare * 100)}%, peak RSS ${pm(s.stallPeakRssGrowth)} MiB (baseline ${pm(s.baselinePeakRssGrowth)}), ` +
+        `retained ${pm(s.stallRetainedGrowth)} MiB (baseline ${pm(s.baselineRetainedGrowth)}), peak backlog ${m(s.maxBacklogBytes)} MiB (at end ${m(s.endBacklogBytes)}), ` +
+        `viewers ${s.viewersBefore} -> ${s.viewersAfter}, stalled got ${s.drainedRecords}/${s.published} after resume, ended ${s.drainedEnded}`,
+    );
     return result;
   });
 }
@@ -156,10 +186,12 @@ async function tokenStream(variant, cfg, log) {
       ...got.latency,
     };
     const kib = (b) => (b == null ? '–' : (b / 1024).toFixed(1));
-    log(`${variant} tokens N=${T.n}, ${T.tokens} deltas @${T.rate}/s: ${kib(r.bytesPerViewer)} KiB per viewer (${kib(r.textBytes)} KiB of text), ` +
-      `${r.cpuUsPerToken?.toFixed(2)} µs CPU per delivered token, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms, ` +
-      `server CPU ${Math.round(r.serverCpuShare * 100)}%, load CPU ${Math.round(r.loadCpuShare * 100)}%` +
-      `${r.complete ? '' : `, INCOMPLETE: ${r.viewersComplete}/${T.n} viewers got every token, ${r.viewersClosed} closed`}`);
+    log(
+      `${variant} tokens N=${T.n}, ${T.tokens} deltas @${T.rate}/s: ${kib(r.bytesPerViewer)} KiB per viewer (${kib(r.textBytes)} KiB of text), ` +
+        `${r.cpuUsPerToken?.toFixed(2)} µs CPU per delivered token, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms, ` +
+        `server CPU ${Math.round(r.serverCpuShare * 100)}%, load CPU ${Math.round(r.loadCpuShare * 100)}%` +
+        `${r.complete ? '' : `, INCOMPLETE: ${r.viewersComplete}/${T.n} viewers got every token, ${r.viewersClosed} closed`}`,
+    );
     return r;
   });
 }

@@ -24,7 +24,11 @@ function checkTargets(results, config) {
   vs('limit-coalesced', 0.7);
 
   const p99 = a.latency?.p99Ms ?? null;
-  out.push({ target: `p99 ≤ 25 ms at ${config.latency.rate} ev/s, N = ${config.latency.n}`, measured: p99 === null ? 'n/a' : `${p99} ms`, met: p99 === null ? null : p99 <= 25 });
+  out.push({
+    target: `p99 ≤ 25 ms at ${config.latency.rate} ev/s, N = ${config.latency.n}`,
+    measured: p99 === null ? 'n/a' : `${p99} ms`,
+    met: p99 === null ? null : p99 <= 25,
+  });
 
   const mem = (v) => results[v]?.throughput?.[config.memoryN]?.idleBytesPerViewer ?? null;
   const m = mem('agent-stream');
@@ -47,7 +51,11 @@ function checkTargets(results, config) {
     });
     // Comparing two phases says nothing when the server is already overloaded without a stall.
     const overloaded = s.baselineP99Ms !== null && s.baselineP99Ms > 250;
-    const ok = !overloaded && s.stalledP99Ms !== null && s.baselineP99Ms !== null && s.stalledP99Ms <= Math.max(s.baselineP99Ms * 1.25, s.baselineP99Ms + 2);
+    const ok =
+      !overloaded &&
+      s.stalledP99Ms !== null &&
+      s.baselineP99Ms !== null &&
+      s.stalledP99Ms <= Math.max(s.baselineP99Ms * 1.25, s.baselineP99Ms + 2);
     out.push({
       target: "others' p99 unchanged (≤ 1.25× or +2 ms; baseline phase not overloaded, p99 ≤ 250 ms)",
       measured: `${s.baselineP99Ms} → ${s.stalledP99Ms} ms${overloaded ? ' (already overloaded without the stall)' : ''}`,

@@ -174,7 +174,10 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
   function exit(data: ExitData, failed: boolean): AgentEvent[] {
     for (const t of tools.values()) t.active = false;
     state = failed ? 'failed' : 'exited';
-    return [{ type: 'status', data: status() }, { type: 'exit', data }];
+    return [
+      { type: 'status', data: status() },
+      { type: 'exit', data },
+    ];
   }
 
   return { map, exit, status, partText: (partId) => parts.get(partId)?.text };

@@ -1,6 +1,21 @@
 import {
-  BehaviorSubject, EMPTY, NEVER, Observable, ReplaySubject, Subject, catchError, concat, defer, from,
-  map, merge, mergeMap, share, take, takeUntil, tap,
+  BehaviorSubject,
+  EMPTY,
+  NEVER,
+  Observable,
+  ReplaySubject,
+  Subject,
+  catchError,
+  concat,
+  defer,
+  from,
+  map,
+  merge,
+  mergeMap,
+  share,
+  take,
+  takeUntil,
+  tap,
 } from 'rxjs';
 import type { KiloEvent } from '../kilo/kilo-event';
 import type { AgentEvent, ExitData, ExitReason, SequencedAgentEvent, StatusData } from './agent-event';
@@ -116,10 +131,7 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
       const data = ending ?? { reason: 'upstream_lost' };
       return from(mapper.exit(data, isFailure(data)));
     }),
-  ).pipe(
-    map(stamp),
-    share({ connector: () => new Subject(), resetOnError: false, resetOnComplete: false, resetOnRefCountZero: false }),
-  );
+  ).pipe(map(stamp), share({ connector: () => new Subject(), resetOnError: false, resetOnComplete: false, resetOnRefCountZero: false }));
 
   // The agent's own subscription: upstream is consumed (and history kept) with or without viewers.
   events$.subscribe();

@@ -21,7 +21,8 @@ export class UsageError extends Error {
 }
 
 const int = (flag: string, v: string | undefined, min: number, max: number) => {
-  if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${flag} needs an integer from ${min} to ${max}`);
+  if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new UsageError(`${flag} needs an integer from ${min} to ${max}`);
   return Number(v);
 };
 
@@ -35,16 +36,37 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     const [flag, inline] = rest[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? rest[++i];
     switch (flag) {
-      case '--host': args.host = value() ?? ''; if (!args.host) throw new UsageError('--host needs a value'); break;
-      case '--port': args.port = int('--port', value(), 0, 65535); break;
-      case '--keepalive-ms': args.keepaliveMs = int('--keepalive-ms', value(), 1, 3_600_000); break;
-      case '--demo': modes.add('demo'); break;
-      case '--spawn': modes.add('spawn'); break;
-      case '--kilo-url': modes.add('kilo'); args.kiloUrl = value(); break;
-      case '--session': args.session = value(); break;
-      case '--agent-id': args.agentId = value(); break;
-      case '--llm-url': args.llmUrl = value(); break;
-      default: throw new UsageError(`unknown option "${flag}"`);
+      case '--host':
+        args.host = value() ?? '';
+        if (!args.host) throw new UsageError('--host needs a value');
+        break;
+      case '--port':
+        args.port = int('--port', value(), 0, 65535);
+        break;
+      case '--keepalive-ms':
+        args.keepaliveMs = int('--keepalive-ms', value(), 1, 3_600_000);
+        break;
+      case '--demo':
+        modes.add('demo');
+        break;
+      case '--spawn':
+        modes.add('spawn');
+        break;
+      case '--kilo-url':
+        modes.add('kilo');
+        args.kiloUrl = value();
+        break;
+      case '--session':
+        args.session = value();
+        break;
+      case '--agent-id':
+        args.agentId = value();
+        break;
+      case '--llm-url':
+        args.llmUrl = value();
+        break;
+      default:
+        throw new UsageError(`unknown option "${flag}"`);
     }
   }
   if (modes.size > 1) throw new UsageError('choose one of --demo, --kilo-url, --spawn');
@@ -56,7 +78,10 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       throw new UsageError('--kilo-url needs a URL');
     }
   }
-  for (const [flag, v] of [['--session', args.session], ['--agent-id', args.agentId]] as const) {
+  for (const [flag, v] of [
+    ['--session', args.session],
+    ['--agent-id', args.agentId],
+  ] as const) {
     if (v !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(v)) throw new UsageError(`${flag} needs an id of A-Z a-z 0-9 . _ -`);
   }
   if (args.mode !== 'kilo' && (args.session || args.agentId)) throw new UsageError('--session and --agent-id go with --kilo-url');

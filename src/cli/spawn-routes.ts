@@ -13,7 +13,11 @@ export interface SpawnMode {
 
 /** What the built-in offline LLM does for every prompt: a shell tool call, then a short answer streamed word by word. */
 const BUILT_IN_TURNS: FakeLlmTurn[] = [
-  { toolCalls: [{ name: 'bash', args: { command: 'echo "hello from agent-stream" > hello.txt && ls -l', description: 'Write and list a file' } }] },
+  {
+    toolCalls: [
+      { name: 'bash', args: { command: 'echo "hello from agent-stream" > hello.txt && ls -l', description: 'Write and list a file' } },
+    ],
+  },
   { text: 'I wrote hello.txt in the work directory and listed it. Anything else?', chunkBy: 'word', chunkDelayMs: 40 },
 ];
 
@@ -32,7 +36,8 @@ export function createSpawnMode(options: { logger: Logger; llmUrl?: string }): S
   return {
     routes: agentSpawnRoutes({
       logger: options.logger,
-      spawn: async (r) => spawnKiloAgent({ agentId: r.agentId, prompt: r.prompt, model: r.model, config: kiloConfigFor({ baseURL: await baseURL() }) }),
+      spawn: async (r) =>
+        spawnKiloAgent({ agentId: r.agentId, prompt: r.prompt, model: r.model, config: kiloConfigFor({ baseURL: await baseURL() }) }),
     }),
     async close() {
       if (llm) await (await llm).close();

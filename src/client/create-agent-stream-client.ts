@@ -1,8 +1,13 @@
 import { AGENT_EVENT_TYPES, type AgentEventType } from '../agent/agent-event';
 import { AgentStreamClientError } from './agent-stream-client-error';
 import {
-  resolveClientOptions, type AgentStreamClientOptions, type ConnectionState,
-  type ConnectionStateInfo, type EventSourceLike, type FetchLike, type StreamTicket,
+  resolveClientOptions,
+  type AgentStreamClientOptions,
+  type ConnectionState,
+  type ConnectionStateInfo,
+  type EventSourceLike,
+  type FetchLike,
+  type StreamTicket,
 } from './client-options';
 import { computeBackoffDelay } from './compute-backoff-delay';
 import { createFrameReader, type FrameResult } from './create-frame-reader';
@@ -104,9 +109,15 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
     opened = null;
     failures++;
     if (failures > o.maxRetries) {
-      return fail(new AgentStreamClientError(
-        'retries_exhausted', `gave up after ${failures} failed attempts: ${err.message}`, err.status, undefined, err,
-      ));
+      return fail(
+        new AgentStreamClientError(
+          'retries_exhausted',
+          `gave up after ${failures} failed attempts: ${err.message}`,
+          err.status,
+          undefined,
+          err,
+        ),
+      );
     }
     let delayMs = computeBackoffDelay(failures - 1, o);
     if (err.retryAfterMs !== undefined) delayMs = Math.min(o.maxDelayMs, Math.max(delayMs, err.retryAfterMs));
@@ -124,7 +135,8 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
     if (!ticket || typeof ticket.ticket !== 'string' || ticket.ticket === '') {
       return onFailure(new AgentStreamClientError('ticket_malformed', 'getTicket returned no ticket'));
     }
-    const streamBase = ticket.streamUrl !== undefined ? resolveUrl(ticket.streamUrl, ticketUrl) : agentPath && resolveUrl(`${agentPath}/stream`);
+    const streamBase =
+      ticket.streamUrl !== undefined ? resolveUrl(ticket.streamUrl, ticketUrl) : agentPath && resolveUrl(`${agentPath}/stream`);
     if (streamBase === undefined) {
       return onFailure(new AgentStreamClientError('ticket_malformed', 'ticket response has no streamUrl'));
     }

@@ -3,9 +3,7 @@ import type { ClientAgentEvent } from './client-options';
 
 /** What one received frame amounts to. `seq` is set when the frame carried a new id. */
 export type FrameResult =
-  | { kind: 'event'; event: ClientAgentEvent; seq?: number }
-  | { kind: 'duplicate' }
-  | { kind: 'invalid'; reason: string; seq?: number };
+  { kind: 'event'; event: ClientAgentEvent; seq?: number } | { kind: 'duplicate' } | { kind: 'invalid'; reason: string; seq?: number };
 
 /** Reads the frames of ONE connection; see {@link createFrameReader}. */
 export type FrameReader = (type: AgentEventType, message: { data?: unknown; lastEventId?: string }, lastId: number | null) => FrameResult;

@@ -7,6 +7,12 @@ export { AgentStreamClientError, type AgentStreamClientErrorCode } from './agent
 export { computeBackoffDelay, type BackoffOptions } from './compute-backoff-delay';
 export { fetchTicket } from './fetch-ticket';
 export type {
-  AgentStreamClientOptions, ClientAgentEvent, ConnectionState, ConnectionStateInfo, EventSourceLike,
-  EventSourceConstructor, FetchLike, StreamTicket,
+  AgentStreamClientOptions,
+  ClientAgentEvent,
+  ConnectionState,
+  ConnectionStateInfo,
+  EventSourceLike,
+  EventSourceConstructor,
+  FetchLike,
+  StreamTicket,
 } from './client-options';

@@ -45,9 +45,17 @@ export function Dashboard(props: DashboardProps) {
       <aside className="dash-side">
         <h1 className="dash-h1">agent-stream</h1>
         <h2 className="dash-h2">Agents</h2>
-        {error ? <p className="dash-error" data-testid="agents-error">{error}</p> : null}
+        {error ? (
+          <p className="dash-error" data-testid="agents-error">
+            {error}
+          </p>
+        ) : null}
         {agents === null ? <p className="dash-muted">loading…</p> : null}
-        {agents !== null && agents.length === 0 ? <p className="dash-muted" data-testid="no-agents">no agents</p> : null}
+        {agents !== null && agents.length === 0 ? (
+          <p className="dash-muted" data-testid="no-agents">
+            no agents
+          </p>
+        ) : null}
         <ul className="dash-list" data-testid="agent-list" data-loaded={agents !== null ? 'true' : 'false'}>
           {(agents ?? []).map((a) => (
             <li key={a.id}>
@@ -64,7 +72,9 @@ export function Dashboard(props: DashboardProps) {
                 <span className="dash-agent-meta">
                   <span className={`dash-state dash-state-${a.state}`}>{a.state}</span>
                   {' · '}
-                  <span>{a.viewers} {a.viewers === 1 ? 'viewer' : 'viewers'}</span>
+                  <span>
+                    {a.viewers} {a.viewers === 1 ? 'viewer' : 'viewers'}
+                  </span>
                   {a.activeTools.length > 0 ? <span> · running {a.activeTools.join(', ')}</span> : null}
                 </span>
               </button>
@@ -76,7 +86,9 @@ export function Dashboard(props: DashboardProps) {
         {selected ? (
           <AgentStream key={selected} agentId={selected} baseUrl={baseUrl} logHeight={LOG_HEIGHT} />
         ) : (
-          <p className="dash-muted" data-testid="pick-agent">Pick an agent to watch it live.</p>
+          <p className="dash-muted" data-testid="pick-agent">
+            Pick an agent to watch it live.
+          </p>
         )}
       </main>
     </div>

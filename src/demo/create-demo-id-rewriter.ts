@@ -72,7 +72,10 @@ export function createDemoIdRewriter(options: DemoIdRewriterOptions): DemoIdRewr
   const span = first === undefined || last === undefined ? 0n : last - first;
   let defaultOffset = 1n;
   while (defaultOffset <= span) defaultOffset *= 2n;
-  if (options.offset !== undefined && !(Number.isSafeInteger(options.offset) && options.offset > span && BigInt(options.offset) < COUNTER_SPAN)) {
+  if (
+    options.offset !== undefined &&
+    !(Number.isSafeInteger(options.offset) && options.offset > span && BigInt(options.offset) < COUNTER_SPAN)
+  ) {
     throw new RangeError(`offset must be an integer above the recording's id span (${span}) and below 2^48, got ${options.offset}`);
   }
   const offset = options.offset === undefined ? defaultOffset : BigInt(options.offset);

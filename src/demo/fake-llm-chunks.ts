@@ -35,7 +35,14 @@ export function completionChunks(args: {
 }): string[] {
   const created = Math.floor(Date.now() / 1000);
   const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: object = {}) =>
-    JSON.stringify({ id: args.id, object: 'chat.completion.chunk', created, model: args.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra });
+    JSON.stringify({
+      id: args.id,
+      object: 'chat.completion.chunk',
+      created,
+      model: args.model,
+      choices: [{ index: 0, delta, finish_reason: finish }],
+      ...extra,
+    });
   const out: string[] = [chunk({ role: 'assistant', content: '' })];
   for (const piece of args.reasoning ?? []) out.push(chunk({ reasoning_content: piece }));
   for (const piece of args.pieces) out.push(chunk({ content: piece }));

@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { completionChunks, FAKE_LLM_CHUNK_BY, splitText, type FakeLlmChunkBy, type FakeLlmToolCall, type FakeLlmUsage } from './fake-llm-chunks';
+import {
+  completionChunks,
+  FAKE_LLM_CHUNK_BY,
+  splitText,
+  type FakeLlmChunkBy,
+  type FakeLlmToolCall,
+  type FakeLlmUsage,
+} from './fake-llm-chunks';
 
 export type { FakeLlmChunkBy, FakeLlmToolCall, FakeLlmUsage } from './fake-llm-chunks';
 
@@ -116,15 +123,21 @@ export async function createFakeLlm(options: FakeLlmOptions): Promise<FakeLlm> {
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
   if (!Number.isFinite(defaultDelay) || defaultDelay < 0) throw new RangeError(`chunkDelayMs must be >= 0, got ${defaultDelay}`);
   const chunkBy = options.chunkBy ?? 'chars';
-  if (!FAKE_LLM_CHUNK_BY.includes(chunkBy)) throw new RangeError(`chunkBy must be one of ${FAKE_LLM_CHUNK_BY.join(', ')}, got ${String(chunkBy)}`);
+  if (!FAKE_LLM_CHUNK_BY.includes(chunkBy))
+    throw new RangeError(`chunkBy must be one of ${FAKE_LLM_CHUNK_BY.join(', ')}, got ${String(chunkBy)}`);
   for (const [i, t] of options.turns.entries()) {
-    if (t.status !== undefined && (!Number.isInteger(t.status) || t.status < 200 || t.status > 599)) throw new RangeError(`turns[${i}].status must be an HTTP status`);
-    if (t.times !== undefined && (!Number.isInteger(t.times) || t.times < 1)) throw new RangeError(`turns[${i}].times must be a positive integer`);
-    if (t.chunkBy !== undefined && !FAKE_LLM_CHUNK_BY.includes(t.chunkBy)) throw new RangeError(`turns[${i}].chunkBy must be one of ${FAKE_LLM_CHUNK_BY.join(', ')}`);
-    if (t.chunkDelayMs !== undefined && (!Number.isFinite(t.chunkDelayMs) || t.chunkDelayMs < 0)) throw new RangeError(`turns[${i}].chunkDelayMs must be >= 0`);
+    if (t.status !== undefined && (!Number.isInteger(t.status) || t.status < 200 || t.status > 599))
+      throw new RangeError(`turns[${i}].status must be an HTTP status`);
+    if (t.times !== undefined && (!Number.isInteger(t.times) || t.times < 1))
+      throw new RangeError(`turns[${i}].times must be a positive integer`);
+    if (t.chunkBy !== undefined && !FAKE_LLM_CHUNK_BY.includes(t.chunkBy))
+      throw new RangeError(`turns[${i}].chunkBy must be one of ${FAKE_LLM_CHUNK_BY.join(', ')}`);
+    if (t.chunkDelayMs !== undefined && (!Number.isFinite(t.chunkDelayMs) || t.chunkDelayMs < 0))
+      throw new RangeError(`turns[${i}].chunkDelayMs must be >= 0`);
     for (const k of ['text', 'reasoning'] as const) {
       const v = t[k];
-      if (v !== undefined && typeof v !== 'string' && !(Array.isArray(v) && v.every((p) => typeof p === 'string'))) throw new TypeError(`turns[${i}].${k} must be a string or an array of strings`);
+      if (v !== undefined && typeof v !== 'string' && !(Array.isArray(v) && v.every((p) => typeof p === 'string')))
+        throw new TypeError(`turns[${i}].${k} must be a string or an array of strings`);
     }
   }
   const model = options.model ?? 'fake-model';

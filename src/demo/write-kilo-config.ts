@@ -31,7 +31,10 @@ export function kiloConfigFor(options: KiloConfigForOptions): Record<string, unk
   }
   const model = options.model ?? 'fake-model';
   const provider = options.providerID ?? 'fakellm';
-  for (const [k, v] of [['model', model], ['providerID', provider]] as const) {
+  for (const [k, v] of [
+    ['model', model],
+    ['providerID', provider],
+  ] as const) {
     if (!/^[A-Za-z0-9._-]+$/.test(v)) throw new TypeError(`kiloConfigFor: ${k} must match [A-Za-z0-9._-]+, got ${v}`);
   }
   return {

@@ -69,11 +69,7 @@ export interface KiloToolStateError {
   metadata?: Record<string, unknown>;
   time: { start: number; end: number };
 }
-export type KiloToolState =
-  | KiloToolStatePending
-  | KiloToolStateRunning
-  | KiloToolStateCompleted
-  | KiloToolStateError;
+export type KiloToolState = KiloToolStatePending | KiloToolStateRunning | KiloToolStateCompleted | KiloToolStateError;
 
 export interface KiloToolPart extends PartBase {
   type: 'tool';
@@ -116,14 +112,7 @@ export interface KiloOtherPart extends PartBase {
 }
 
 export type KiloPart =
-  | KiloTextPart
-  | KiloReasoningPart
-  | KiloToolPart
-  | KiloStepStartPart
-  | KiloStepFinishPart
-  | KiloPatchPart
-  | KiloFilePart
-  | KiloOtherPart;
+  KiloTextPart | KiloReasoningPart | KiloToolPart | KiloStepStartPart | KiloStepFinishPart | KiloPatchPart | KiloFilePart | KiloOtherPart;
 
 export interface KiloUserMessage {
   id: string;
@@ -154,10 +143,7 @@ export interface KiloSessionInfo {
   [k: string]: unknown;
 }
 
-export type KiloSessionStatus =
-  | { type: 'idle' }
-  | { type: 'busy' }
-  | { type: 'retry'; attempt: number; message: string; next: number };
+export type KiloSessionStatus = { type: 'idle' } | { type: 'busy' } | { type: 'retry'; attempt: number; message: string; next: number };
 
 /** Shape of one known event: `type` discriminates, `properties` is typed. */
 interface Ev<T extends string, P> {
@@ -172,24 +158,15 @@ export type KiloServerHeartbeat = Ev<'server.heartbeat', Record<string, never>>;
 export type KiloServerInstanceDisposed = Ev<'server.instance.disposed', { directory: string }>;
 export type KiloMessageUpdated = Ev<'message.updated', { sessionID?: string; info: KiloMessage }>;
 export type KiloMessageRemoved = Ev<'message.removed', { sessionID: string; messageID: string }>;
-export type KiloMessagePartUpdated = Ev<
-  'message.part.updated',
-  { sessionID?: string; part: KiloPart; time?: number }
->;
+export type KiloMessagePartUpdated = Ev<'message.part.updated', { sessionID?: string; part: KiloPart; time?: number }>;
 export type KiloMessagePartDelta = Ev<
   'message.part.delta',
   { sessionID: string; messageID: string; partID: string; field: string; delta: string }
 >;
-export type KiloMessagePartRemoved = Ev<
-  'message.part.removed',
-  { sessionID: string; messageID: string; partID: string }
->;
+export type KiloMessagePartRemoved = Ev<'message.part.removed', { sessionID: string; messageID: string; partID: string }>;
 export type KiloSessionCreated = Ev<'session.created', { sessionID?: string; info: KiloSessionInfo }>;
 export type KiloSessionUpdated = Ev<'session.updated', { sessionID?: string; info: KiloSessionInfo }>;
-export type KiloSessionStatusEvent = Ev<
-  'session.status',
-  { sessionID: string; status: KiloSessionStatus }
->;
+export type KiloSessionStatusEvent = Ev<'session.status', { sessionID: string; status: KiloSessionStatus }>;
 export type KiloSessionIdle = Ev<'session.idle', { sessionID: string }>;
 export type KiloSessionError = Ev<'session.error', { sessionID?: string; error?: KiloError }>;
 export type KiloSessionDiff = Ev<'session.diff', { sessionID: string; diff: unknown[] }>;
@@ -201,10 +178,7 @@ export type KiloPermissionAsked = Ev<
   'permission.asked',
   { id: string; sessionID: string; permission: string; patterns?: string[]; [k: string]: unknown }
 >;
-export type KiloPermissionReplied = Ev<
-  'permission.replied',
-  { sessionID: string; requestID: string; reply: string }
->;
+export type KiloPermissionReplied = Ev<'permission.replied', { sessionID: string; requestID: string; reply: string }>;
 export type KiloTodoUpdated = Ev<'todo.updated', { sessionID: string; todos: unknown[] }>;
 
 /** The `sync` copy kilo sends after most events: not agent activity, dropped downstream. */

@@ -68,9 +68,7 @@ export function kiloEvents(baseUrl: string, options: KiloEventsOptions = {}): Ob
   const idleTimeout = positive('idleTimeoutMs', options.idleTimeoutMs ?? 30000);
   const baseFetch: FetchLike = options.fetch ?? ((u, init) => fetch(u, init));
   const auth = options.password ? `Basic ${Buffer.from(`kilo:${options.password}`).toString('base64')}` : undefined;
-  const doFetch: FetchLike = auth
-    ? (u, init) => baseFetch(u, { ...init, headers: { ...init.headers, Authorization: auth } })
-    : baseFetch;
+  const doFetch: FetchLike = auth ? (u, init) => baseFetch(u, { ...init, headers: { ...init.headers, Authorization: auth } }) : baseFetch;
   const diag = options.onDiagnostic ?? (() => undefined);
 
   return new Observable<KiloEvent>((subscriber) => {

@@ -1,9 +1,7 @@
 import type { KiloEvent, KiloPart } from './kilo-event';
 import { KiloParseError } from './kilo-parse-error';
 
-export type KiloParseResult =
-  | { ok: true; event: KiloEvent }
-  | { ok: false; error: KiloParseError };
+export type KiloParseResult = { ok: true; event: KiloEvent } | { ok: false; error: KiloParseError };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

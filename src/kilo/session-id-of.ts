@@ -1,8 +1,7 @@
 import type { KiloEvent } from './kilo-event';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const field = (o: unknown, k: string): unknown =>
-  typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined;
+const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined);
 
 /**
  * The session an event belongs to, looked up exactly as SPEC §2 says: `properties.sessionID`,

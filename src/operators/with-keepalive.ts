@@ -19,7 +19,10 @@ export const KEEPALIVE: Keepalive = Object.freeze({ type: 'keepalive' as const }
  * agent.events$.pipe(withKeepalive(15_000), toSseFrames()).subscribe((frame) => res.write(frame));
  * ```
  */
-export function withKeepalive<T>(ms: number | Observable<unknown>, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<T, T | Keepalive> {
+export function withKeepalive<T>(
+  ms: number | Observable<unknown>,
+  scheduler: SchedulerLike = asyncScheduler,
+): OperatorFunction<T, T | Keepalive> {
   return (source) =>
     new Observable<T | Keepalive>((subscriber) => {
       if (!isObservable(ms) && !(ms > 0)) {

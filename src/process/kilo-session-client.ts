@@ -66,8 +66,10 @@ export function createKiloSessionClient(options: KiloSessionClientOptions): Kilo
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw bad(`timeoutMs must be > 0, got ${timeoutMs}`);
-  if (options.password !== undefined && (typeof options.password !== 'string' || options.password === '')) throw bad('password must be a non-empty string');
-  if (options.directory !== undefined && (typeof options.directory !== 'string' || options.directory === '')) throw bad('directory must be a non-empty string');
+  if (options.password !== undefined && (typeof options.password !== 'string' || options.password === ''))
+    throw bad('password must be a non-empty string');
+  if (options.directory !== undefined && (typeof options.directory !== 'string' || options.directory === ''))
+    throw bad('directory must be a non-empty string');
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (options.password) headers.Authorization = `Basic ${Buffer.from(`kilo:${options.password}`).toString('base64')}`;
@@ -87,8 +89,12 @@ export function createKiloSessionClient(options: KiloSessionClientOptions): Kilo
       text = await res.text();
     } catch (err) {
       const e = err as Error;
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new KiloClientError('timeout', `${method} ${url.pathname}: no answer within ${timeoutMs} ms`);
-      throw new KiloClientError('network_error', `${method} ${url.pathname}: ${e.message}${e.cause ? ` (${String((e.cause as Error).message ?? e.cause)})` : ''}`);
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        throw new KiloClientError('timeout', `${method} ${url.pathname}: no answer within ${timeoutMs} ms`);
+      throw new KiloClientError(
+        'network_error',
+        `${method} ${url.pathname}: ${e.message}${e.cause ? ` (${String((e.cause as Error).message ?? e.cause)})` : ''}`,
+      );
     }
     if (!res.ok) throw new KiloClientError('http_error', `${method} ${url.pathname}: HTTP ${res.status}`, res.status, text.slice(0, 2000));
     return { status: res.status, text };
@@ -127,6 +133,7 @@ export function createKiloSessionClient(options: KiloSessionClientOptions): Kilo
       return callJson<boolean>('POST', sessionPath(sessionId, 'abort'), (v) => typeof v === 'boolean');
     },
     status: () => callJson<Record<string, KiloSessionStatus>>('GET', '/session/status', isObj),
-    health: () => callJson<{ healthy: boolean; version: string }>('GET', '/global/health', (v) => isObj(v) && typeof v.healthy === 'boolean'),
+    health: () =>
+      callJson<{ healthy: boolean; version: string }>('GET', '/global/health', (v) => isObj(v) && typeof v.healthy === 'boolean'),
   };
 }

@@ -31,9 +31,7 @@ export interface LaunchKiloOptions {
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
-export type ResolvedLaunchKiloOptions = Required<
-  Omit<LaunchKiloOptions, 'workDir' | 'password' | 'onOutput' | 'tempParent'>
-> &
+export type ResolvedLaunchKiloOptions = Required<Omit<LaunchKiloOptions, 'workDir' | 'password' | 'onOutput' | 'tempParent'>> &
   Pick<LaunchKiloOptions, 'workDir' | 'password' | 'onOutput' | 'tempParent'>;
 
 const bad = (message: string) => new KiloLaunchError('invalid_options', `launchKilo: ${message}`);
@@ -41,7 +39,8 @@ const isPlainObject = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw bad(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
   return v;
 }
 
@@ -58,7 +57,8 @@ export function resolveLaunchKiloOptions(options: LaunchKiloOptions = {}): Resol
   if (!binaryPath) throw bad('no kilo binary found: install @kilocode/cli or pass binaryPath / set KILO_BIN_PATH');
   if (typeof binaryPath !== 'string' || !existsSync(binaryPath)) throw bad(`binaryPath does not exist: ${String(binaryPath)}`);
   if (options.config !== undefined && !isPlainObject(options.config)) throw bad('config must be a plain object (the kilo.json content)');
-  if (options.password !== undefined && (typeof options.password !== 'string' || options.password === '')) throw bad('password must be a non-empty string');
+  if (options.password !== undefined && (typeof options.password !== 'string' || options.password === ''))
+    throw bad('password must be a non-empty string');
   if (options.env !== undefined) {
     if (!isPlainObject(options.env)) throw bad('env must be an object of strings');
     for (const [k, v] of Object.entries(options.env as object)) if (typeof v !== 'string') throw bad(`env.${k} must be a string`);

@@ -161,7 +161,8 @@ async function start(o: ResolvedLaunchKiloOptions): Promise<KiloProcess> {
   clearTimeout(timer);
   waiting.abort();
   if (outcome === 'exit') return fail('early_exit', `launchKilo: kilo exited with code ${String(exited!.code)} before it was ready`);
-  if (outcome === 'timeout') return fail('start_timeout', `launchKilo: kilo did not answer GET /global/health within ${o.startTimeoutMs} ms`);
+  if (outcome === 'timeout')
+    return fail('start_timeout', `launchKilo: kilo did not answer GET /global/health within ${o.startTimeoutMs} ms`);
 
   const url = outcome;
   const kiloPid = pid;

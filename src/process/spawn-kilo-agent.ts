@@ -59,7 +59,8 @@ export function spawnKiloAgent(options: SpawnKiloAgentOptions): Promise<SpawnedK
   const { agentId, prompt, model, title, directory, connectTimeoutMs = 10_000, historySize, events, onMapError, ...launch } = options;
   if (prompt !== undefined && typeof prompt !== 'string') throw bad('prompt must be a string');
   if (title !== undefined && typeof title !== 'string') throw bad('title must be a string');
-  if (model !== undefined && (typeof model?.providerID !== 'string' || typeof model?.modelID !== 'string')) throw bad('model must be {providerID, modelID}');
+  if (model !== undefined && (typeof model?.providerID !== 'string' || typeof model?.modelID !== 'string'))
+    throw bad('model must be {providerID, modelID}');
   if (directory !== undefined && (typeof directory !== 'string' || directory === '')) throw bad('directory must be a non-empty string');
   if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) throw bad(`connectTimeoutMs must be > 0, got ${connectTimeoutMs}`);
   const launching = launchKilo(launch);
@@ -91,7 +92,10 @@ export function spawnKiloAgent(options: SpawnKiloAgentOptions): Promise<SpawnedK
         new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), connectTimeoutMs))),
       ]).finally(() => clearTimeout(timer));
       if (outcome !== 'connected') {
-        throw new KiloLaunchError(outcome === 'timeout' ? 'start_timeout' : 'early_exit', `spawnKiloAgent: the event stream of ${kilo.url} did not connect (${outcome})`);
+        throw new KiloLaunchError(
+          outcome === 'timeout' ? 'start_timeout' : 'early_exit',
+          `spawnKiloAgent: the event stream of ${kilo.url} did not connect (${outcome})`,
+        );
       }
       const send = (text: string) => client.promptAsync(session.id, text, model ? { model } : {});
       if (prompt !== undefined) await send(prompt);

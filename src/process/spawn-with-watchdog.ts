@@ -77,11 +77,15 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | string 
 export function spawnWithWatchdog(bin: string, args: string[], options: SpawnWithWatchdogOptions): WatchedProcess {
   const env = { ...options.env };
   delete env.NODE_OPTIONS;
-  const watchdog = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, '--', bin, String(options.orphanGraceMs), options.cleanupDir ?? '', ...args], {
-    cwd: options.cwd,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-  });
+  const watchdog = spawn(
+    process.execPath,
+    ['-e', WATCHDOG_SCRIPT, '--', bin, String(options.orphanGraceMs), options.cleanupDir ?? '', ...args],
+    {
+      cwd: options.cwd,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    },
+  );
   let targetPid: number | undefined;
   let targetExit: number | null | undefined;
   let resolvePid!: (pid: number) => void;

@@ -98,21 +98,33 @@ export function AgentStream(props: AgentStreamProps) {
         <span className="as-title">{title ?? props.agentId}</span>
         <span>
           agent{' '}
-          <span className="as-pill" data-testid="agent-state" data-agent-state={agentState}>{agentState}</span>
+          <span className="as-pill" data-testid="agent-state" data-agent-state={agentState}>
+            {agentState}
+          </span>
         </span>
         <span>
           connection{' '}
-          <span className="as-pill" data-testid="connection-state" data-state={connection}>{connection}</span>
+          <span className="as-pill" data-testid="connection-state" data-state={connection}>
+            {connection}
+          </span>
         </span>
         {activeTools.length > 0 ? (
-          <span className="as-muted" data-testid="active-tools">running: {activeTools.join(', ')}</span>
+          <span className="as-muted" data-testid="active-tools">
+            running: {activeTools.join(', ')}
+          </span>
         ) : null}
         {error && connection !== 'live' ? (
-          <span className="as-muted" data-testid="connection-error">{error.message}</span>
+          <span className="as-muted" data-testid="connection-error">
+            {error.message}
+          </span>
         ) : null}
       </header>
       <ol className="as-log" ref={listRef} onScroll={onScroll} data-testid="agent-log" aria-live="polite">
-        {log.rows.length === 0 ? <li className="as-empty" data-testid="empty">waiting for events…</li> : null}
+        {log.rows.length === 0 ? (
+          <li className="as-empty" data-testid="empty">
+            waiting for events…
+          </li>
+        ) : null}
         {log.rows.map((row) => (
           <AgentLogRow key={row.key} row={row} />
         ))}

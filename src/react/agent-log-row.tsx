@@ -54,8 +54,16 @@ function ToolRow({ row }: { row: Extract<LogRow, { kind: 'tool' }> }) {
       {hasDetails ? (
         <details className="as-details">
           <summary>input / output</summary>
-          {row.input !== undefined ? <pre className="as-pre" data-part="input">{typeof row.input === 'string' ? row.input : json(row.input)}</pre> : null}
-          {row.output !== undefined ? <pre className="as-pre" data-part="output">{row.output}</pre> : null}
+          {row.input !== undefined ? (
+            <pre className="as-pre" data-part="input">
+              {typeof row.input === 'string' ? row.input : json(row.input)}
+            </pre>
+          ) : null}
+          {row.output !== undefined ? (
+            <pre className="as-pre" data-part="output">
+              {row.output}
+            </pre>
+          ) : null}
           {row.truncated ? <div className="as-muted">cut to 64 KiB</div> : null}
         </details>
       ) : null}
@@ -93,9 +101,7 @@ function LogRowView({ row }: { row: LogRow }) {
         </li>
       );
     case 'message':
-      return (
-        <li {...rowProps(row, 'as-message as-muted')}>{formatMessage(row)}</li>
-      );
+      return <li {...rowProps(row, 'as-message as-muted')}>{formatMessage(row)}</li>;
     case 'error':
       return (
         <li {...rowProps(row, 'as-error-row')}>
@@ -116,7 +122,8 @@ function LogRowView({ row }: { row: LogRow }) {
       return (
         <li {...rowProps(row, 'as-exit-row')} data-exit-reason={row.reason}>
           <div className="as-exit">
-            agent exited ({row.reason}{row.code !== undefined && row.code !== null ? `, code ${row.code}` : ''})
+            agent exited ({row.reason}
+            {row.code !== undefined && row.code !== null ? `, code ${row.code}` : ''})
           </div>
         </li>
       );

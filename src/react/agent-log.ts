@@ -26,7 +26,13 @@ export type LogRow =
       truncated?: true;
     })
   | (RowBase & { kind: 'file'; path: string })
-  | (RowBase & { kind: 'message'; messageId: string; finish?: string; tokens?: { total?: number; input: number; output: number }; cost?: number })
+  | (RowBase & {
+      kind: 'message';
+      messageId: string;
+      finish?: string;
+      tokens?: { total?: number; input: number; output: number };
+      cost?: number;
+    })
   | (RowBase & { kind: 'error'; name: string; message: string })
   | (RowBase & { kind: 'gap'; after: number; oldest: number })
   | (RowBase & { kind: 'exit'; reason: string; code?: number | null });
@@ -107,7 +113,17 @@ function apply(s: AgentLogState, event: ClientAgentEvent, maxTracked: number): v
       const before = old?.kind === 'text' ? old.text : '';
       const text = d.delta !== undefined ? before + d.delta : d.text;
       if (d.messageId > s.anchor) s.anchor = d.messageId;
-      upsert(s.rows, { kind: 'text', key, order: partOrder(d.messageId, d.partId), seq, reasoning: event.type === 'reasoning', role: d.role, messageId: d.messageId, partId: d.partId, text });
+      upsert(s.rows, {
+        kind: 'text',
+        key,
+        order: partOrder(d.messageId, d.partId),
+        seq,
+        reasoning: event.type === 'reasoning',
+        role: d.role,
+        messageId: d.messageId,
+        partId: d.partId,
+        text,
+      });
       return;
     }
     case 'tool': {
@@ -156,7 +172,11 @@ function apply(s: AgentLogState, event: ClientAgentEvent, maxTracked: number): v
  * log = reduceAgentLog(log, { type: 'file', data: { path: 'a.ts' }, seq: 1 });
  * ```
  */
-export function reduceAgentLog(state: AgentLogState, events: ClientAgentEvent | readonly ClientAgentEvent[], limits: AgentLogLimits = {}): AgentLogState {
+export function reduceAgentLog(
+  state: AgentLogState,
+  events: ClientAgentEvent | readonly ClientAgentEvent[],
+  limits: AgentLogLimits = {},
+): AgentLogState {
   const maxRows = Math.max(1, limits.maxRows ?? 500);
   const maxTracked = Math.max(1, limits.maxTrackedSeqs ?? 10000);
   const next: AgentLogState = { ...state, rows: state.rows.slice(), receivedSeqs: state.receivedSeqs.slice() };

@@ -1,8 +1,6 @@
 // agent-stream/react: the <AgentStream> component and its building blocks (react is an optional peer).
 export { AgentStream, type AgentStreamProps } from './AgentStream';
 export { useAgentStream, type UseAgentStreamOptions, type AgentStreamView } from './use-agent-stream';
-export {
-  createAgentLogState, reduceAgentLog, type AgentLogState, type AgentLogLimits, type LogRow,
-} from './agent-log';
+export { createAgentLogState, reduceAgentLog, type AgentLogState, type AgentLogLimits, type LogRow } from './agent-log';
 export { AgentLogRow } from './agent-log-row';
 export { AGENT_STREAM_CSS } from './agent-stream-styles';

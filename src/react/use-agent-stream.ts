@@ -1,8 +1,6 @@
 import { useEffect, useReducer, useRef, useState } from 'react';
 import { AgentStreamClientError } from '../client/agent-stream-client-error';
-import type {
-  AgentStreamClientOptions, ClientAgentEvent, ConnectionState, ConnectionStateInfo,
-} from '../client/client-options';
+import type { AgentStreamClientOptions, ClientAgentEvent, ConnectionState, ConnectionStateInfo } from '../client/client-options';
 import { createAgentStreamClient } from '../client/create-agent-stream-client';
 import { createAgentLogState, reduceAgentLog, type AgentLogLimits, type AgentLogState } from './agent-log';
 

@@ -14,5 +14,12 @@ export interface AgentView {
 /** The view of `agent`, with its open streams counted by `broadcasts`. */
 export function agentView(agent: ManagedAgent, broadcasts: Pick<BroadcastRegistry, 'viewerCount'>): AgentView {
   const s = agent.status();
-  return { id: agent.id, sessionId: s.sessionId, state: s.state, activeTools: s.activeTools, viewers: broadcasts.viewerCount(agent.id), lastEventId: agent.history.latestSeq };
+  return {
+    id: agent.id,
+    sessionId: s.sessionId,
+    state: s.state,
+    activeTools: s.activeTools,
+    viewers: broadcasts.viewerCount(agent.id),
+    lastEventId: agent.history.latestSeq,
+  };
 }

@@ -60,7 +60,12 @@ export function passesTypes(types: ReadonlySet<AgentEventType> | undefined, type
  * THE selection of a viewer's frames, for history and live alike: the frames after `v.last`
  * that pass its `types`, joined, at most about `budget` characters. Advances `v.last`.
  */
-function selectFrames(v: Viewer, frames: Iterator<Frame | HistoryEntry>, budget: number, metrics: StreamMetrics): { text: string; done: boolean } {
+function selectFrames(
+  v: Viewer,
+  frames: Iterator<Frame | HistoryEntry>,
+  budget: number,
+  metrics: StreamMetrics,
+): { text: string; done: boolean } {
   let text = '';
   for (;;) {
     if (text.length >= budget) return { text, done: false };

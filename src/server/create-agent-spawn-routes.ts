@@ -42,7 +42,8 @@ export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: Expres
 
   const promptOf = (req: Request, res: Response): string | undefined => {
     const prompt = (req.body as { prompt?: unknown } | undefined)?.prompt;
-    if (typeof prompt !== 'string' || prompt.trim() === '') return void sendError(res, 400, 'bad_request', '"prompt" must be a non-empty string');
+    if (typeof prompt !== 'string' || prompt.trim() === '')
+      return void sendError(res, 400, 'bad_request', '"prompt" must be a non-empty string');
     if (prompt.length > maxPrompt) return void sendError(res, 400, 'bad_request', `"prompt" is longer than ${maxPrompt} characters`);
     return prompt;
   };
@@ -63,22 +64,25 @@ export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: Expres
       }
       const agentId = (body.agentId as string | undefined) ?? `agent-${Date.now().toString(36)}-${++counter}`;
       if (registry.get(agentId)) return sendError(res, 409, 'agent_exists', `agent "${agentId}" already exists`);
-      options.spawn({ agentId, prompt, model }).then(
-        (spawned) => {
-          if (registry.get(agentId)) {
-            spawned.agent.stop('stopped');
-            return sendError(res, 409, 'agent_exists', `agent "${agentId}" already exists`);
-          }
-          registry.add(spawned.agent);
-          prompts.set(spawned.agent, spawned.prompt);
-          spawned.agent.exit$.subscribe({ complete: () => prompts.delete(spawned.agent) });
-          res.status(201).json({ agentId });
-        },
-        (err: Error) => {
-          options.logger?.error(`spawning ${agentId} failed`, err);
-          sendError(res, 502, 'spawn_failed', `could not start agent "${agentId}": ${err.message}`);
-        },
-      ).catch(next);
+      options
+        .spawn({ agentId, prompt, model })
+        .then(
+          (spawned) => {
+            if (registry.get(agentId)) {
+              spawned.agent.stop('stopped');
+              return sendError(res, 409, 'agent_exists', `agent "${agentId}" already exists`);
+            }
+            registry.add(spawned.agent);
+            prompts.set(spawned.agent, spawned.prompt);
+            spawned.agent.exit$.subscribe({ complete: () => prompts.delete(spawned.agent) });
+            res.status(201).json({ agentId });
+          },
+          (err: Error) => {
+            options.logger?.error(`spawning ${agentId} failed`, err);
+            sendError(res, 502, 'spawn_failed', `could not start agent "${agentId}": ${err.message}`);
+          },
+        )
+        .catch(next);
     });
 
     app.post('/agents/:agentId/message', (req, res) => {

@@ -44,7 +44,10 @@ const methodNotAllowed =
     sendError(res, 405, 'method_not_allowed', `use ${allow}`, { Allow: allow });
 
 /** The broadcast options of the router's options, validated once, with defaults. */
-export function broadcastOptionsOf(options: Pick<AgentStreamRouterOptions, 'keepaliveMs' | 'maxBufferedBytes' | 'retryMs'>, metrics: StreamMetrics) {
+export function broadcastOptionsOf(
+  options: Pick<AgentStreamRouterOptions, 'keepaliveMs' | 'maxBufferedBytes' | 'retryMs'>,
+  metrics: StreamMetrics,
+) {
   return {
     keepaliveMs: positiveInt('keepaliveMs', options.keepaliveMs ?? 15_000),
     maxBufferedBytes: positiveInt('maxBufferedBytes', options.maxBufferedBytes ?? 1024 * 1024),

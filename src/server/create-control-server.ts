@@ -61,7 +61,8 @@ function streamAgentIdOf(url: string): string | null | undefined {
   }
 }
 
-const FALLBACK_PAGE = '<!doctype html><meta charset="utf-8"><title>agent-stream</title><h1>agent-stream</h1><p>The dashboard bundle is not built; run <code>npm run build</code>. The API is at <a href="agents">/agents</a>.</p>';
+const FALLBACK_PAGE =
+  '<!doctype html><meta charset="utf-8"><title>agent-stream</title><h1>agent-stream</h1><p>The dashboard bundle is not built; run <code>npm run build</code>. The API is at <a href="agents">/agents</a>.</p>';
 
 /**
  * Creates the control server: the stream router plus `GET /agents`, `GET /agents/:agentId`,
@@ -94,12 +95,17 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '256kb' }));
-  const only = (allow: string): RequestHandler => (_req, res) => sendError(res, 405, 'method_not_allowed', `use ${allow}`, { Allow: allow });
-  const withAgent = (fn: (agent: ManagedAgent, res: express.Response) => void): RequestHandler => (req, res) => {
-    const agent = registry.get(String(req.params.agentId));
-    if (!agent) return sendError(res, 404, 'agent_not_found', `no agent "${req.params.agentId}"`);
-    fn(agent, res);
-  };
+  const only =
+    (allow: string): RequestHandler =>
+    (_req, res) =>
+      sendError(res, 405, 'method_not_allowed', `use ${allow}`, { Allow: allow });
+  const withAgent =
+    (fn: (agent: ManagedAgent, res: express.Response) => void): RequestHandler =>
+    (req, res) => {
+      const agent = registry.get(String(req.params.agentId));
+      if (!agent) return sendError(res, 404, 'agent_not_found', `no agent "${req.params.agentId}"`);
+      fn(agent, res);
+    };
 
   const isShuttingDown = () => shuttingDown;
   const stream = createStreamHandler({ registry, tickets, broadcasts, metrics, isShuttingDown });
@@ -109,17 +115,26 @@ export function createControlServer(options: ControlServerOptions = {}): Control
     res.json({ agents: registry.list().map((a) => agentView(a, broadcasts)) });
   });
   app.all('/agents', only(options.routes ? 'GET, POST' : 'GET'));
-  app.get('/agents/:agentId', withAgent((agent, res) => res.json(agentView(agent, broadcasts))));
+  app.get(
+    '/agents/:agentId',
+    withAgent((agent, res) => res.json(agentView(agent, broadcasts))),
+  );
   app.all('/agents/:agentId', only('GET'));
-  app.post('/agents/:agentId/stop', withAgent((agent, res) => {
-    agent.stop('stopped');
-    res.status(202).json(agentView(agent, broadcasts));
-  }));
+  app.post(
+    '/agents/:agentId/stop',
+    withAgent((agent, res) => {
+      agent.stop('stopped');
+      res.status(202).json(agentView(agent, broadcasts));
+    }),
+  );
   app.all('/agents/:agentId/stop', only('POST'));
   // Operator tool: cut every open stream of an agent (clients resume with a fresh ticket).
-  app.post('/agents/:agentId/disconnect-viewers', withAgent((agent, res) => {
-    res.status(202).json({ disconnected: broadcasts.disconnect(agent.id) });
-  }));
+  app.post(
+    '/agents/:agentId/disconnect-viewers',
+    withAgent((agent, res) => {
+      res.status(202).json({ disconnected: broadcasts.disconnect(agent.id) });
+    }),
+  );
   app.all('/agents/:agentId/disconnect-viewers', only('POST'));
   app.get('/healthz', (_req, res) => {
     res.status(shuttingDown ? 503 : 200).json({ ok: !shuttingDown, agents: registry.size, viewers: broadcasts.viewerCount() });
@@ -140,7 +155,12 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status === 500) logger.error('request failed', err);
-    sendError(res, status, status === 500 ? 'internal' : 'bad_request', status === 500 ? 'internal error' : String(err.message ?? 'bad request'));
+    sendError(
+      res,
+      status,
+      status === 500 ? 'internal' : 'bad_request',
+      status === 500 ? 'internal error' : String(err.message ?? 'bad request'),
+    );
   };
   app.use(onError);
 

@@ -3,15 +3,36 @@ import type { BroadcastRegistry } from './create-broadcast-registry';
 import type { StreamMetrics } from './create-stream-metrics';
 
 /** A prom-client registry (not the global one) reading `metrics` at scrape time. */
-export function createPrometheusRegistry(metrics: StreamMetrics, broadcasts: Pick<BroadcastRegistry, 'viewerCount' | 'viewersByAgent'>): Registry {
+export function createPrometheusRegistry(
+  metrics: StreamMetrics,
+  broadcasts: Pick<BroadcastRegistry, 'viewerCount' | 'viewersByAgent'>,
+): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
   const counter = (name: string, help: string, read: () => number) =>
-    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
 
   new Gauge({
-    name: 'agent_stream_viewers', help: 'Open stream connections per agent', labelNames: ['agent'], registers: [registry],
+    name: 'agent_stream_viewers',
+    help: 'Open stream connections per agent',
+    labelNames: ['agent'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const [agent, n] of broadcasts.viewersByAgent()) this.set({ agent }, n);
@@ -22,13 +43,20 @@ export function createPrometheusRegistry(metrics: StreamMetrics, broadcasts: Pic
   counter('agent_stream_events_dropped_total', 'Upstream frames dropped (malformed or unknown type)', () => metrics.eventsDropped);
   counter('agent_stream_tickets_issued_total', 'Stream tickets issued', () => metrics.ticketsIssued);
   new Counter({
-    name: 'agent_stream_tickets_rejected_total', help: 'Stream requests or ticket requests refused, by reason', labelNames: ['reason'], registers: [registry],
+    name: 'agent_stream_tickets_rejected_total',
+    help: 'Stream requests or ticket requests refused, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const [reason, n] of metrics.ticketsRejected) this.inc({ reason }, n);
     },
   });
   counter('agent_stream_upstream_reconnects_total', 'Reconnects to kilo serve upstreams', () => metrics.upstreamReconnects);
-  counter('agent_stream_slow_consumer_disconnects_total', 'Viewers cut off for exceeding maxBufferedBytes', () => metrics.slowConsumerDisconnects);
+  counter(
+    'agent_stream_slow_consumer_disconnects_total',
+    'Viewers cut off for exceeding maxBufferedBytes',
+    () => metrics.slowConsumerDisconnects,
+  );
   return registry;
 }

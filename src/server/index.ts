@@ -10,14 +10,26 @@ export { sendError, type ErrorCode } from './send-error';
 export { silentLogger, type Logger } from './logger';
 export { agentSpawnRoutes, type AgentSpawnRoutesOptions, type SpawnRequest, type SpawnedAgent } from './create-agent-spawn-routes';
 export { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
-export { createAgentBroadcast, passesTypes, type AgentBroadcast, type AgentBroadcastOptions, type JoinOptions, type Viewer } from './create-agent-broadcast';
+export {
+  createAgentBroadcast,
+  passesTypes,
+  type AgentBroadcast,
+  type AgentBroadcastOptions,
+  type JoinOptions,
+  type Viewer,
+} from './create-agent-broadcast';
 export { createStreamHandler, type StreamHandler, type StreamHandlerOptions } from './create-stream-handler';
 
 // Running real kilo serve agents.
 export { launchKilo, type KiloProcess } from '../process/launch-kilo';
 export type { LaunchKiloOptions } from '../process/launch-kilo-options';
 export { KiloLaunchError } from '../process/kilo-launch-error';
-export { createKiloSessionClient, type KiloSessionClient, type KiloSessionClientOptions, type KiloModelRef } from '../process/kilo-session-client';
+export {
+  createKiloSessionClient,
+  type KiloSessionClient,
+  type KiloSessionClientOptions,
+  type KiloModelRef,
+} from '../process/kilo-session-client';
 export { KiloClientError } from '../process/kilo-client-error';
 export { spawnKiloAgent, type SpawnKiloAgentOptions, type SpawnedKiloAgent } from '../process/spawn-kilo-agent';
 export { resolveKiloBinary } from '../process/resolve-kilo-binary';

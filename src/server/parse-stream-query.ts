@@ -10,13 +10,17 @@ export interface StreamQuery {
 }
 
 export type StreamQueryResult =
-  | { ok: true; query: StreamQuery }
-  | { ok: false; status: 400; code: 'ticket_missing' | 'ticket_malformed' | 'bad_query'; message: string };
+  { ok: true; query: StreamQuery } | { ok: false; status: 400; code: 'ticket_missing' | 'ticket_malformed' | 'bad_query'; message: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NON_NEGATIVE_INT = /^(0|[1-9][0-9]{0,15})$/;
 
-const bad = (code: 'ticket_missing' | 'ticket_malformed' | 'bad_query', message: string): StreamQueryResult => ({ ok: false, status: 400, code, message });
+const bad = (code: 'ticket_missing' | 'ticket_malformed' | 'bad_query', message: string): StreamQueryResult => ({
+  ok: false,
+  status: 400,
+  code,
+  message,
+});
 
 /**
  * Validates the stream query in SPEC order: `ticket_missing`, `ticket_malformed`, then
@@ -26,7 +30,8 @@ const bad = (code: 'ticket_missing' | 'ticket_malformed' | 'bad_query', message:
 export function parseStreamQuery(search: string, lastEventIdHeader: string | undefined): StreamQueryResult {
   const params = new URLSearchParams(search);
   const tickets = params.getAll('ticket');
-  if (tickets.length === 0 || (tickets.length === 1 && tickets[0] === '')) return bad('ticket_missing', 'the "ticket" query parameter is required');
+  if (tickets.length === 0 || (tickets.length === 1 && tickets[0] === ''))
+    return bad('ticket_missing', 'the "ticket" query parameter is required');
   if (tickets.length === 1 && !UUID.test(tickets[0]!)) return bad('ticket_malformed', 'the ticket is not a UUID');
   const seen = new Set<string>();
   for (const key of params.keys()) {
@@ -43,9 +48,13 @@ export function parseStreamQuery(search: string, lastEventIdHeader: string | und
   }
   const rawTypes = params.get('types');
   if (rawTypes !== null) {
-    const names = rawTypes.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = rawTypes
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = names.filter((n) => !isAgentEventType(n));
-    if (names.length === 0 || unknown.length > 0) return bad('bad_query', `unknown event type(s) in "types": ${unknown.join(',') || '(empty)'}`);
+    if (names.length === 0 || unknown.length > 0)
+      return bad('bad_query', `unknown event type(s) in "types": ${unknown.join(',') || '(empty)'}`);
     query.types = new Set(names as AgentEventType[]);
   }
   return { ok: true, query };

@@ -39,7 +39,10 @@ export function encodeSseMessage(message: SseMessage): string {
 
 /** A comment line (`: text\n\n`), e.g. the keepalive; each line of `text` becomes a comment. */
 export function encodeSseComment(text: string): string {
-  return `${text.split(LINE_BREAK).map((l) => `: ${l}`).join('\n')}\n\n`;
+  return `${text
+    .split(LINE_BREAK)
+    .map((l) => `: ${l}`)
+    .join('\n')}\n\n`;
 }
 
 /** The `retry: ms` field that tells EventSource how long to wait before reconnecting. */

@@ -32,10 +32,30 @@ export const kilo = {
     type: 'message.part.delta',
     properties: { sessionID, messageID, partID: partId, field: 'text', delta },
   }),
-  tool: (callID: string, tool: string, status: 'pending' | 'running' | 'completed' | 'error', extra: Record<string, unknown> = {}, sessionID = SES): KiloEvent =>
+  tool: (
+    callID: string,
+    tool: string,
+    status: 'pending' | 'running' | 'completed' | 'error',
+    extra: Record<string, unknown> = {},
+    sessionID = SES,
+  ): KiloEvent =>
     ({
       type: 'message.part.updated',
-      properties: { sessionID, part: { id: `prt_${callID}`, sessionID, messageID: 'msg_1', type: 'tool', callID, tool, state: { status, input: {}, time: { start: 0, end: 0 }, ...extra } } },
+      properties: {
+        sessionID,
+        part: {
+          id: `prt_${callID}`,
+          sessionID,
+          messageID: 'msg_1',
+          type: 'tool',
+          callID,
+          tool,
+          state: { status, input: {}, time: { start: 0, end: 0 }, ...extra },
+        },
+      },
     }) as KiloEvent,
-  error: (name: string, message: string, sessionID = SES): KiloEvent => ({ type: 'session.error', properties: { sessionID, error: { name, data: { message } } } }),
+  error: (name: string, message: string, sessionID = SES): KiloEvent => ({
+    type: 'session.error',
+    properties: { sessionID, error: { name, data: { message } } },
+  }),
 };

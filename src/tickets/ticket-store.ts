@@ -7,9 +7,7 @@ export interface IssuedTicket {
 }
 
 /** What presenting a ticket yields. A ticket is consumed by the first presentation, whatever its agent. */
-export type TicketCheck =
-  | { ok: true; agentId: string }
-  | { ok: false; reason: 'unknown' | 'expired' };
+export type TicketCheck = { ok: true; agentId: string } | { ok: false; reason: 'unknown' | 'expired' };
 
 /**
  * Where tickets live. Async so a shared store (Redis, a database) can replace the in-memory
