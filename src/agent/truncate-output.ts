@@ -1,4 +1,4 @@
-/** 64 KiB: the most tool output one event carries (SPEC §3). */
+/** 64 KiB: the most tool output one event carries (docs/protocol.md §3). */
 export const MAX_TOOL_OUTPUT_BYTES = 64 * 1024;
 
 /**

@@ -8,14 +8,14 @@ export type FrameResult =
 /** Reads the frames of ONE connection; see {@link createFrameReader}. */
 export type FrameReader = (type: AgentEventType, message: { data?: unknown; lastEventId?: string }, lastId: number | null) => FrameResult;
 
-/** Frames the server sends without an `id:` line (SPEC §3). */
-const ID_LESS: ReadonlySet<string> = new Set(['status', 'gap']);
+/** Frames the server sends without an `id:` line (docs/protocol.md §3). */
+const ID_LESS: ReadonlySet<string> = new Set(['status', 'gap', 'reset']);
 
 /**
  * A reader for the frames of one EventSource connection: turns a frame into an event with its
  * `seq`, or tells it is a duplicate (id not above `lastId`) or invalid (bad id, data not JSON).
  * A browser reports, for a frame without an `id:` line, the last id seen on the connection, so a
- * repeated id means "no id": allowed for `status` and `gap`, a duplicate for anything else.
+ * repeated id means "no id": allowed for `status`, `gap` and `reset`, a duplicate for anything else.
  *
  * ## Example
  * ```ts

@@ -4,7 +4,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined);
 
 /**
- * The session an event belongs to, looked up exactly as SPEC §2 says: `properties.sessionID`,
+ * The session an event belongs to, looked up exactly as docs/protocol.md §2 says: `properties.sessionID`,
  * else `properties.part.sessionID`, else `properties.info.sessionID`, else (for `session.*`
  * events) `properties.info.id`. `undefined` when the event carries none (`file.edited`, server
  * events): such events belong to the agent whose server sent them.

@@ -4,7 +4,7 @@ import { createAgentEventMapper, type AgentEventMapperOptions } from '../agent/c
 import type { KiloEvent } from '../kilo/kilo-event';
 
 /**
- * Maps kilo serve events to browser-facing agent events (SPEC §3), with fresh state per
+ * Maps kilo serve events to browser-facing agent events (docs/protocol.md §3), with fresh state per
  * subscription. Events of other sessions are dropped; `session.idle` is a turn end, not an exit.
  *
  * ## Example

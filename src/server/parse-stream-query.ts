@@ -23,7 +23,7 @@ const bad = (code: 'ticket_missing' | 'ticket_malformed' | 'bad_query', message:
 });
 
 /**
- * Validates the stream query in SPEC order: `ticket_missing`, `ticket_malformed`, then
+ * Validates the stream query in protocol order (docs/protocol.md §4): `ticket_missing`, `ticket_malformed`, then
  * `bad_query` (repeated parameter, unknown `types` name, `lastEventId` not a non-negative
  * integer). Parsed from the raw query string, so Express 4 and 5 query parsers do not matter.
  */

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 
-/** The error codes of SPEC §4 (plus the generic ones every route may answer). */
+/** The error codes of docs/protocol.md §4 (plus the generic ones every route may answer). */
 export type ErrorCode =
   | 'ticket_missing'
   | 'ticket_malformed'
