@@ -91,6 +91,33 @@ describe('control server routes', () => {
     expect((await badJson.json()).error.code).toBe('bad_request');
   });
 
+  it('answers client errors on the stream path with 4xx, the same through the server as through the app', async () => {
+    t = await startTestControlServer();
+    const app = t.server.app.listen(0, '127.0.0.1');
+    await new Promise((r) => app.once('listening', r));
+    const viaApp = `http://127.0.0.1:${(app.address() as { port: number }).port}`;
+    try {
+      for (const [path, status, code] of [
+        ['/agents/%ZZ/stream?ticket=2c6c2b4e-4f8e-4a59-9a0c-5d5b8f0e9a11', 400, 'bad_request'],
+        ['/agents/a1/stream', 400, 'ticket_missing'],
+        ['/agents/a1/stream?ticket=x', 400, 'ticket_malformed'],
+        ['/agents/nope/stream?ticket=2c6c2b4e-4f8e-4a59-9a0c-5d5b8f0e9a11', 401, 'ticket_invalid'],
+      ] as const) {
+        for (const base of [t.url, viaApp]) {
+          const r = await fetch(`${base}${path}`);
+          expect([base === t.url ? 'server' : 'app', path, r.status, (await r.json()).error.code]).toEqual([
+            base === t.url ? 'server' : 'app',
+            path,
+            status,
+            code,
+          ]);
+        }
+      }
+    } finally {
+      app.close();
+    }
+  });
+
   it('shuts down gracefully: exit/shutdown to every stream, then closed within 2 s', async () => {
     t = await startTestControlServer();
     const viewers = await Promise.all([0, 1, 2].map(async () => openSse(await ticketFor(t.url, 'a1'))));
