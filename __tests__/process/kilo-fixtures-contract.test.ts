@@ -153,3 +153,40 @@ describe(`contract: ${RECORDED} (reasoning, write and bash tools, a failing read
     expect(agent.filter((e) => e.type === 'error')).toEqual([]); // a failed tool call is not an agent error
   });
 });
+
+describe(`contract: kilo's durable log as seen on /event in ${RECORDED} (docs/real-kilo.md, "kilo's durable log")`, () => {
+  type Raw = { id?: string; type: string; properties?: Record<string, unknown>; syncEvent?: Record<string, unknown> };
+  const raw = frames(RECORDED).map((d) => JSON.parse(d) as Raw);
+  const LOGGED = ['session.created', 'session.updated', 'message.updated', 'message.part.updated'];
+
+  it('was recorded on the kilo that package.json pins', () => {
+    const pin = (
+      JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+    ).devDependencies['@kilocode/cli-linux-x64'];
+    const created = raw.find((e) => e.type === 'session.created')!;
+    expect((created.properties!.info as { version: string }).version).toBe(pin);
+  });
+
+  it('follows exactly the session/message/part updates with a sync copy: same id, type + ".1", data = properties, seq 0, 1, 2, …', () => {
+    const seqs: number[] = [];
+    raw.forEach((e, i) => {
+      const next = raw[i + 1];
+      if (e.type === 'sync') {
+        expect(Object.keys(e).sort()).toEqual(['id', 'syncEvent', 'type']);
+        expect(Object.keys(e.syncEvent!).sort()).toEqual(['aggregateID', 'data', 'id', 'seq', 'type']);
+        const bus = raw[i - 1]!;
+        expect(e.id).toBe(bus.id);
+        expect(e.syncEvent).toEqual({
+          id: bus.id,
+          type: `${bus.type}.1`,
+          seq: expect.any(Number),
+          aggregateID: bus.properties!.sessionID,
+          data: bus.properties,
+        });
+        seqs.push(e.syncEvent!.seq as number);
+      } else if (LOGGED.includes(e.type)) expect(next?.type).toBe('sync');
+      else expect(next?.type).not.toBe('sync'); // deltas, status, idle, turn open/close, diff, file: not logged
+    });
+    expect(seqs).toEqual(seqs.map((_, i) => i)); // one session in the recording
+  });
+});

@@ -10,6 +10,11 @@ import { launchKilo, type KiloProcess } from '../../src/process/launch-kilo';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { isAlive } from './process-helpers';
 
+/** The kilo version package.json pins: the binary that runs must be that one. */
+const KILO_VERSION = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+).devDependencies['@kilocode/cli-linux-x64'];
+
 describe('launchKilo (real kilo binary)', () => {
   const config = kiloConfigFor({ baseURL: 'http://127.0.0.1:9/v1' });
   let kilo: KiloProcess;
@@ -61,7 +66,7 @@ describe('launchKilo (real kilo binary)', () => {
 
   it('serves the session client routes', async () => {
     const client = createKiloSessionClient({ baseUrl: kilo.url, password: 'pw' });
-    expect(await client.health()).toEqual({ healthy: true, version: '7.7.7' });
+    expect(await client.health()).toEqual({ healthy: true, version: KILO_VERSION });
     const session = await client.createSession({ title: 'launcher test' });
     expect(session.id).toMatch(/^ses_/);
     expect(session.title).toBe('launcher test');

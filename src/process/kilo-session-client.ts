@@ -1,8 +1,8 @@
 // Why plain fetch and not @kilocode/sdk: the SDK is not installed, and its newest release on the
-// registry (7.4.20) does not match the pinned CLI (7.7.7; there is no @kilocode/sdk@7.7.7). We use
+// registry (7.4.20) does not match the pinned CLI (7.7.9; there is no @kilocode/sdk@7.7.9). We use
 // five small JSON routes (session create, prompt_async, abort, status, health), which fetch covers
 // in a few lines, and docs/protocol.md §1 keeps runtime dependencies few. The shapes were checked against the
-// real 7.7.7 binary (`GET /doc`, saved in ../shared/kilo/openapi.json).
+// real 7.7.7 binary (`GET /doc`, saved in ../shared/kilo/openapi.json); 7.7.9's differ only outside them.
 import type { KiloSessionInfo, KiloSessionStatus } from '../kilo/kilo-event';
 import { KiloClientError } from './kilo-client-error';
 
