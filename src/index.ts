@@ -5,12 +5,21 @@ export { parseKiloEvent, KNOWN_KILO_EVENT_TYPES, type KiloParseResult } from './
 export { KiloParseError, type KiloParseErrorCode } from './kilo/kilo-parse-error';
 export { sessionIdOf } from './kilo/session-id-of';
 export { kiloEvents, type KiloEventsOptions, type KiloDiagnostic } from './kilo/kilo-events';
+export { kiloSessionEvents, type KiloSessionEventsOptions, type KiloRefillDiagnostic } from './kilo/kilo-session-events';
+export { fetchKiloLog, fetchKiloSessionStatus, type KiloLogEntry, type KiloHttp } from './kilo/fetch-kilo-log';
 export { KiloUpstreamError, type KiloUpstreamErrorCode } from './kilo/kilo-upstream-error';
 
 export type * from './agent/agent-event';
 export { AGENT_EVENT_TYPES, isAgentEventType } from './agent/agent-event';
 export { createAgentEventMapper, type AgentEventMapper, type AgentEventMapperOptions } from './agent/create-agent-event-mapper';
-export { createEventHistory, type EventHistory, type HistorySlice } from './agent/create-event-history';
+export {
+  createEventHistory,
+  type EventHistory,
+  type EventHistoryOptions,
+  type HistoryEntry,
+  type HistorySlice,
+} from './agent/create-event-history';
+export { createFoldedView, foldAgentEvent, type FoldedView, type FoldedPart } from './agent/fold-agent-events';
 export { createManagedAgent, type ManagedAgent, type ManagedAgentOptions } from './agent/create-managed-agent';
 export { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from './agent/create-agent-registry';
 export { truncateUtf8, MAX_TOOL_OUTPUT_BYTES } from './agent/truncate-output';

@@ -23,7 +23,7 @@ describe('ManagedAgent.events$ (marbles)', () => {
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const upstream = cold('-a-b-c-d-e-', k);
       const exit$ = cold('----------x', { x: stopped });
-      const agent = createManagedAgent({ agentId: 'x', events: upstream, exit$ });
+      const agent = createManagedAgent({ agentId: 'x', firstId: 1, events: upstream, exit$ });
       expectObservable(agent.events$, '^---------- ').toBe('-a-b-c-d-e(yz|)', values);
       expectObservable(agent.events$, '----^------ ').toBe('-----c-d-e(yz|)', values);
       expectObservable(agent.events$, '--------^-- ').toBe('---------e(yz|)', values);
@@ -35,7 +35,7 @@ describe('ManagedAgent.events$ (marbles)', () => {
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const upstream = cold('-a-b-c-d-e-', k);
       const exit$ = cold('----------x', { x: stopped });
-      const agent = createManagedAgent({ agentId: 'x', events: upstream, exit$ });
+      const agent = createManagedAgent({ agentId: 'x', firstId: 1, events: upstream, exit$ });
       expectObservable(agent.events$, '^-!         ').toBe('-a-', values);
       expectObservable(agent.events$, '--^---!     ').toBe('---b-c-', values);
       expectObservable(agent.events$, '^---------- ').toBe('-a-b-c-d-e(yz|)', values);
@@ -46,7 +46,7 @@ describe('ManagedAgent.events$ (marbles)', () => {
   it('keeps consuming upstream and retaining history with no subscriber at all', () => {
     ts.run(({ cold, expectSubscriptions, flush }) => {
       const upstream = cold('-a-b-c-', k);
-      const agent = createManagedAgent({ agentId: 'x', events: upstream });
+      const agent = createManagedAgent({ agentId: 'x', firstId: 1, events: upstream });
       expectSubscriptions(upstream.subscriptions).toBe('^');
       flush();
       expect(agent.history.since(0).events).toEqual([f('a', 1), f('b', 2), f('c', 3)]);
@@ -58,7 +58,7 @@ describe('ManagedAgent.events$ (marbles)', () => {
     ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const upstream = cold('-a-b-c-d-e-', k);
       const exit$ = hot('----x', { x: { reason: 'process_exit', code: 137 } as ExitData });
-      const agent = createManagedAgent({ agentId: 'x', events: upstream, exit$ });
+      const agent = createManagedAgent({ agentId: 'x', firstId: 1, events: upstream, exit$ });
       const vals = { a: f('a', 1), b: f('b', 2), ...exitValues(3, 'failed', { reason: 'process_exit', code: 137 }) };
       expectObservable(agent.events$, '^-').toBe('-a-b(yz|)', vals);
       expectObservable(agent.events$, '--^').toBe('---b(yz|)', vals);
@@ -71,7 +71,7 @@ describe('ManagedAgent.events$ (marbles)', () => {
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const upstream = cold('-a-b-c-', k);
       const onStop = jest.fn();
-      const agent = createManagedAgent({ agentId: 'x', events: upstream, onStop });
+      const agent = createManagedAgent({ agentId: 'x', firstId: 1, events: upstream, onStop });
       ts.schedule(() => agent.stop(), 4);
       ts.schedule(() => agent.stop('shutdown'), 5);
       expectObservable(agent.events$).toBe('-a-b(yz|)', { a: f('a', 1), b: f('b', 2), ...exitValues(3) });
@@ -83,13 +83,15 @@ describe('ManagedAgent.events$ (marbles)', () => {
   it('an upstream error ends the agent as failed with reason upstream_lost', () => {
     ts.run(({ cold, expectObservable }) => {
       const upstream = cold('-a-#', k, new Error('gone'));
-      const agent = createManagedAgent({ agentId: 'x', events: upstream });
+      const agent = createManagedAgent({ agentId: 'x', firstId: 1, events: upstream });
       expectObservable(agent.events$).toBe('-a-(yz|)', { a: f('a', 1), ...exitValues(2, 'failed', { reason: 'upstream_lost' }) });
     });
   });
 
   it('a subscriber after exit completes at once; history still replays', () => {
-    const agent = ts.run(({ cold }) => createManagedAgent({ agentId: 'x', events: cold('-a-', k), exit$: cold('--x', { x: stopped }) }));
+    const agent = ts.run(({ cold }) =>
+      createManagedAgent({ agentId: 'x', firstId: 1, events: cold('-a-', k), exit$: cold('--x', { x: stopped }) }),
+    );
     const seen: string[] = [];
     agent.events$.subscribe({ next: () => seen.push('next'), complete: () => seen.push('complete') });
     expect(seen).toEqual(['complete']);
@@ -103,7 +105,13 @@ describe('ManagedAgent.events$ (marbles)', () => {
         b: { type: 'session.status', properties: { sessionID: 's', status: { type: 'busy' } } },
         i: { type: 'session.idle', properties: { sessionID: 's' } },
       });
-      const agent = createManagedAgent({ agentId: 'x', sessionId: 's', events: upstream, exit$: cold('-----x', { x: stopped }) });
+      const agent = createManagedAgent({
+        agentId: 'x',
+        firstId: 1,
+        sessionId: 's',
+        events: upstream,
+        exit$: cold('-----x', { x: stopped }),
+      });
       const st = (state: string) => ({ agentId: 'x', sessionId: 's', state, activeTools: [] });
       expectObservable(agent.status$).toBe('sb-i-(e|)', { s: st('starting'), b: st('busy'), i: st('idle'), e: st('exited') });
     });

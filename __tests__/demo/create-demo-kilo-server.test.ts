@@ -7,8 +7,8 @@ const frames = loadDemoSession();
 const recorded = frames.map((f) => JSON.stringify(f.event));
 const ASCENDING = /\b(?:msg|prt|evt)_[0-9a-f]{12}[0-9A-Za-z]{14}\b/g;
 
-/** Reads `GET /event` until `count` data frames (besides connection frames) arrived. */
-async function readFrames(url: string, count: number): Promise<string[]> {
+/** Reads `GET /event` until `count` data frames (besides connection frames and `sync` copies) arrived. */
+async function readFrames(url: string, count: number, syncCopies: string[] = []): Promise<string[]> {
   const stop = new AbortController();
   const res = await fetch(`${url}/event`, { signal: stop.signal });
   const decoder = new TextDecoder();
@@ -21,7 +21,8 @@ async function readFrames(url: string, count: number): Promise<string[]> {
       const data = buffer.slice(0, end).replace(/^data: /, '');
       buffer = buffer.slice(end + 2);
       const type = (JSON.parse(data) as { type: string }).type;
-      if (type !== 'server.connected' && type !== 'server.heartbeat') out.push(data);
+      if (type === 'sync') syncCopies.push(data);
+      else if (type !== 'server.connected' && type !== 'server.heartbeat') out.push(data);
     }
     if (out.length >= count) break;
   }
@@ -40,7 +41,8 @@ describe('createDemoKiloServer', () => {
     // speed 100: a loop takes about frames × 1 ms; the first frame waits 300 ms for the reader
     demo = await createDemoKiloServer({ frames: [{ ...frames[0]!, delayMs: 30_000 }, ...frames.slice(1)], speed: 100, loopPauseMs: 0 });
     expect(demo.sessionId).toBe(demoSessionId(frames));
-    const got = await readFrames(demo.url, 3 * frames.length);
+    const copies: string[] = [];
+    const got = await readFrames(demo.url, 3 * frames.length, copies);
     expect(demo.loops).toBeGreaterThanOrEqual(2);
     const loops = [0, 1, 2].map((k) => got.slice(k * frames.length, (k + 1) * frames.length));
 
@@ -68,6 +70,17 @@ describe('createDemoKiloServer', () => {
       const sessions = new Set(loop.flatMap((t) => t.match(/\bses_[0-9A-Za-z]+/g) ?? []));
       expect([...sessions]).toEqual([demo.sessionId]);
     }
+    // Like kilo's log, it grows: every logged event is followed by its copy, seq 0, 1, 2, … across loops.
+    const seqs = copies.map((c) => (JSON.parse(c) as { syncEvent: { seq: number } }).syncEvent.seq);
+    expect(seqs.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    const logged = got.filter((t) =>
+      /^\{"id":"evt_\w+","type":"(session\.(created|updated)|message\.updated|message\.part\.updated)"/.test(t),
+    );
+    expect(copies.length).toBeGreaterThanOrEqual(logged.length - 1);
+    const history = (await (
+      await fetch(`${demo.url}/sync/history`, { method: 'POST', body: JSON.stringify({ [demo.sessionId]: 9 }) })
+    ).json()) as { seq: number; aggregate_id: string }[];
+    expect(history[0]).toMatchObject({ seq: 10, aggregate_id: demo.sessionId });
     const calls = (loop: string[]) => [...new Set(loop.flatMap((t) => t.match(/\bcall_[0-9]+\b/g) ?? []))];
     expect(calls(loops[0]!)).toHaveLength(3);
     expect(new Set(loops.flatMap(calls)).size).toBe(9);

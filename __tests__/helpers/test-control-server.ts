@@ -21,7 +21,9 @@ export async function startTestControlServer(
   const server = createControlServer({ port: 0, ...serverOptions });
   const upstream = new Subject<KiloEvent>();
   const exit$ = new Subject<ExitData>();
-  const agent = server.registry.add(createManagedAgent({ agentId, sessionId: 'ses_test', events: upstream, exit$, historySize }));
+  const agent = server.registry.add(
+    createManagedAgent({ agentId, sessionId: 'ses_test', events: upstream, exit$, historySize, firstId: 1 }),
+  );
   const { url } = await server.listen();
   return { server, url, agent, upstream, exit$, close: () => server.close() };
 }

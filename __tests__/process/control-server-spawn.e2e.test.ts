@@ -149,7 +149,8 @@ describe('control server --spawn routes with the real kilo binary and a real eve
     expect((await (await fetch(`${base}/agents/k1`)).json()).state).toBe('idle');
 
     const ids = v.events.map((e) => e.id).filter((id): id is number => id !== null);
-    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
+    // consecutive, no gaps, from the agent's first id (ids start above an earlier instance's, docs/protocol.md §3)
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => ids[0]! + i));
 
     const pid = spawned.get('k1')!.kilo.pid;
     expect(isAlive(pid)).toBe(true);

@@ -19,7 +19,7 @@ let broadcast: AgentBroadcast;
 function setUp(options: { keepaliveMs?: number; maxBufferedBytes?: number } = {}) {
   upstream = new Subject();
   exit$ = new Subject();
-  agent = createManagedAgent({ agentId: 'a1', sessionId: SES, events: upstream, exit$ });
+  agent = createManagedAgent({ agentId: 'a1', sessionId: SES, events: upstream, exit$, firstId: 1 });
   metrics = createStreamMetrics();
   idle = jest.fn();
   broadcast = createAgentBroadcast(agent, {
@@ -97,6 +97,25 @@ describe('createAgentBroadcast', () => {
     await turn();
     expect(ids(stalled.text())).toEqual(Array.from({ length: 47 }, (_, i) => i + 1));
     expect(stalled.peakQueued).toBeLessThan(128 * 1024);
+  });
+
+  it('cuts a viewer whose unread history the bounds dropped during its opening burst (it resumes and gets a gap)', async () => {
+    upstream = new Subject();
+    agent = createManagedAgent({ agentId: 'a1', sessionId: SES, events: upstream, firstId: 1, historyBytes: 600_000 });
+    metrics = createStreamMetrics();
+    broadcast = createAgentBroadcast(agent, { keepaliveMs: 60_000, maxBufferedBytes: 1 << 20, retryMs: 2000, metrics });
+    for (let i = 1; i <= 10; i++) upstream.next(bigTool(i, 50_000));
+    const slow = createFakeResponse();
+    broadcast.join(slow.res);
+    for (let i = 11; i <= 20; i++) upstream.next(bigTool(i, 50_000)); // evicts what it has not read
+    slow.read();
+    await turn();
+    expect(slow.destroyed).toBe(true);
+    expect(metrics.slowConsumerDisconnects).toBe(1);
+    const back = createFakeResponse();
+    broadcast.join(back.res, { lastEventId: Math.max(...ids(slow.text())) });
+    await back.readAll();
+    expect(parseFrames(back.text())[1]).toMatchObject({ event: 'gap' });
   });
 
   it('sends a streamed part to a joiner as its whole text and to a live viewer as deltas', async () => {

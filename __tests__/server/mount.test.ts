@@ -18,7 +18,7 @@ describe.each([
   const upstream = new Subject<KiloEvent>();
   beforeAll(async () => {
     const registry = createAgentRegistry();
-    registry.add(createManagedAgent({ agentId: 'm1', events: upstream }));
+    registry.add(createManagedAgent({ agentId: 'm1', events: upstream, firstId: 1 }));
     const app = express();
     app.use('/api/v1', createAgentStreamRouter({ registry, keepaliveMs: 60_000 }));
     app.use((_req, res) => res.status(404).json({ error: { code: 'not_found', message: 'app 404' } }));
@@ -60,7 +60,7 @@ describe('the router on a bare node:http server (how the control server serves s
   it('issues tickets, streams and answers errors without an Express app around it', async () => {
     const registry = createAgentRegistry();
     const upstream = new Subject<KiloEvent>();
-    registry.add(createManagedAgent({ agentId: 'b1', events: upstream }));
+    registry.add(createManagedAgent({ agentId: 'b1', events: upstream, firstId: 1 }));
     const router = createAgentStreamRouter({ registry });
     const server = http.createServer((req, res) =>
       router(req as never, res as never, () => {

@@ -35,6 +35,12 @@ export interface ManagedAgentOptions {
   historySize?: number;
   /** Retained history bytes (encoded frames) at most. Default 8 MiB. */
   historyBytes?: number;
+  /**
+   * The first id this agent gives out (then +1 per event). Default `Date.now() * 1000`: the ids
+   * of a later instance (a restarted server) are above every id an earlier one gave out, as long
+   * as it gave out fewer than 1000 per millisecond of its life (docs/protocol.md §3).
+   */
+  firstId?: number;
   /** Called once by `stop()` before the agent exits, e.g. to kill its process. */
   onStop?: (reason: ExitReason) => void;
   /** Receives events the mapper could not handle; they are skipped. */
@@ -45,6 +51,8 @@ export interface ManagedAgentOptions {
 export interface ManagedAgent {
   readonly id: string;
   readonly sessionId: string | null;
+  /** The first id this instance of the agent gives out: an id below it came from an earlier one. */
+  readonly firstId: number;
   /**
    * ONE shared hot stream of sequenced agent events. Upstream is subscribed once, when the
    * agent is created; subscribers see what happens after they subscribe (history holds the
@@ -87,7 +95,10 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
   const stop$ = new Subject<ExitData>();
   let exited: ExitData | null = null;
   let ending: ExitData | null = null;
-  let seq = 0;
+  const firstId = options.firstId ?? Date.now() * 1000;
+  if (!Number.isSafeInteger(firstId) || firstId < 1)
+    throw new RangeError(`createManagedAgent: firstId must be a positive safe integer, got ${firstId}`);
+  let seq = firstId - 1;
 
   const exitSignal$ = merge(stop$, options.exit$ ?? NEVER).pipe(
     take(1),
@@ -138,6 +149,7 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
 
   return {
     id: options.agentId,
+    firstId,
     get sessionId() {
       return mapper.status().sessionId;
     },

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDemoIdRewriter } from './create-demo-id-rewriter';
+import { createDemoLog } from './create-demo-log';
 import { demoSessionId, loadDemoSession, type DemoFrame } from './demo-session';
 
 export interface DemoKiloServerOptions {
@@ -29,7 +30,8 @@ export interface DemoKiloServer {
 /**
  * A kilo-serve-compatible event server on loopback that replays a recorded session in a loop:
  * `GET /event` sends `server.connected`, then the frames live (no replay, like kilo), then
- * heartbeats. Every replay is a new turn of the same session: its message, part, event and call
+ * heartbeats; like kilo it keeps a durable log of the session (`sync` copies on `/event`,
+ * `POST /sync/history`, `GET /session/status`), which grows with every replay. Every replay is a new turn of the same session: its message, part, event and call
  * ids are moved past the previous replay's ({@link createDemoIdRewriter}), so they keep kilo's
  * format and still sort by creation time across loops.
  *
@@ -47,6 +49,7 @@ export async function createDemoKiloServer(options: DemoKiloServerOptions = {}):
   const sessionId = demoSessionId(frames);
   const texts = frames.map((f) => JSON.stringify(f.event));
   const ids = createDemoIdRewriter({ texts });
+  const log = createDemoLog(sessionId);
   const clients = new Set<http.ServerResponse>();
   let loops = 0;
   let index = 0;
@@ -59,7 +62,10 @@ export async function createDemoKiloServer(options: DemoKiloServerOptions = {}):
   const evt = (type: string, properties: object = {}) => JSON.stringify({ id: `evt_demo${++counter}`, type, properties });
 
   const step = () => {
-    broadcast(ids.rewrite(texts[index]!, loops));
+    const text = ids.rewrite(texts[index]!, loops);
+    broadcast(text);
+    const copy = log.record(text);
+    if (copy) broadcast(copy);
     index++;
     if (index >= frames.length) {
       index = 0;
@@ -77,6 +83,26 @@ export async function createDemoKiloServer(options: DemoKiloServerOptions = {}):
       res.write(`data: ${evt('server.connected')}\n\n`);
       clients.add(res);
       res.on('close', () => clients.delete(res));
+      return;
+    }
+    if (req.method === 'POST' && path === '/sync/history') {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c.length + body.length > 65_536 ? '' : c));
+      req.on('end', () => {
+        let asked: Record<string, number> = {};
+        try {
+          asked = JSON.parse(body || '{}') as Record<string, number>;
+        } catch {
+          res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad json"}');
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(log.history(asked)));
+      });
+      return;
+    }
+    if (req.method === 'GET' && path === '/session/status') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(log.status()));
       return;
     }
     if (req.method === 'GET' && path === '/global/health') {

@@ -1,6 +1,6 @@
 import { firstValueFrom, tap } from 'rxjs';
 import { createManagedAgent, type ManagedAgent } from '../agent/create-managed-agent';
-import { kiloEvents, type KiloEventsOptions } from '../kilo/kilo-events';
+import { kiloSessionEvents, type KiloSessionEventsOptions } from '../kilo/kilo-session-events';
 import type { KiloEvent } from '../kilo/kilo-event';
 import { KiloLaunchError } from './kilo-launch-error';
 import { createKiloSessionClient, type KiloModelRef, type KiloSessionClient } from './kilo-session-client';
@@ -21,10 +21,10 @@ export interface SpawnKiloAgentOptions extends LaunchKiloOptions {
   directory?: string;
   /** How long to wait for the event stream's `server.connected`. Default 10000 ms. */
   connectTimeoutMs?: number;
-  /** Events the agent retains. Default 1000. */
+  /** History entries the agent retains. Default 10 000. */
   historySize?: number;
-  /** More `kiloEvents` options (reconnect policy, diagnostics). */
-  events?: Omit<KiloEventsOptions, 'directory' | 'password'>;
+  /** More `kiloSessionEvents` options (reconnect policy, diagnostics). */
+  events?: Omit<KiloSessionEventsOptions, 'directory' | 'password' | 'sessionId'>;
   /** Receives events the mapper could not handle. */
   onMapError?: (error: unknown, event: KiloEvent) => void;
 }
@@ -73,7 +73,8 @@ export function spawnKiloAgent(options: SpawnKiloAgentOptions): Promise<SpawnedK
       const session = await client.createSession({ title: title ?? `agent ${agentId}` });
       let markConnected!: () => void;
       const connected = new Promise<void>((resolve) => (markConnected = resolve));
-      const upstream = kiloEvents(kilo.url, { ...events, directory, password: kilo.password }).pipe(
+      // The session's events with kilo's log behind them: nothing lost across a reconnect.
+      const upstream = kiloSessionEvents(kilo.url, { ...events, sessionId: session.id, directory, password: kilo.password }).pipe(
         tap((e) => e.type === 'server.connected' && markConnected()),
       );
       agent = createManagedAgent({

@@ -2,10 +2,11 @@ import type { Observable } from 'rxjs';
 import type { ExitData, ExitReason } from '../agent/agent-event';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import { createManagedAgent, type ManagedAgent } from '../agent/create-managed-agent';
-import { kiloEvents, type KiloDiagnostic, type KiloEventsOptions } from '../kilo/kilo-events';
+import type { KiloDiagnostic, KiloEventsOptions } from '../kilo/kilo-events';
+import { kiloSessionEvents, type KiloRefillDiagnostic } from '../kilo/kilo-session-events';
 import type { StreamMetrics } from './create-stream-metrics';
 
-export interface AttachKiloAgentOptions extends Omit<KiloEventsOptions, 'onDiagnostic'> {
+export interface AttachKiloAgentOptions extends Omit<KiloEventsOptions, 'onDiagnostic' | 'includeSync'> {
   /** Base URL of the kilo serve, e.g. `http://127.0.0.1:4096`. */
   url: string;
   /** Default: `sessionId`, else `kilo`. */
@@ -13,22 +14,27 @@ export interface AttachKiloAgentOptions extends Omit<KiloEventsOptions, 'onDiagn
   sessionId?: string;
   exit$?: Observable<ExitData>;
   onStop?: (reason: ExitReason) => void;
-  onDiagnostic?: (d: KiloDiagnostic) => void;
+  onDiagnostic?: (d: KiloDiagnostic | KiloRefillDiagnostic) => void;
+  /** The agent's first id (see `createManagedAgent`); default time-based, above an earlier instance's ids. */
+  firstId?: number;
 }
 
 /**
- * Registers a running kilo serve as one agent, consumed through `kiloEvents` (the same path the
- * demo and spawned agents take), with its upstream counted in `metrics`.
+ * Registers a running kilo serve as one agent, consumed through `kiloSessionEvents` (the same
+ * path the demo and spawned agents take), with its upstream counted in `metrics`.
  */
 export function attachKiloAgent(registry: AgentRegistry, metrics: StreamMetrics, options: AttachKiloAgentOptions): ManagedAgent {
-  const { url, agentId, sessionId, exit$, onStop, onDiagnostic, ...kilo } = options;
-  const events = kiloEvents(url, {
+  const { url, agentId, sessionId, exit$, onStop, onDiagnostic, firstId, ...kilo } = options;
+  // The session's events with kilo's log behind them: a reconnect or a restart of this server
+  // loses nothing kilo still has (docs/protocol.md §2.1).
+  const events = kiloSessionEvents(url, {
     ...kilo,
+    sessionId,
     onDiagnostic: (d) => {
       if (d.type === 'reconnecting') metrics.upstreamReconnects++;
       if (d.type === 'malformed' || d.type === 'unknown') metrics.eventsDropped++;
       onDiagnostic?.(d);
     },
   });
-  return registry.add(createManagedAgent({ agentId: agentId ?? sessionId ?? 'kilo', sessionId, events, exit$, onStop }));
+  return registry.add(createManagedAgent({ agentId: agentId ?? sessionId ?? 'kilo', sessionId, events, exit$, onStop, firstId }));
 }

@@ -18,6 +18,8 @@ export interface Viewer {
   readonly types: ReadonlySet<AgentEventType> | undefined;
   /** While set, the viewer is still reading the history (the opening burst), paced by the socket. */
   replay: Iterator<HistoryEntry> | undefined;
+  /** The history's `droppedSeq` when the viewer joined: a later drop above `last` is state it missed. */
+  readonly droppedAtJoin: number;
   closed: boolean;
 }
 
@@ -32,7 +34,10 @@ export interface AgentBroadcastOptions {
 
 /** What a viewer asked for: where to resume and which events. */
 export interface JoinOptions {
-  /** Resume after this id; undefined: a fresh viewer (the whole retained state, never a gap). */
+  /**
+   * Resume after this id; undefined: a fresh viewer (the whole retained state, never a gap). An
+   * id from an earlier instance of the agent (below its `firstId`) gets `reset` and the whole state.
+   */
   lastEventId?: number;
   types?: ReadonlySet<AgentEventType>;
 }
@@ -117,6 +122,15 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
   /** One step of the opening burst: history while the socket takes it, then the viewer goes live. */
   const pump = (v: Viewer) => {
     while (v.replay && !v.closed) {
+      const dropped = agent.history.droppedSeq;
+      if (dropped > v.droppedAtJoin && dropped > v.last) {
+        // The bounds dropped state this viewer had not read yet: cut it like a slow consumer; it
+        // resumes from its last id and is told of the gap.
+        v.closed = true;
+        metrics.slowConsumerDisconnects++;
+        v.res.destroy();
+        return;
+      }
       if (v.res.writableNeedDrain) {
         v.res.once('drain', () => pump(v));
         return;
@@ -136,7 +150,8 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
       .subscribe({
         next(batch) {
           if (!('frames' in batch)) {
-            for (const v of viewers) write(v, SSE_KEEPALIVE);
+            // A viewer still in its opening burst is being written to already.
+            for (const v of viewers) if (!v.replay) write(v, SSE_KEEPALIVE);
             return;
           }
           for (const v of viewers) {
@@ -187,12 +202,17 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
       });
       res.socket?.setNoDelay(true);
       const { history } = agent;
+      // An id below this instance's first one came from an earlier instance (a restart): the
+      // viewer starts over (reset) with the whole retained state (docs/protocol.md §3.1).
+      const earlier = join.lastEventId !== undefined && join.lastEventId < agent.firstId - 1;
       let opening = encodeSseRetry(options.retryMs) + encodeAgentEvent({ type: 'status', data: agent.status() });
-      if (join.lastEventId !== undefined && history.droppedSeq > join.lastEventId) {
+      if (earlier) opening += encodeAgentEvent({ type: 'reset', data: {} });
+      else if (join.lastEventId !== undefined && history.droppedSeq > join.lastEventId) {
         opening += encodeAgentEvent({ type: 'gap', data: { after: join.lastEventId, oldest: history.oldestSeq } });
       }
       res.write(opening);
-      const v: Viewer = { res, last: join.lastEventId ?? 0, types: join.types, replay: history.entries(), closed: false };
+      const last = earlier ? 0 : (join.lastEventId ?? 0);
+      const v: Viewer = { res, last, types: join.types, replay: history.entries(), droppedAtJoin: history.droppedSeq, closed: false };
       viewers.add(v);
       res.once('close', () => leave(v));
       subscription ??= start();

@@ -46,9 +46,10 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
     }
     const { query } = q;
     const before = registry.get(agentId);
-    if (before && query.lastEventId !== undefined && query.lastEventId > before.history.latestSeq) {
+    const latest = before ? Math.max(before.history.latestSeq, before.firstId - 1) : 0;
+    if (before && query.lastEventId !== undefined && query.lastEventId > latest) {
       metrics.rejectTicket('bad_query');
-      return sendError(res, 400, 'bad_query', `lastEventId ${query.lastEventId} is ahead of the latest id ${before.history.latestSeq}`);
+      return sendError(res, 400, 'bad_query', `lastEventId ${query.lastEventId} is ahead of the latest id ${latest}`);
     }
     const check = await tickets.consume(query.ticket);
     if (!check.ok) {
