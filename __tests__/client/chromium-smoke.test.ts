@@ -1,11 +1,12 @@
 // Real headless Chromium against the built dashboard bundle and a fake control server: the page
 // lists the agent, watches it, survives a dropped stream (new ticket, lastEventId, no duplicate),
-// renders tool rows and text, and stops for good after exit.
+// renders tool rows and text, and stops for good after exit; a `reset` clears the view; across a
+// server restart it shows "reconnecting" with a countdown (never failed) and recovers by itself.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { DROP_AFTER, SCRIPT, startFakeControlServer, type FakeControlServer } from './fake-control-server';
+import { DROP_AFTER, RESET_FIRST_NEW_ID, SCRIPT, startFakeControlServer, type FakeControlServer } from './fake-control-server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = [
@@ -146,5 +147,115 @@ test('the log follows new rows until the user scrolls up; "latest" brings it bac
     expect(await page.locator('button[data-agent-id=long]').getAttribute('data-list-state')).toBe('busy');
   } finally {
     await context.close();
+  }
+});
+
+test('a `reset` from a new server instance clears the view: only the new state is shown', async () => {
+  server = await startFakeControlServer(html);
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${server.url}/?agent=reset`);
+    await page.locator('li[data-row-type=tool][data-call-id=c9]').waitFor();
+    await page.locator(`[data-testid=agent-stream][data-last-seq="${RESET_FIRST_NEW_ID + 1}"]`).waitFor();
+    expect(server.resetResumes).toEqual([null, '3']); // the old rows were there: the resume came from id 3
+    expect(await page.locator('li[data-row-type=file]').count()).toBe(0); // old.txt is gone
+    const text = page.locator('li[data-row-type=text]');
+    expect(await text.count()).toBe(1);
+    expect(await text.locator('.as-text-body').innerText()).toBe('the whole text, rebuilt');
+    const rowSeqs = await page.locator('li[data-seq]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-seq'))));
+    expect(rowSeqs).toEqual([RESET_FIRST_NEW_ID, RESET_FIRST_NEW_ID + 1]);
+    expect(await page.locator('[data-testid=connection-state]').getAttribute('data-state')).toBe('live');
+    expect(pageErrors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});
+
+/** Opens the dashboard on agent `long`, records every connection state shown and every ticket request. */
+async function watchLong() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const ticketRequests: number[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/agents/long/stream-ticket')) ticketRequests.push(Date.now());
+  });
+  await page.goto(`${server!.url}/?agent=long`);
+  await page.locator('[data-testid=connection-state][data-state=live]').waitFor();
+  await page.locator('li[data-row-type=file][data-seq="100"]').waitFor();
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid=connection-state]')!;
+    const seen: string[] = [];
+    (window as unknown as { seenStates: string[] }).seenStates = seen;
+    new MutationObserver(() => seen.push(el.getAttribute('data-state') ?? '')).observe(el, {
+      attributes: true,
+      attributeFilter: ['data-state'],
+    });
+  });
+  const seenStates = () => page.evaluate(() => (window as unknown as { seenStates: string[] }).seenStates);
+  const seqs = async () => (await page.locator('[data-testid=agent-stream]').getAttribute('data-received-seqs'))!.split(',').map(Number);
+  return { context, page, ticketRequests, seenStates, seqs };
+}
+
+test('across a server restart the dashboard shows "reconnecting · next try in N s", never failed, and recovers by itself', async () => {
+  server = await startFakeControlServer(html);
+  const v = await watchLong();
+  try {
+    await server.setDown(true);
+    const pill = v.page.locator('[data-testid=connection-state][data-state=reconnecting]');
+    await pill.waitFor();
+    expect(await pill.getAttribute('data-next-attempt-at')).toMatch(/^\d+$/);
+    expect(await pill.innerText()).toMatch(/^reconnecting · (next try in \d+ s|trying now)$/);
+    await v.page.locator('[data-testid=agents-reconnecting]').waitFor();
+    expect(await v.page.locator('[data-testid=agent-list]').getAttribute('data-list-connection')).toBe('reconnecting');
+    expect(await v.page.locator('button[data-agent-id=long]').count()).toBe(1); // the last known list stays
+    await new Promise((r) => setTimeout(r, 2000));
+    server.pushLong(5); // while it is down: history the resume will bring
+    await server.setDown(false);
+    const upAt = Date.now();
+    await v.page.locator('[data-testid=connection-state][data-state=live]').waitFor({ timeout: 10_000 });
+    await v.page.locator('[data-testid=agent-list][data-list-connection=live]').waitFor({ timeout: 10_000 });
+    const recoveredMs = Date.now() - upAt;
+    expect(recoveredMs).toBeLessThan(10_000);
+    await v.page.locator('li[data-row-type=file][data-seq="105"]').waitFor();
+    expect(await v.seqs()).toEqual(Array.from({ length: 105 }, (_, i) => i + 1));
+    expect(await v.page.locator('[data-testid=agents-reconnecting]').count()).toBe(0);
+    expect(await v.seenStates()).not.toContain('failed');
+    expect(v.ticketRequests.length).toBeLessThanOrEqual(8); // the first + a handful during ~2-6 s down
+  } finally {
+    await v.context.close();
+  }
+});
+
+test('`online` while reconnecting tries at once instead of waiting out the backoff; no tight loop while down', async () => {
+  server = await startFakeControlServer(html);
+  const v = await watchLong();
+  try {
+    await server.setDown(true);
+    // wait until the next try is more than 3 s away (after about 4 failed tries)
+    await v.page.waitForFunction(
+      () => {
+        const el = document.querySelector('[data-testid=connection-state][data-next-attempt-at]');
+        return !!el && Number(el.getAttribute('data-next-attempt-at')) - Date.now() > 3000;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+    expect(await v.page.locator('[data-testid=connection-state]').innerText()).toMatch(/^reconnecting · next try in \d+ s$/);
+    const duringOutage = v.ticketRequests.length - 1;
+    expect(duringOutage).toBeLessThanOrEqual(7);
+    await server.setDown(false);
+    const upAt = Date.now();
+    await v.page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await v.page.locator('[data-testid=connection-state][data-state=live]').waitFor({ timeout: 2000 });
+    await v.page.locator('[data-testid=agent-list][data-list-connection=live]').waitFor({ timeout: 2000 });
+    expect(Date.now() - upAt).toBeLessThan(2000);
+    expect(v.ticketRequests.length - 1).toBe(duringOutage + 1);
+    expect(await v.seenStates()).not.toContain('failed');
+    expect(await v.seqs()).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  } finally {
+    await v.context.close();
   }
 });

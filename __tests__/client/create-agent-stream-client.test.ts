@@ -133,11 +133,12 @@ describe('createAgentStreamClient', () => {
       const delays = t.states.filter((s) => s.state === 'reconnecting').map((s) => s.info.delayMs as number);
       expect(delays).toHaveLength(5);
       delays.forEach((d, i) => {
-        expect(d).toBeGreaterThanOrEqual(100);
-        expect(d).toBeLessThanOrEqual(Math.min(1000, 100 * 2 ** i));
+        const cap = Math.min(1000, 100 * 2 ** i);
+        expect(d).toBeGreaterThanOrEqual(Math.max(100, cap / 2)); // equal jitter: the floor grows too
+        expect(d).toBeLessThanOrEqual(cap);
       });
       if (r > 0.99) expect(delays).toEqual([100, 200, 400, 800, 1000]);
-      if (r === 0) expect(delays).toEqual([100, 100, 100, 100, 100]);
+      if (r === 0) expect(delays).toEqual([100, 100, 200, 400, 500]);
       await jest.advanceTimersByTimeAsync(60_000);
       expect(t.ff.calls).toHaveLength(6);
     }
@@ -305,6 +306,8 @@ describe('createAgentStreamClient', () => {
     const base = { onEvent: () => {}, EventSource: createFakeEventSource().EventSource, fetch: createFakeFetch().fetch };
     expect(() => createAgentStreamClient({ ...base })).toThrow(/agentId, ticketUrl or getTicket/);
     expect(() => createAgentStreamClient({ ...base, agentId: 'a', maxRetries: -1 })).toThrow(/maxRetries/);
+    expect(() => createAgentStreamClient({ ...base, agentId: 'a', maxRetries: 1.5 })).toThrow(/maxRetries/);
+    createAgentStreamClient({ ...base, agentId: 'a', maxRetries: Infinity }).close();
     expect(() => createAgentStreamClient({ ...base, agentId: 'a', minDelayMs: 10, maxDelayMs: 5 })).toThrow(/maxDelayMs/);
     expect(() => createAgentStreamClient({ agentId: 'a', onEvent: () => {}, fetch: base.fetch })).toThrow(/EventSource/);
   });

@@ -8,14 +8,15 @@ export type AgentStreamObservableOptions = Omit<AgentStreamClientOptions, 'onEve
 
 /**
  * The events of one agent as a cold Observable: each subscription runs its own client. It
- * completes after `exit`, errors with an {@link AgentStreamClientError} when the client fails,
- * and unsubscribing closes the client.
+ * completes after `exit`, errors with an {@link AgentStreamClientError} when the client fails
+ * (the agent is gone, `agent_not_found`, or a `maxRetries` you set ran out: by default it keeps
+ * retrying through any outage), and unsubscribing closes the client.
  *
  * ## Example
  * ```ts
  * agentStream$({ agentId: 'demo' })
  *   .pipe(filter((e) => e.type === 'tool'))
- *   .subscribe({ next: (e) => console.log(e), error: (err) => console.error(err.code) });
+ *   .subscribe({ next: (e) => showTool(e), error: (err) => showGone(err.code) });
  * ```
  */
 export function agentStream$(options: AgentStreamObservableOptions): Observable<ClientAgentEvent> {

@@ -1,9 +1,13 @@
 import { AGENT_EVENT_TYPES, type AgentEvent, type AgentEventType } from '../agent/agent-event';
 
-/** An event as the browser client delivers it: `seq` is the SSE `id` (absent on the status snapshot and `gap`). */
+/** An event as the browser client delivers it: `seq` is the SSE `id` (absent on the status snapshot, `gap` and `reset`). */
 export type ClientAgentEvent = AgentEvent & { readonly seq?: number };
 
-/** The connection state of a client. `exited`, `failed` and `closed` are final. */
+/**
+ * The connection state of a client. `exited`, `failed` and `closed` are final; `reconnecting`
+ * lasts through any outage (the client retries for as long as it is open), `failed` is only for
+ * an agent that is gone (`agent_not_found`) or a bounded `maxRetries` exhausted.
+ */
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'failed' | 'closed';
 
 /** What the ticket endpoint answers (`201 {ticket, expiresAt, streamUrl}`). */
@@ -18,8 +22,10 @@ export interface StreamTicket {
 export interface ConnectionStateInfo {
   /** Consecutive failed attempts so far (0 after a successful open). */
   attempt: number;
-  /** The wait before the next attempt, when `reconnecting`. */
+  /** The wait before the next attempt, when `reconnecting` (0: trying now, e.g. after `online`). */
   delayMs?: number;
+  /** When the next attempt starts (epoch ms, `Date.now()` clock), when `reconnecting`. */
+  nextAttemptAt?: number;
   /** What went wrong (`reconnecting`, `failed`). */
   error?: Error;
 }
@@ -57,7 +63,11 @@ export interface AgentStreamClientOptions {
   onState?: (state: ConnectionState, info: ConnectionStateInfo) => void;
   /** Receives diagnostics that do not change the state (e.g. a frame that is not JSON). */
   onWarning?: (error: Error) => void;
-  /** Consecutive failed attempts allowed before `failed`. Default 8. */
+  /**
+   * Consecutive failed attempts allowed before `failed`. Default `Infinity`: while it is open the
+   * client retries through any outage (a server restart, a lost network), with backoff capped at
+   * `maxDelayMs`; only a gone agent (`agent_not_found`) or `exit` end it. Set a number to give up.
+   */
   maxRetries?: number;
   /**
    * A connection counts as healthy (and resets the failure count when it drops) once it delivered
@@ -66,7 +76,7 @@ export interface AgentStreamClientOptions {
   healthyAfterMs?: number;
   /** Backoff lower bound, ms. Default 250. */
   minDelayMs?: number;
-  /** Backoff upper bound, ms. Default 5000. */
+  /** Backoff upper bound, ms: during a long outage the client tries every 15 to 30 s. Default 30000. */
   maxDelayMs?: number;
   /** Passed to the EventSource (and `credentials: 'include'` to fetch). Default false. */
   withCredentials?: boolean;
@@ -96,6 +106,13 @@ const fail = (message: string): never => {
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
 
+/** Default `maxRetries`: never give up while open. */
+export const DEFAULT_MAX_RETRIES = Infinity;
+/** Default `minDelayMs`. */
+export const DEFAULT_MIN_DELAY_MS = 250;
+/** Default `maxDelayMs`. */
+export const DEFAULT_MAX_DELAY_MS = 30_000;
+
 /** Validates options eagerly and applies defaults; throws `TypeError` on a bad option. */
 export function resolveClientOptions(options: AgentStreamClientOptions): ResolvedClientOptions {
   if (!options || typeof options !== 'object') fail('options are required');
@@ -116,12 +133,12 @@ export function resolveClientOptions(options: AgentStreamClientOptions): Resolve
     }
   }
   if (o.lastEventId !== undefined && !isCount(o.lastEventId)) fail('lastEventId must be a non-negative integer');
-  const maxRetries = o.maxRetries ?? 8;
-  const minDelayMs = o.minDelayMs ?? 250;
-  const maxDelayMs = o.maxDelayMs ?? Math.max(5000, minDelayMs);
+  const maxRetries = o.maxRetries ?? DEFAULT_MAX_RETRIES;
+  const minDelayMs = o.minDelayMs ?? DEFAULT_MIN_DELAY_MS;
+  const maxDelayMs = o.maxDelayMs ?? Math.max(DEFAULT_MAX_DELAY_MS, minDelayMs);
   const healthyAfterMs = o.healthyAfterMs ?? 10000;
   if (!isCount(healthyAfterMs)) fail('healthyAfterMs must be a non-negative integer');
-  if (!isCount(maxRetries)) fail('maxRetries must be a non-negative integer');
+  if (!isCount(maxRetries) && maxRetries !== Infinity) fail('maxRetries must be a non-negative integer or Infinity');
   if (!isCount(minDelayMs)) fail('minDelayMs must be a non-negative integer');
   if (!isCount(maxDelayMs) || maxDelayMs < minDelayMs) fail('maxDelayMs must be an integer >= minDelayMs');
   const ES = o.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;

@@ -13,6 +13,7 @@ import { computeBackoffDelay } from './compute-backoff-delay';
 import { createFrameReader, type FrameResult } from './create-frame-reader';
 import { fetchTicket } from './fetch-ticket';
 import { buildStreamUrl, resolveUrl } from './stream-url';
+import { watchWakeEvents } from './watch-wake-events';
 
 /** A running browser client; see {@link createAgentStreamClient}. */
 export interface AgentStreamClient {
@@ -22,11 +23,16 @@ export interface AgentStreamClient {
   readonly lastEventId: number | null;
   /** Why the client failed (or the last retried error while `reconnecting`); else `null`. */
   readonly error: AgentStreamClientError | null;
+  /** When the next attempt starts (epoch ms) while `reconnecting` and waiting; else `null`. */
+  readonly nextAttemptAt: number | null;
   /** Stops for good: closes the stream, cancels a pending ticket request or retry. */
   close(): void;
 }
 
 const FINAL: ReadonlySet<ConnectionState> = new Set(['exited', 'failed', 'closed']);
+
+/** A wake (`online`, page visible) starts an attempt at most this soon after the previous one began. */
+const WAKE_MIN_GAP_MS = 1000;
 
 const toClientError = (err: unknown): AgentStreamClientError =>
   err instanceof AgentStreamClientError
@@ -36,17 +42,31 @@ const toClientError = (err: unknown): AgentStreamClientError =>
 /**
  * Watches one agent: gets a one-use ticket, opens an `EventSource`, delivers every event once and
  * in order, and on a dropped stream closes it at once (a browser would otherwise retry the
- * consumed ticket), gets a NEW ticket and resumes with `lastEventId`, with jittered backoff and
- * at most `maxRetries` consecutive failures (a connection that delivered new events, or stayed
- * open `healthyAfterMs`, starts the count again). It stops for good after `exit` (state `exited`),
- * when the agent does not exist (404 → `failed`), or on `close()`.
+ * consumed ticket), gets a NEW ticket and resumes with `lastEventId`.
+ *
+ * It never gives up while it is open: through a server restart or a lost network it stays
+ * `reconnecting`, one ticket request per attempt, with jittered backoff capped at `maxDelayMs`
+ * (30 s; `computeBackoffDelay`, honouring `Retry-After`), and reports each wait as `delayMs` and
+ * `nextAttemptAt`. A connection that opens and drops at once is a failure too (the backoff keeps
+ * growing); one that delivered new events, or stayed open `healthyAfterMs`, starts the count
+ * again. In a browser, `online` and the page becoming visible start the pending attempt at once
+ * (at most one attempt a second). It stops for good after `exit` (state `exited`), when the
+ * ticket endpoint answers 404 `agent_not_found` (`failed`), after `maxRetries` consecutive
+ * failures when you set a bound (`failed`, code `retries_exhausted`), or on `close()`.
+ *
+ * A `reset` event (a resume id from an earlier server instance) is delivered like any other: the
+ * view clears what it folded and folds what follows (`reduceAgentLog` does).
  *
  * ## Example
  * ```ts
  * const client = createAgentStreamClient({
  *   agentId: 'demo',
- *   onEvent: (e) => { if (e.type === 'tool') console.log(e.data.tool, e.data.status); },
- *   onState: (state) => console.log('connection', state),
+ *   onEvent: (e) => view.apply(e), // `reset` included: clear, then fold what follows
+ *   onState: (state, { nextAttemptAt }) => {
+ *     badge.textContent = state === 'reconnecting' && nextAttemptAt
+ *       ? `reconnecting · next try in ${Math.ceil((nextAttemptAt - Date.now()) / 1000)} s`
+ *       : state;
+ *   },
  * });
  * // later: client.close();
  * ```
@@ -66,6 +86,11 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
   let timer: ReturnType<typeof setTimeout> | null = null;
   let abort: AbortController | null = null;
   let generation = 0;
+  /** When the pending retry starts (epoch ms), while one is scheduled. */
+  let nextAttemptAt: number | null = null;
+  /** When the latest attempt started (epoch ms). */
+  let attemptStartedAt = -Infinity;
+  let unwatchWake: () => void = () => {};
   /** The current connection, once open: when, and whether it delivered a new event. */
   let opened: { at: number; progress: boolean } | null = null;
 
@@ -87,6 +112,8 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
     generation++;
     if (timer !== null) clearTimeout(timer);
     timer = null;
+    nextAttemptAt = null;
+    unwatchWake();
     abort?.abort();
     abort = null;
     dropSource();
@@ -121,8 +148,32 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
     }
     let delayMs = computeBackoffDelay(failures - 1, o);
     if (err.retryAfterMs !== undefined) delayMs = Math.min(o.maxDelayMs, Math.max(delayMs, err.retryAfterMs));
-    setState('reconnecting', { delayMs, error: err });
-    timer = setTimeout(connect, delayMs);
+    scheduleRetry(delayMs, err);
+  };
+
+  /** Reports `reconnecting` with the wait, and starts the next attempt after it (now, for 0). */
+  const scheduleRetry = (delayMs: number, err: AgentStreamClientError | undefined) => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    nextAttemptAt = Date.now() + delayMs;
+    setState('reconnecting', { delayMs, nextAttemptAt, error: err });
+    if (isFinal()) return; // closed from onState
+    if (delayMs <= 0) connect();
+    else timer = setTimeout(connect, delayMs);
+  };
+
+  /**
+   * `online` / page visible while waiting to retry: try now instead of at the end of the backoff.
+   * Debounced: nothing while an attempt is under way (a second event right after the first finds
+   * no pending timer) and at most one attempt per `WAKE_MIN_GAP_MS`; a `Retry-After` is honoured.
+   */
+  const onWake = () => {
+    if (state !== 'reconnecting' || timer === null || nextAttemptAt === null) return;
+    if (lastError?.retryAfterMs !== undefined) return;
+    const now = Date.now();
+    const at = Math.max(now, attemptStartedAt + WAKE_MIN_GAP_MS);
+    if (at >= nextAttemptAt) return;
+    scheduleRetry(at - now, lastError ?? undefined);
   };
 
   const onOpen = () => {
@@ -191,7 +242,9 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
 
   function connect(): void {
     timer = null;
+    nextAttemptAt = null;
     if (isFinal()) return;
+    attemptStartedAt = Date.now();
     const gen = ++generation;
     const controller = typeof AbortController === 'function' ? new AbortController() : null;
     abort = controller;
@@ -213,6 +266,7 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
     );
   }
 
+  unwatchWake = watchWakeEvents(onWake);
   connect();
 
   return {
@@ -224,6 +278,9 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
     },
     get error() {
       return lastError;
+    },
+    get nextAttemptAt() {
+      return nextAttemptAt;
     },
     close() {
       if (isFinal()) return;

@@ -9,19 +9,23 @@ const retryAfterMs = (header: string | null): number | undefined => {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 };
 
-const errorMessageOf = async (response: Response): Promise<string> => {
+/** The `{error: {code, message}}` of an error answer (docs/protocol.md §4), as far as it is there. */
+const errorOf = async (response: Response): Promise<{ code?: string; message: string }> => {
   try {
-    const body = (await response.json()) as { error?: { message?: unknown } };
-    if (typeof body?.error?.message === 'string') return body.error.message;
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    const code = typeof body?.error?.code === 'string' ? body.error.code : undefined;
+    const message = typeof body?.error?.message === 'string' ? body.error.message : `HTTP ${response.status}`;
+    return { code, message };
   } catch {
-    // not JSON: fall through
+    return { message: `HTTP ${response.status}` }; // not JSON (e.g. a proxy's page)
   }
-  return `HTTP ${response.status}`;
 };
 
 /**
  * POSTs to the ticket endpoint and returns the ticket. Throws {@link AgentStreamClientError}:
- * `agent_not_found` on 404, `ticket_failed` on other statuses, `ticket_malformed` on a bad body.
+ * `agent_not_found` on a 404 whose body says `agent_not_found` (the agent is gone: final for the
+ * client), `ticket_failed` on any other status, a 404 without that code included (e.g. a proxy's
+ * page while the server restarts: retried), `ticket_malformed` on a bad body.
  *
  * ## Example
  * ```ts
@@ -39,12 +43,11 @@ export async function fetchTicket(
     credentials: init.withCredentials ? 'include' : 'same-origin',
     signal: init.signal,
   });
-  if (response.status === 404) {
-    throw new AgentStreamClientError('agent_not_found', await errorMessageOf(response), 404);
-  }
   if (response.status < 200 || response.status > 299) {
+    const { code, message } = await errorOf(response);
+    if (response.status === 404 && code === 'agent_not_found') throw new AgentStreamClientError('agent_not_found', message, 404);
     const wait = retryAfterMs(response.headers?.get?.('retry-after') ?? null);
-    throw new AgentStreamClientError('ticket_failed', await errorMessageOf(response), response.status, wait);
+    throw new AgentStreamClientError('ticket_failed', message, response.status, wait);
   }
   let body: unknown;
   try {

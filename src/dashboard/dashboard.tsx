@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { FetchLike } from '../client/client-options';
 import { AgentStream } from '../react/AgentStream';
+import { useSecondsUntil } from '../react/use-agent-stream';
 import { useAgentList } from './use-agent-list';
 
 /** The log fills the window below the page padding and the stream header. */
@@ -22,8 +23,13 @@ export interface DashboardProps {
 
 /**
  * The control server's page: the agents (state, viewers), polled, and the live log of the one
- * picked. Hooks for tests: `button[data-agent-id]` per agent (with `data-list-state`,
- * `data-viewers`, `aria-pressed`), `[data-testid=dashboard][data-selected-agent]`.
+ * picked. Both survive a control-server restart by themselves: while the server is down the list
+ * keeps the last known agents under a "reconnecting · next try in 7 s" note and the log shows
+ * `reconnecting`; neither ever ends in a dead error. Hooks for tests: `button[data-agent-id]` per
+ * agent (with `data-list-state`, `data-viewers`, `aria-pressed`),
+ * `[data-testid=dashboard][data-selected-agent]`, `[data-testid=agent-list][data-list-connection]`
+ * (`live` or `reconnecting`), and while reconnecting `[data-testid=agents-reconnecting]` with
+ * `data-next-attempt-at` (epoch ms) and `data-failures`.
  *
  * ## Example
  * ```tsx
@@ -32,7 +38,8 @@ export interface DashboardProps {
  */
 export function Dashboard(props: DashboardProps) {
   const baseUrl = (props.baseUrl ?? '').replace(/\/+$/, '');
-  const { agents, error } = useAgentList(baseUrl, props.pollMs ?? 2000, props.fetch);
+  const { agents, error, reconnecting, nextAttemptAt, failures } = useAgentList(baseUrl, props.pollMs ?? 2000, props.fetch);
+  const secondsLeft = useSecondsUntil(reconnecting ? nextAttemptAt : null);
   const [selected, setSelected] = useState<string | null>(props.initialAgentId || null);
 
   const select = (id: string) => {
@@ -45,9 +52,15 @@ export function Dashboard(props: DashboardProps) {
       <aside className="dash-side">
         <h1 className="dash-h1">agent-stream</h1>
         <h2 className="dash-h2">Agents</h2>
-        {error ? (
-          <p className="dash-error" data-testid="agents-error">
-            {error}
+        {reconnecting ? (
+          <p
+            className="dash-note"
+            data-testid="agents-reconnecting"
+            data-next-attempt-at={nextAttemptAt ?? undefined}
+            data-failures={failures}
+            title={error ?? undefined}
+          >
+            server unreachable · reconnecting · {secondsLeft === null || secondsLeft <= 0 ? 'trying now' : `next try in ${secondsLeft} s`}
           </p>
         ) : null}
         {agents === null ? <p className="dash-muted">loading…</p> : null}
@@ -56,7 +69,12 @@ export function Dashboard(props: DashboardProps) {
             no agents
           </p>
         ) : null}
-        <ul className="dash-list" data-testid="agent-list" data-loaded={agents !== null ? 'true' : 'false'}>
+        <ul
+          className="dash-list"
+          data-testid="agent-list"
+          data-loaded={agents !== null ? 'true' : 'false'}
+          data-list-connection={reconnecting ? 'reconnecting' : 'live'}
+        >
           {(agents ?? []).map((a) => (
             <li key={a.id}>
               <button

@@ -1,7 +1,7 @@
 import { useCallback, useLayoutEffect, useRef, useState, type CSSProperties } from 'react';
 import { AgentLogRow } from './agent-log-row';
 import { AGENT_STREAM_CSS } from './agent-stream-styles';
-import { useAgentStream, type AgentStreamView, type UseAgentStreamOptions } from './use-agent-stream';
+import { useAgentStream, useSecondsUntil, type AgentStreamView, type UseAgentStreamOptions } from './use-agent-stream';
 
 /** Props of {@link AgentStream}: the client options (plus `agentId`), log limits and looks. */
 export interface AgentStreamProps extends UseAgentStreamOptions {
@@ -34,13 +34,24 @@ function runningToolsOf(log: AgentStreamView['log'], agentState: string): string
 }
 
 /**
+ * The text of the connection pill: the state, and while `reconnecting` when the next try comes
+ * ("reconnecting · next try in 7 s", "reconnecting · trying now").
+ */
+function connectionLabel(connection: AgentStreamView['connection'], secondsLeft: number | null): string {
+  if (connection !== 'reconnecting') return connection;
+  return secondsLeft === null || secondsLeft <= 0 ? 'reconnecting · trying now' : `reconnecting · next try in ${secondsLeft} s`;
+}
+
+/**
  * The live log of one agent: streaming assistant text (one row per part, updated in place), one
  * row per tool call (status, name, title, input/output in a `<details>`), file edits, errors,
  * the agent state and the connection state. Follows new rows unless the user scrolled up.
  *
  * Hooks for tests: root `[data-testid=agent-stream]` with `data-stream-agent-id`,
  * `data-received-seqs` (comma-separated ids), `data-received-count`, `data-last-seq`,
- * `data-autoscroll`; `[data-testid=connection-state][data-state]` and
+ * `data-autoscroll`; `[data-testid=connection-state][data-state]` (with `data-next-attempt-at`,
+ * epoch ms, while `reconnecting`: the pill counts down "next try in 7 s"; a transient outage is
+ * never shown as `failed`) and
  * `[data-testid=agent-state][data-agent-state]` (each attribute used by that element only);
  * rows `li[data-seq][data-row-type]`, tool rows with `data-call-id` and `data-tool-status`.
  *
@@ -51,7 +62,9 @@ function runningToolsOf(log: AgentStreamView['log'], agentState: string): string
  */
 export function AgentStream(props: AgentStreamProps) {
   const { title, className, logHeight, unstyled, ...options } = props;
-  const { log, connection, error } = useAgentStream(options);
+  const { log, connection, error, nextAttemptAt } = useAgentStream(options);
+  const waitingFor = connection === 'reconnecting' ? nextAttemptAt : null;
+  const secondsLeft = useSecondsUntil(waitingFor);
   const listRef = useRef<HTMLOListElement>(null);
   const followRef = useRef(true);
   const [following, setFollowing] = useState(true);
@@ -104,8 +117,8 @@ export function AgentStream(props: AgentStreamProps) {
         </span>
         <span>
           connection{' '}
-          <span className="as-pill" data-testid="connection-state" data-state={connection}>
-            {connection}
+          <span className="as-pill" data-testid="connection-state" data-state={connection} data-next-attempt-at={waitingFor ?? undefined}>
+            {connectionLabel(connection, secondsLeft)}
           </span>
         </span>
         {activeTools.length > 0 ? (

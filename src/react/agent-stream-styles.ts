@@ -7,6 +7,7 @@ export const AGENT_STREAM_CSS = `
 .as-pill[data-state=live],.as-pill[data-agent-state=idle]{background:#e6f4ea;color:#1e6b34;border-color:#b7dfc2}
 .as-pill[data-state=connecting],.as-pill[data-state=reconnecting],.as-pill[data-agent-state=starting],.as-pill[data-agent-state=retry]{background:#fff6dd;color:#7a5300;border-color:#f0d68a}
 .as-pill[data-agent-state=busy]{background:#e7f0fd;color:#174ea6;border-color:#b6cdf5}
+.as-pill[data-state=reconnecting]{font-variant-numeric:tabular-nums}
 .as-pill[data-state=failed],.as-pill[data-agent-state=failed]{background:#fde8e8;color:#a11d1d;border-color:#f3b8b8}
 .as-pill[data-state=exited],.as-pill[data-state=closed],.as-pill[data-agent-state=exited],.as-pill[data-agent-state=unknown]{background:#eceff3;color:#454d57;border-color:#d5dae1}
 .as-muted{color:#5d6672;font-size:12px}
