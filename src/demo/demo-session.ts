@@ -13,7 +13,7 @@ export const DEMO_SESSION_FILE = join(__dirname, '..', '..', 'demo', 'demo-sessi
 
 /**
  * Loads a recorded session: one JSON `{delayMs, event}` per line. The bundled one was recorded
- * from one real kilo serve 7.7.7 turn by `npm run record-fixture` (reasoning, write and bash
+ * from one real kilo serve 7.7.9 turn by `npm run record-fixture` (reasoning, write and bash
  * tools, a read that fails, a ~300-word answer streamed one word per delta), with the real pauses
  * between frames.
  */

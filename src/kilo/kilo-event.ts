@@ -1,5 +1,5 @@
 /**
- * The wire model of kilo serve's `GET /event` stream (`@kilocode/cli` 7.7.7).
+ * The wire model of kilo serve's `GET /event` stream (`@kilocode/cli` 7.7.9; unchanged since 7.7.7).
  *
  * Every frame is `data: {"id":"evt_…","type":T,"properties":P}`. The shapes below were read off
  * real recordings (`__tests__/fixtures/*.sse`); fields we do not use are kept open (`[k: string]:
