@@ -10,7 +10,10 @@ const log = {
 };
 
 async function serve(args: ServeArgs): Promise<void> {
-  const spawn = args.mode === 'spawn' ? createSpawnMode({ logger: log, llmUrl: args.llmUrl }) : undefined;
+  const spawn =
+    args.mode === 'spawn'
+      ? createSpawnMode({ logger: log, llmUrl: args.llmUrl, kiloEnv: args.kiloEnv, maxAgents: args.maxAgents, allowModels: args.allowModels })
+      : undefined;
   const server = createControlServer({
     host: args.host,
     port: args.port,
@@ -50,7 +53,7 @@ async function serve(args: ServeArgs): Promise<void> {
 export async function main(argv: string[]): Promise<void> {
   let args: ServeArgs;
   try {
-    args = parseServeArgs(argv);
+    args = parseServeArgs(argv, process.env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`agent-stream: ${err.message}\n${USAGE}`);

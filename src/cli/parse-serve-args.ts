@@ -9,10 +9,31 @@ export interface ServeArgs {
   agentId?: string;
   /** With `--spawn`: the OpenAI-compatible base URL the spawned kilo agents use. */
   llmUrl?: string;
+  /** Grants watch, act and admin (`--token`, else `AGENT_STREAM_TOKEN`). */
+  token?: string;
+  /** Grants watch only. */
+  watchToken?: string;
+  /** Extra origins allowed to make state-changing requests (`--allow-origin`, repeatable). */
+  allowOrigins: string[];
+  /** Extra Host names allowed (`--allow-host`, repeatable). */
+  allowHosts: string[];
+  /** Concurrent connections at most. Default 10 000. */
+  maxConnections: number;
+  /** With `--spawn`: environment variables passed on to spawned kilo (`--kilo-env NAME`, repeatable). */
+  kiloEnv: string[];
+  /** With `--spawn`: agents running at once at most. Default 4. */
+  maxAgents: number;
+  /** With `--spawn`: the models `POST /agents` may ask for (`provider/model`, repeatable); none: any. */
+  allowModels: string[];
 }
 
 export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080] [--keepalive-ms 15000]
-                          [--demo | --kilo-url URL [--session ID] [--agent-id ID] | --spawn [--llm-url URL]]`;
+                          [--demo | --kilo-url URL [--session ID] [--agent-id ID] | --spawn [--llm-url URL]]
+                          [--token T] [--watch-token T] [--allow-origin URL]... [--allow-host NAME]...
+                          [--max-connections 10000]
+                          [--kilo-env NAME]... [--max-agents 4] [--allow-model PROVIDER/MODEL]...   (with --spawn)
+  --token (or AGENT_STREAM_TOKEN) grants every action, --watch-token only watching; a token is
+  required beyond loopback and with --spawn (one is generated and printed when not given).`;
 
 /** Thrown for a command line that does not parse; the CLI prints it with the usage, exit 2. */
 export class UsageError extends Error {
@@ -26,11 +47,26 @@ const int = (flag: string, v: string | undefined, min: number, max: number) => {
   return Number(v);
 };
 
-/** Parses `serve` and its flags (`--flag value` or `--flag=value`). */
-export function parseServeArgs(argv: string[]): ServeArgs {
+/** Parses `serve` and its flags (`--flag value` or `--flag=value`); `env` supplies `AGENT_STREAM_TOKEN`. */
+export function parseServeArgs(argv: string[], env: Record<string, string | undefined> = {}): ServeArgs {
   const [command, ...rest] = argv;
   if (command !== 'serve') throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
-  const args: ServeArgs = { host: '127.0.0.1', port: 8080, keepaliveMs: 15_000, mode: 'demo' };
+  const args: ServeArgs = {
+    host: '127.0.0.1',
+    port: 8080,
+    keepaliveMs: 15_000,
+    mode: 'demo',
+    allowOrigins: [],
+    allowHosts: [],
+    maxConnections: 10_000,
+    kiloEnv: [],
+    maxAgents: 4,
+    allowModels: [],
+  };
+  const need = (flag: string, v: string | undefined) => {
+    if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
   const modes = new Set<string>();
   for (let i = 0; i < rest.length; i++) {
     const [flag, inline] = rest[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
@@ -65,6 +101,45 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       case '--llm-url':
         args.llmUrl = value();
         break;
+      case '--token':
+        args.token = need('--token', value());
+        break;
+      case '--watch-token':
+        args.watchToken = need('--watch-token', value());
+        break;
+      case '--allow-origin': {
+        const origin = need('--allow-origin', value());
+        let parsed: URL;
+        try {
+          parsed = new URL(origin);
+        } catch {
+          throw new UsageError('--allow-origin needs an origin like https://app.example.com');
+        }
+        if (parsed.origin !== origin.replace(/\/$/, '')) throw new UsageError('--allow-origin needs an origin (scheme://host[:port]), no path');
+        args.allowOrigins.push(parsed.origin);
+        break;
+      }
+      case '--allow-host':
+        args.allowHosts.push(need('--allow-host', value()).toLowerCase());
+        break;
+      case '--max-connections':
+        args.maxConnections = int('--max-connections', value(), 1, 1_000_000);
+        break;
+      case '--kilo-env': {
+        const name = need('--kilo-env', value());
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError('--kilo-env needs an environment variable name');
+        args.kiloEnv.push(name);
+        break;
+      }
+      case '--max-agents':
+        args.maxAgents = int('--max-agents', value(), 1, 1000);
+        break;
+      case '--allow-model': {
+        const model = need('--allow-model', value());
+        if (!/^[^/\s]+\/\S+$/.test(model)) throw new UsageError('--allow-model needs provider/model');
+        args.allowModels.push(model);
+        break;
+      }
       default:
         throw new UsageError(`unknown option "${flag}"`);
     }
@@ -85,6 +160,13 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     if (v !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(v)) throw new UsageError(`${flag} needs an id of A-Z a-z 0-9 . _ -`);
   }
   if (args.mode !== 'kilo' && (args.session || args.agentId)) throw new UsageError('--session and --agent-id go with --kilo-url');
+  args.token ??= env.AGENT_STREAM_TOKEN || undefined;
+  if (args.token !== undefined && args.token === args.watchToken) throw new UsageError('--watch-token must differ from --token');
+  for (const t of [args.token, args.watchToken]) {
+    if (t !== undefined && t.length < 16) throw new UsageError('tokens need at least 16 characters');
+  }
+  const spawnOnly = args.kiloEnv.length > 0 || args.allowModels.length > 0 || rest.some((r) => r.startsWith('--max-agents'));
+  if (spawnOnly && args.mode !== 'spawn') throw new UsageError('--kilo-env, --max-agents and --allow-model go with --spawn');
   if (args.llmUrl !== undefined) {
     if (args.mode !== 'spawn') throw new UsageError('--llm-url goes with --spawn');
     try {

@@ -26,7 +26,16 @@ const BUILT_IN_TURNS: FakeLlmTurn[] = [
  * talking to `llmUrl` (an OpenAI-compatible endpoint), or, without one, to a built-in scripted
  * LLM on loopback, so the mode works offline.
  */
-export function createSpawnMode(options: { logger: Logger; llmUrl?: string }): SpawnMode {
+export function createSpawnMode(options: {
+  logger: Logger;
+  llmUrl?: string;
+  /** Environment variables passed on to each spawned kilo besides the allowlist. */
+  kiloEnv?: string[];
+  /** Agents running at once at most. Default 4. */
+  maxAgents?: number;
+  /** Models `POST /agents` may ask for (`provider/model`); empty: any. */
+  allowModels?: string[];
+}): SpawnMode {
   let llm: Promise<FakeLlm> | undefined;
   const baseURL = async () => {
     if (options.llmUrl) return options.llmUrl;
