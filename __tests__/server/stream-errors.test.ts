@@ -6,7 +6,8 @@ let t: TestControlServer;
 let clock = 1_000_000;
 beforeEach(async () => {
   clock = 1_000_000;
-  t = await startTestControlServer({ tickets: createMemoryTicketStore({ now: () => clock }) });
+  // One client asks for many tickets here: no per-address limit, no per-agent share (tested in security.test.ts).
+  t = await startTestControlServer({ tickets: createMemoryTicketStore({ now: () => clock, capacityPerAgent: 1000 }), ticketRate: false });
   t.server.registry.add(
     (await import('../../src/agent/create-managed-agent')).createManagedAgent({ agentId: 'other', events: t.upstream }),
   );

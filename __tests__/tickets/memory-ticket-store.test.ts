@@ -34,9 +34,37 @@ describe('createMemoryTicketStore', () => {
     expect(await store.consume(second)).toEqual({ ok: true, agentId: 'demo' });
   });
 
+  it('caps each agent at capacityPerAgent, so a flood on one agent leaves the others their tickets', async () => {
+    let t = 0;
+    const store = createMemoryTicketStore({ now: () => t, capacity: 100, capacityPerAgent: 10 });
+    const flood = [];
+    for (let i = 0; i < 10; i++) flood.push(await store.issue('busy'));
+    t += 5000;
+    const err = await store.issue('busy').catch((e) => e);
+    expect(err).toBeInstanceOf(TicketCapacityError);
+    expect([err.agentId, err.retryAfterSeconds]).toEqual(['busy', 55]);
+    expect((await store.issue('quiet')).agentId).toBe('quiet');
+    await store.consume(flood[0]!.ticket); // a consumed ticket frees its slot
+    expect((await store.issue('busy')).agentId).toBe('busy');
+    t += 60_000; // expired ones too
+    for (let i = 0; i < 10; i++) await store.issue('busy');
+  });
+
+  it('expires on a monotonic clock by default: a wall-clock jump changes nothing', async () => {
+    const store = createMemoryTicketStore({ ttlMs: 60_000 });
+    const { ticket } = await store.issue('demo');
+    const realNow = Date.now;
+    Date.now = () => realNow() + 3_600_000; // an hour ahead
+    try {
+      expect(await store.consume(ticket)).toEqual({ ok: true, agentId: 'demo' });
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
   it('holds at most `capacity` unexpired tickets, never evicting a valid one', async () => {
     let t = 0;
-    const store = createMemoryTicketStore({ now: () => t, capacity: 1000 });
+    const store = createMemoryTicketStore({ now: () => t, capacity: 1000, capacityPerAgent: 1000 });
     const issued = [];
     for (let i = 0; i < 1000; i++) {
       issued.push(await store.issue('demo'));

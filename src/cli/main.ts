@@ -1,5 +1,7 @@
 import { createDemoKiloServer, type DemoKiloServer } from '../demo/create-demo-kilo-server';
+import { randomBytes } from 'node:crypto';
 import { createControlServer } from '../server/create-control-server';
+import { createTokenAuth } from '../server/create-token-auth';
 import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './parse-serve-args';
 import { createSpawnMode } from './spawn-routes';
 
@@ -9,10 +11,24 @@ const log = {
   error: (m: string, ...r: unknown[]) => console.error(m, ...r),
 };
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
 async function serve(args: ServeArgs): Promise<void> {
+  // A token is required beyond loopback and with --spawn; one is generated when not given.
+  const loopback = LOOPBACK.has(args.host.toLowerCase());
+  const needsToken = !loopback || args.mode === 'spawn';
+  let generated: string | undefined;
+  if (needsToken && args.token === undefined) generated = randomBytes(24).toString('base64url');
+  const auth = createTokenAuth({ token: args.token ?? generated, watchToken: args.watchToken, openWithoutTokens: !needsToken });
   const spawn =
     args.mode === 'spawn'
-      ? createSpawnMode({ logger: log, llmUrl: args.llmUrl, kiloEnv: args.kiloEnv, maxAgents: args.maxAgents, allowModels: args.allowModels })
+      ? createSpawnMode({
+          logger: log,
+          llmUrl: args.llmUrl,
+          kiloEnv: args.kiloEnv,
+          maxAgents: args.maxAgents,
+          allowModels: args.allowModels,
+        })
       : undefined;
   const server = createControlServer({
     host: args.host,
@@ -20,6 +36,11 @@ async function serve(args: ServeArgs): Promise<void> {
     keepaliveMs: args.keepaliveMs,
     logger: log,
     routes: spawn?.routes,
+    authorize: auth.authorize,
+    login: auth.login,
+    allowHosts: args.allowHosts,
+    allowOrigins: args.allowOrigins,
+    maxConnections: args.maxConnections,
   });
   let demo: DemoKiloServer | undefined;
   if (args.mode === 'demo') {
@@ -30,6 +51,10 @@ async function serve(args: ServeArgs): Promise<void> {
   }
   const { url } = await server.listen();
   console.log(`agent-stream listening on ${url}`);
+  if (generated) {
+    console.log(`agent-stream token (generated, shown once): ${generated}`);
+    console.log(`  dashboard: ${url}/?token=${generated}   API: Authorization: Bearer <token>`);
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

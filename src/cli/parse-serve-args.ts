@@ -115,7 +115,8 @@ export function parseServeArgs(argv: string[], env: Record<string, string | unde
         } catch {
           throw new UsageError('--allow-origin needs an origin like https://app.example.com');
         }
-        if (parsed.origin !== origin.replace(/\/$/, '')) throw new UsageError('--allow-origin needs an origin (scheme://host[:port]), no path');
+        if (parsed.origin !== origin.replace(/\/$/, ''))
+          throw new UsageError('--allow-origin needs an origin (scheme://host[:port]), no path');
         args.allowOrigins.push(parsed.origin);
         break;
       }

@@ -2,7 +2,9 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import { createMemoryTicketStore } from '../tickets/create-memory-ticket-store';
 import { TicketCapacityError, type TicketStore } from '../tickets/ticket-store';
+import { allowAll, checkAction, type Authorize } from './authorize';
 import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
+import { createRateLimiter, type RateLimiter } from './create-rate-limiter';
 import { createStreamHandler } from './create-stream-handler';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
 import { sendError, sendJson } from './send-error';
@@ -24,6 +26,13 @@ export interface AgentStreamRouterOptions {
   broadcasts?: BroadcastRegistry;
   /** When it returns true, new streams are refused with 503 (graceful shutdown). */
   isShuttingDown?: () => boolean;
+  /**
+   * Who may do what (docs/protocol.md §6): ticket issuance is `watch` on the agent. Default:
+   * everyone. The stream route is never guarded: its ticket is its credential.
+   */
+  authorize?: Authorize;
+  /** Tickets per client address (token bucket); `false` for none. Default 20 at once, 1 more per second. */
+  ticketRate?: RateLimiter | false;
 }
 
 const positiveInt = (name: string, v: number) => {
@@ -74,13 +83,23 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
   const metrics = options.metrics ?? createStreamMetrics();
   const broadcasts = options.broadcasts ?? createBroadcastRegistry(broadcastOptionsOf(options, metrics));
   const stream = createStreamHandler({ registry, tickets, broadcasts, metrics, isShuttingDown: options.isShuttingDown });
+  const authorize = options.authorize ?? allowAll;
+  const ticketRate = options.ticketRate === false ? null : (options.ticketRate ?? createRateLimiter({ burst: 20, perSecond: 1 }));
   const router = Router();
 
   router.post(
     '/agents/:agentId/stream-ticket',
     wrap(async (req, res) => {
       const agentId = String(req.params.agentId);
+      if (!(await checkAction(authorize, req, res, 'watch', agentId))) return;
       if (!registry.get(agentId)) return sendError(res, 404, 'agent_not_found', `no agent "${agentId}"`);
+      const rate = ticketRate?.take(req.socket.remoteAddress ?? 'unknown');
+      if (rate && !rate.ok) {
+        metrics.rejectTicket('rate_limited');
+        return sendError(res, 429, 'rate_limited', 'too many stream tickets from this address', {
+          'Retry-After': String(rate.retryAfterSeconds),
+        });
+      }
       try {
         const issued = await tickets.issue(agentId);
         metrics.ticketsIssued++;

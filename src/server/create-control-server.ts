@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import http from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
@@ -9,7 +9,11 @@ import { createMemoryTicketStore } from '../tickets/create-memory-ticket-store';
 import type { TicketStore } from '../tickets/ticket-store';
 import { agentView } from './agent-view';
 import { attachKiloAgent, type AttachKiloAgentOptions } from './attach-kilo-agent';
+import { allowAll, checkAction, type Action, type Authorize } from './authorize';
 import { broadcastOptionsOf, createAgentStreamRouter } from './create-agent-stream-router';
+import { createOriginGuard } from './create-origin-guard';
+import type { RateLimiter } from './create-rate-limiter';
+import { createRequestDispatcher } from './create-request-dispatcher';
 import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
 import { createPrometheusRegistry } from './create-prometheus-registry';
 import { createStreamHandler } from './create-stream-handler';
@@ -30,9 +34,26 @@ export interface ControlServerOptions {
   shutdownGraceMs?: number;
   /** Folder with the built dashboard (`index.html`, `dashboard.js`). Default `dist/public`. */
   publicDir?: string;
-  /** Extra routes mounted before the 404 handler (e.g. the agent-spawning routes). */
+  /**
+   * Extra routes mounted before the 404 handler (e.g. the agent-spawning routes). `POST /agents`
+   * is guarded as `admin` and `POST /agents/:agentId/message` as `act` before them.
+   */
   routes?: (app: Express, ctx: { registry: AgentRegistry; metrics: StreamMetrics }) => void;
   logger?: Logger;
+  /** Who may do what (docs/protocol.md §6). Default: everyone (loopback, no token). */
+  authorize?: Authorize;
+  /** The dashboard's `GET /?token=` login (see `createTokenAuth`). */
+  login?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Host names allowed besides loopback names and `host` (DNS rebinding guard). */
+  allowHosts?: string[];
+  /** Origins allowed to make state-changing requests besides the server's own (CSRF guard). */
+  allowOrigins?: string[];
+  /** Concurrent connections at most. Default 10 000. */
+  maxConnections?: number;
+  /** Time a client has to send its request headers. Default 5000 ms. */
+  headersTimeoutMs?: number;
+  /** Stream tickets per client address (see the router's `ticketRate`). Default 20 at once, 1 more per second. */
+  ticketRate?: RateLimiter | false;
 }
 
 export interface ControlServer {
@@ -46,19 +67,6 @@ export interface ControlServer {
   close(): Promise<void>;
   /** Registers a running kilo serve as an agent. */
   attachKilo(options: AttachKiloAgentOptions): ManagedAgent;
-}
-
-const STREAM_PATH = /^\/agents\/([^/?]+)\/stream\/?(?:\?|$)/;
-
-/** The decoded agent id of a stream URL; undefined for another path, null when it does not decode. */
-function streamAgentIdOf(url: string): string | null | undefined {
-  const m = STREAM_PATH.exec(url);
-  if (!m) return undefined;
-  try {
-    return decodeURIComponent(m[1]!);
-  } catch {
-    return null;
-  }
 }
 
 const FALLBACK_PAGE =
@@ -86,6 +94,9 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const port = options.port ?? 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
   const graceMs = options.shutdownGraceMs ?? 1500;
+  const maxConnections = options.maxConnections ?? 10_000;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 5000;
+  const originGuard = createOriginGuard({ host, allowHosts: options.allowHosts, allowOrigins: options.allowOrigins });
   const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
   const prometheus = createPrometheusRegistry(metrics, broadcasts);
   let shuttingDown = false;
@@ -108,8 +119,18 @@ export function createControlServer(options: ControlServerOptions = {}): Control
     };
 
   const isShuttingDown = () => shuttingDown;
+  const authorize = options.authorize ?? allowAll;
+  const guard =
+    (action: Action): RequestHandler =>
+    (req, res, next) => {
+      const agentId = req.params.agentId === undefined ? undefined : String(req.params.agentId);
+      checkAction(authorize, req, res, action, agentId).then((ok) => ok && next(), next);
+    };
   const stream = createStreamHandler({ registry, tickets, broadcasts, metrics, isShuttingDown });
-  app.use(createAgentStreamRouter({ registry, metrics, broadcasts, tickets, isShuttingDown }));
+  app.use(createAgentStreamRouter({ registry, metrics, broadcasts, tickets, isShuttingDown, authorize, ticketRate: options.ticketRate }));
+  app.get(['/agents', '/agents/:agentId', '/metrics'], guard('watch'));
+  app.post(['/agents', '/agents/:agentId/stop', '/agents/:agentId/disconnect-viewers'], guard('admin'));
+  app.post('/agents/:agentId/message', guard('act'));
   options.routes?.(app, { registry, metrics });
   app.get('/agents', (_req, res) => {
     res.json({ agents: registry.list().map((a) => agentView(a, broadcasts)) });
@@ -171,19 +192,33 @@ export function createControlServer(options: ControlServerOptions = {}): Control
     broadcasts,
     listen() {
       return new Promise((resolve, reject) => {
-        // Each request is dispatched once: stream requests to the stream handler, ahead of the
-        // Express app (a viewer is held for as long as it watches, and the app's per-request
-        // setup would cost ~3 KiB of heap per open stream); everything else to the app, which
-        // also mounts the stream route, so `app` alone is complete.
-        server = http.createServer((req, res) => {
-          const agentId = streamAgentIdOf(req.url ?? '/');
-          if (agentId === undefined) return app(req, res);
-          if (agentId === null) return sendError(res, 400, 'bad_request', 'the agent id is not a valid percent-encoded string');
-          stream(req, res, agentId).catch((err: unknown) => {
-            logger.error('stream request failed', err);
-            sendError(res, 500, 'internal', 'internal error');
-          });
+        // The app also mounts the stream route, so `app` alone is complete; the server
+        // dispatches each request once (createRequestDispatcher).
+        // Connections are checked for the header timeout every second (Node's default is 30 s,
+        // which let dribbling sockets hold a connection slot that long).
+        // (Passed at creation: set afterwards, the timeouts do not reach the connection checker.)
+        const dispatch = createRequestDispatcher({ guard: originGuard, login: options.login, stream, app, logger });
+        const headersDeadline = new WeakMap<object, ReturnType<typeof setTimeout>>();
+        server = http.createServer(
+          {
+            connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+            headersTimeout: headersTimeoutMs,
+            requestTimeout: Math.max(headersTimeoutMs, 10_000),
+          },
+          (req, res) => {
+            clearTimeout(headersDeadline.get(req.socket));
+            dispatch(req, res);
+          },
+        );
+        // Node's own checker lets a connection that never finishes its first request's headers
+        // live on once maxConnections is reached (seen on Node 20): cut it ourselves.
+        server.on('connection', (socket) => {
+          const timer = setTimeout(() => socket.destroy(), headersTimeoutMs + 500);
+          timer.unref();
+          headersDeadline.set(socket, timer);
+          socket.once('close', () => clearTimeout(timer));
         });
+        server.maxConnections = maxConnections;
         server.once('error', reject);
         server.listen(port, host, () => {
           const actual = (server!.address() as AddressInfo).port;

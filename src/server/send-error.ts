@@ -17,6 +17,11 @@ export type ErrorCode =
   | 'spawn_failed'
   | 'upstream_error'
   | 'shutting_down'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'forbidden_origin'
+  | 'rate_limited'
+  | 'agent_limit'
   | 'internal';
 
 /** Writes JSON `body` with `status` using only node:http, so it works with or without Express. */

@@ -22,11 +22,15 @@ export interface TicketStore {
   outstanding(): Promise<number>;
 }
 
-/** The store is full of unexpired tickets; `retryAfterSeconds` until the oldest expires. */
+/** The store (or one agent's share of it) is full of unexpired tickets; `retryAfterSeconds` until the oldest expires. */
 export class TicketCapacityError extends Error {
   override readonly name = 'TicketCapacityError';
   readonly code = 'ticket_capacity';
-  constructor(readonly retryAfterSeconds: number) {
-    super(`too many outstanding stream tickets; retry in ${retryAfterSeconds} s`);
+  constructor(
+    readonly retryAfterSeconds: number,
+    /** Set when the agent's own share is full (the store has room for other agents). */
+    readonly agentId?: string,
+  ) {
+    super(`too many outstanding stream tickets${agentId ? ` for agent "${agentId}"` : ''}; retry in ${retryAfterSeconds} s`);
   }
 }
