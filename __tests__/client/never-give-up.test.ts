@@ -176,6 +176,19 @@ describe('createAgentStreamClient never gives up while open', () => {
     expect(browser.document.listeners).toBe(0);
   });
 
+  test('exit with reason shutdown is the server going away (a deploy): delivered, then the client comes back', async () => {
+    const t = setup({ random: () => 0 });
+    await flush();
+    t.current().open();
+    t.current().send('file', { path: 'a.ts' }, 5);
+    t.current().send('exit', { reason: 'shutdown' }, 6);
+    expect(t.events.map((e) => e.type)).toEqual(['file', 'exit']);
+    expect(t.client.state).toBe('reconnecting');
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(t.ff.calls).toHaveLength(2); // a new ticket
+    expect(t.es.instances.at(-1)!.url).toContain('lastEventId=6');
+  });
+
   test('a bound you set still ends in `failed` (retries_exhausted)', async () => {
     const t = setup({ maxRetries: 3 }, down(10));
     await flush();

@@ -50,7 +50,8 @@ const toClientError = (err: unknown): AgentStreamClientError =>
  * `nextAttemptAt`. A connection that opens and drops at once is a failure too (the backoff keeps
  * growing); one that delivered new events, or stayed open `healthyAfterMs`, starts the count
  * again. In a browser, `online` and the page becoming visible start the pending attempt at once
- * (at most one attempt a second). It stops for good after `exit` (state `exited`), when the
+ * (at most one attempt a second). It stops for good after `exit` (state `exited`) — except an
+ * `exit` with reason `shutdown`, which is the server going away, not the agent — when the
  * ticket endpoint answers 404 `agent_not_found` (`failed`), after `maxRetries` consecutive
  * failures when you set a bound (`failed`, code `retries_exhausted`), or on `close()`.
  *
@@ -231,6 +232,12 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
       if (opened) opened.progress = true;
     }
     if (frame.kind === 'invalid') return o.onWarning?.(new Error(`ignored ${frame.reason}`));
+    if (frame.event.type === 'exit' && frame.event.data.reason === 'shutdown') {
+      // The server is going away (a deploy), not the agent: come back when it does.
+      o.onEvent(frame.event);
+      dropSource();
+      return onFailure(new AgentStreamClientError('stream_error', 'the server is shutting down'));
+    }
     if (frame.event.type === 'exit') {
       stop(); // before the callback, so nothing reconnects whatever it does
       o.onEvent(frame.event);
