@@ -10,9 +10,9 @@ export interface RunningCli {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `agent-stream serve …` (the built CLI) and resolves with the URL it prints. */
-export function startCli(args: string[], timeoutMs = 10_000): Promise<RunningCli> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `agent-stream serve …` (the built CLI; `env`: its environment, default ours) and resolves with the URL it prints. */
+export function startCli(args: string[], timeoutMs = 10_000, env?: NodeJS.ProcessEnv): Promise<RunningCli> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>

@@ -1,25 +1,10 @@
 import { startCli, type RunningCli } from '../helpers/run-cli';
-import { openSse, ticketFor } from '../helpers/sse-client';
-import { waitGone } from './process-helpers';
-import { execFileSync } from 'node:child_process';
+import { openSse } from '../helpers/sse-client';
+import { kiloPidsUnder, waitGone } from './process-helpers';
 
-/** Pids of kilo binaries whose parent chain leads to `root`. */
-function kiloPidsUnder(root: number): number[] {
-  const out = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' });
-  const rows = out
-    .trim()
-    .split('\n')
-    .map((l) => {
-      const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
-      return { pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! };
-    });
-  const parent = new Map(rows.map((r) => [r.pid, r.ppid]));
-  const under = (pid: number) => {
-    for (let p: number | undefined = pid, i = 0; p && i < 20; p = parent.get(p), i++) if (p === root) return true;
-    return false;
-  };
-  return rows.filter((r) => /cli-linux-x64\/bin\/kilo serve/.test(r.args) && under(r.pid)).map((r) => r.pid);
-}
+/** `--spawn` requires a token (docs/protocol.md §6); every request but the stream carries it. */
+const TOKEN = 'cli-spawn-test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
 
 describe('agent-stream serve --spawn (built-in offline LLM, real kilo)', () => {
   let cli: RunningCli | undefined;
@@ -28,14 +13,16 @@ describe('agent-stream serve --spawn (built-in offline LLM, real kilo)', () => {
   });
 
   it('spawns a kilo agent on POST /agents, streams its turn, and leaves no kilo behind on SIGTERM', async () => {
-    cli = await startCli(['serve', '--port', '0', '--spawn']);
+    cli = await startCli(['serve', '--port', '0', '--spawn', '--token', TOKEN]);
     const created = await fetch(`${cli.url}/agents`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify({ prompt: 'Say hello', agentId: 'cli1' }),
     });
     expect(created.status).toBe(201);
-    const v = await openSse(await ticketFor(cli.url, 'cli1'));
+    const ticket = await fetch(`${cli.url}/agents/cli1/stream-ticket`, { method: 'POST', headers: auth });
+    expect(ticket.status).toBe(201);
+    const v = await openSse(`${cli.url}${((await ticket.json()) as { streamUrl: string }).streamUrl}`);
     await v.waitFor(
       (x) =>
         x.events().some((f) => f.event === 'tool' && f.data!.includes('"status":"completed"')) &&

@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { lastValueFrom } from 'rxjs';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import { spawnKiloAgent } from '../process/spawn-kilo-agent';
 import { agentSpawnRoutes } from '../server/create-agent-spawn-routes';
@@ -22,9 +23,10 @@ const BUILT_IN_TURNS: FakeLlmTurn[] = [
 ];
 
 /**
- * `--spawn`: each `POST /agents` starts a real kilo serve (isolated home, loopback, no orphans)
- * talking to `llmUrl` (an OpenAI-compatible endpoint), or, without one, to a built-in scripted
- * LLM on loopback, so the mode works offline.
+ * `--spawn`: each `POST /agents` starts a real kilo serve (isolated home, loopback, no orphans,
+ * an allowlisted environment plus `kiloEnv`) talking to `llmUrl` (an OpenAI-compatible
+ * endpoint), or, without one, to a built-in scripted LLM on loopback, so the mode works offline.
+ * At most `maxAgents` run at once; `allowModels` limits the models a spawn may ask for.
  */
 export function createSpawnMode(options: {
   logger: Logger;
@@ -45,8 +47,20 @@ export function createSpawnMode(options: {
   return {
     routes: agentSpawnRoutes({
       logger: options.logger,
-      spawn: async (r) =>
-        spawnKiloAgent({ agentId: r.agentId, prompt: r.prompt, model: r.model, config: kiloConfigFor({ baseURL: await baseURL() }) }),
+      maxAgents: options.maxAgents ?? 4,
+      allowModels: options.allowModels,
+      spawn: async (r) => {
+        const spawned = await spawnKiloAgent({
+          agentId: r.agentId,
+          prompt: r.prompt,
+          model: r.model,
+          config: kiloConfigFor({ baseURL: await baseURL() }),
+          // An allowlisted environment (PATH, locale, kilo's own settings) plus what the operator named.
+          inheritEnv: options.kiloEnv ?? [],
+        });
+        // The slot is free once the kilo process is gone, not just the agent.
+        return { ...spawned, released: lastValueFrom(spawned.kilo.exit$, { defaultValue: undefined }) };
+      },
     }),
     async close() {
       if (llm) await (await llm).close();

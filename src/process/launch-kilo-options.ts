@@ -17,6 +17,13 @@ export interface LaunchKiloOptions {
   password?: string;
   /** `KILO_SESSION_RETRY_LIMIT`: how often kilo retries a failing LLM call. Default 2. */
   sessionRetryLimit?: number;
+  /**
+   * Names of variables of this process's environment passed on to kilo (e.g. `['HTTPS_PROXY']`).
+   * kilo gets an allowlisted environment, never this process's whole one (its bash tool would
+   * show every secret to the model): `PATH`, the locale (`LANG`, `LANGUAGE`, `LC_*`, `TZ`), these
+   * names, then its private HOME/XDG dirs and its own `KILO_*` settings. Default: none.
+   */
+  inheritEnv?: string[];
   /** Extra environment variables for kilo, applied last. */
   env?: Record<string, string>;
   /** How long to wait for `GET /global/health` to answer. Default 20000 ms. */
@@ -34,6 +41,7 @@ export interface LaunchKiloOptions {
 export type ResolvedLaunchKiloOptions = Required<Omit<LaunchKiloOptions, 'workDir' | 'password' | 'onOutput' | 'tempParent'>> &
   Pick<LaunchKiloOptions, 'workDir' | 'password' | 'onOutput' | 'tempParent'>;
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const bad = (message: string) => new KiloLaunchError('invalid_options', `launchKilo: ${message}`);
 const isPlainObject = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
@@ -63,6 +71,11 @@ export function resolveLaunchKiloOptions(options: LaunchKiloOptions = {}): Resol
     if (!isPlainObject(options.env)) throw bad('env must be an object of strings');
     for (const [k, v] of Object.entries(options.env as object)) if (typeof v !== 'string') throw bad(`env.${k} must be a string`);
   }
+  if (options.inheritEnv !== undefined) {
+    if (!Array.isArray(options.inheritEnv)) throw bad('inheritEnv must be an array of variable names');
+    for (const name of options.inheritEnv as unknown[])
+      if (typeof name !== 'string' || !ENV_NAME.test(name)) throw bad(`inheritEnv: not a variable name: ${String(name)}`);
+  }
   if (options.onOutput !== undefined && typeof options.onOutput !== 'function') throw bad('onOutput must be a function');
   return {
     binaryPath,
@@ -71,6 +84,7 @@ export function resolveLaunchKiloOptions(options: LaunchKiloOptions = {}): Resol
     port: int('port', options.port ?? 0, 0, 65535),
     password: options.password,
     sessionRetryLimit: int('sessionRetryLimit', options.sessionRetryLimit ?? 2, 0),
+    inheritEnv: options.inheritEnv ?? [],
     env: options.env ?? {},
     startTimeoutMs: int('startTimeoutMs', options.startTimeoutMs ?? 20_000, 1),
     orphanGraceMs: int('orphanGraceMs', options.orphanGraceMs ?? 1500, 0),

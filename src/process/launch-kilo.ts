@@ -39,7 +39,9 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 /**
  * Starts `kilo serve --hostname 127.0.0.1` in isolation: a private temp dir for HOME and every
- * XDG dir, models fetch, autoupdate and telemetry off, the given kilo.json. Resolves once it
+ * XDG dir, an allowlisted environment (`PATH`, the locale and the `inheritEnv` names of this
+ * process's environment, never the rest: no secret of ours reaches kilo or its bash tool), models
+ * fetch, autoupdate and telemetry off, the given kilo.json. Resolves once it
  * answers `GET /global/health`. kilo runs behind a watchdog, so it dies with this process, even
  * when this process is SIGKILLed. Options are validated synchronously (a bad one throws
  * {@link KiloLaunchError} `invalid_options`); start failures reject with `spawn_failed`,

@@ -16,28 +16,56 @@ export interface SpawnRequest {
 export interface SpawnedAgent {
   agent: ManagedAgent;
   prompt(text: string): Promise<void>;
+  /**
+   * Resolves once what runs the agent is gone (e.g. its kilo process ended). The agent's slot
+   * under `maxAgents` is held until the agent exited and this resolved. Default: the agent's exit.
+   */
+  released?: Promise<unknown>;
 }
 
 export interface AgentSpawnRoutesOptions {
   /** Starts an agent (e.g. a kilo serve process) and sends it the first prompt. */
   spawn(request: SpawnRequest): Promise<SpawnedAgent>;
+  /** Gets a failed spawn's full error (the caller only gets `502 spawn_failed`). Default: silent. */
   logger?: Logger;
   /** Longest prompt accepted, in characters. Default 100 000. */
   maxPromptLength?: number;
+  /**
+   * Agents spawned by these routes running at once at most, spawns in flight included; one more
+   * answers 429 `agent_limit`. An agent frees its slot when it exited. Default 4.
+   */
+  maxAgents?: number;
+  /** The models (`provider/model`) a spawn may ask for; another answers 400. Empty or absent: any. */
+  allowModels?: string[];
 }
 
-const AGENT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const AGENT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MODEL = /^([^/\s]+)\/(\S+)$/;
+
+/** Whether `id` is a valid agent id: 1-64 characters of `A-Z a-z 0-9 . _ -`, not only dots (no `.`, `..` path segments). */
+export const isValidAgentId = (id: unknown): id is string => typeof id === 'string' && AGENT_ID.test(id) && !/^\.+$/.test(id);
 
 /**
  * The agent-spawning routes of `agent-stream serve --spawn`: `POST /agents` `{prompt, agentId?,
  * model?}` → 201 `{agentId}`, and `POST /agents/:agentId/message` `{prompt}` → 202. Validation
- * errors answer 400 `bad_request`, an unknown agent 404, a taken id or exited agent 409, a
- * failed start 502 `spawn_failed`.
+ * errors (and a model outside `allowModels`) answer 400 `bad_request`, an unknown agent 404, a
+ * taken id or exited agent 409, `maxAgents` running 429 `agent_limit`, a failed start 502
+ * `spawn_failed`. Errors from the spawned agent are logged, never sent to the caller.
  */
 export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: Express, ctx: { registry: AgentRegistry }) => void {
   const maxPrompt = options.maxPromptLength ?? 100_000;
+  const maxAgents = options.maxAgents ?? 4;
+  if (!Number.isInteger(maxAgents) || maxAgents < 1)
+    throw new TypeError(`agentSpawnRoutes: maxAgents must be an integer >= 1, got ${maxAgents}`);
+  const allowModels = options.allowModels ?? [];
+  if (!Array.isArray(allowModels) || allowModels.some((m) => typeof m !== 'string' || !MODEL.test(m)))
+    throw new TypeError('agentSpawnRoutes: allowModels must be an array of "provider/model"');
+  const allowed = new Set(allowModels);
   const prompts = new Map<ManagedAgent, (text: string) => Promise<void>>();
+  /** Agents of ours not yet exited, spawns in flight included. */
+  let slots = 0;
+  /** Ids being spawned, so two requests for one id do not both start an agent. */
+  const starting = new Set<string>();
   let counter = 0;
 
   const promptOf = (req: Request, res: Response): string | undefined => {
@@ -48,26 +76,38 @@ export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: Expres
     return prompt;
   };
 
+  /** Frees the slot of `spawned` once its agent exited and it was released. */
+  const holdSlot = (spawned: SpawnedAgent) => {
+    const exited = new Promise<void>((resolve) => spawned.agent.exit$.subscribe({ complete: resolve, error: () => resolve() }));
+    void Promise.all([exited, Promise.resolve(spawned.released).catch(() => undefined)]).then(() => slots--);
+  };
+
   return (app, { registry }) => {
     app.post('/agents', (req, res, next) => {
       const body = (req.body ?? {}) as { agentId?: unknown; model?: unknown };
       const prompt = promptOf(req, res);
       if (prompt === undefined) return;
-      if (body.agentId !== undefined && (typeof body.agentId !== 'string' || !AGENT_ID.test(body.agentId))) {
-        return sendError(res, 400, 'bad_request', '"agentId" must be 1-64 characters of A-Z a-z 0-9 . _ -');
+      if (body.agentId !== undefined && !isValidAgentId(body.agentId)) {
+        return sendError(res, 400, 'bad_request', '"agentId" must be 1-64 characters of A-Z a-z 0-9 . _ -, not only dots');
       }
       let model: SpawnRequest['model'];
       if (body.model !== undefined) {
         const m = typeof body.model === 'string' ? MODEL.exec(body.model) : null;
         if (!m) return sendError(res, 400, 'bad_request', '"model" must be "provider/model"');
+        if (allowed.size > 0 && !allowed.has(body.model as string))
+          return sendError(res, 400, 'bad_request', `"model" must be one of: ${allowModels.join(', ')}`);
         model = { providerID: m[1]!, modelID: m[2]! };
       }
       const agentId = (body.agentId as string | undefined) ?? `agent-${Date.now().toString(36)}-${++counter}`;
-      if (registry.get(agentId)) return sendError(res, 409, 'agent_exists', `agent "${agentId}" already exists`);
-      options
-        .spawn({ agentId, prompt, model })
+      if (registry.get(agentId) || starting.has(agentId)) return sendError(res, 409, 'agent_exists', `agent "${agentId}" already exists`);
+      if (slots >= maxAgents) return sendError(res, 429, 'agent_limit', `at most ${maxAgents} agents run at once; stop one first`);
+      slots++;
+      starting.add(agentId);
+      new Promise<SpawnedAgent>((resolve) => resolve(options.spawn({ agentId, prompt, model })))
         .then(
           (spawned) => {
+            starting.delete(agentId);
+            holdSlot(spawned);
             if (registry.get(agentId)) {
               spawned.agent.stop('stopped');
               return sendError(res, 409, 'agent_exists', `agent "${agentId}" already exists`);
@@ -77,9 +117,12 @@ export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: Expres
             spawned.agent.exit$.subscribe({ complete: () => prompts.delete(spawned.agent) });
             res.status(201).json({ agentId });
           },
-          (err: Error) => {
-            options.logger?.error(`spawning ${agentId} failed`, err);
-            sendError(res, 502, 'spawn_failed', `could not start agent "${agentId}": ${err.message}`);
+          (err: unknown) => {
+            starting.delete(agentId);
+            slots--;
+            // The full error (kilo's output, paths) stays in the log; the caller learns only that it failed.
+            options.logger?.error(`spawning agent "${agentId}" failed`, err);
+            sendError(res, 502, 'spawn_failed', 'could not start the agent');
           },
         )
         .catch(next);
@@ -94,7 +137,10 @@ export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: Expres
       if (!send || agent.exited) return sendError(res, 409, 'agent_exited', `agent "${agent.id}" cannot take prompts`);
       send(prompt).then(
         () => res.status(202).json({ agentId: agent.id }),
-        (err: Error) => sendError(res, 502, 'upstream_error', `kilo refused the prompt: ${err.message}`),
+        (err: unknown) => {
+          options.logger?.error(`prompting agent "${agent.id}" failed`, err);
+          sendError(res, 502, 'upstream_error', 'the agent refused the prompt');
+        },
       );
     });
     app.all('/agents/:agentId/message', (_req, res) => sendError(res, 405, 'method_not_allowed', 'use POST', { Allow: 'POST' }));
