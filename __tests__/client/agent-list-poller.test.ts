@@ -54,7 +54,7 @@ describe('createAgentListPoller', () => {
   test('polls every pollMs while the server answers', async () => {
     const t = setup();
     await flush();
-    expect(t.poller.list).toEqual({ agents: AGENTS, error: null, reconnecting: false, nextAttemptAt: null, failures: 0 });
+    expect(t.poller.list).toEqual({ agents: AGENTS, error: null, reconnecting: false, nextAttemptAt: null, failures: 0, access: null });
     await jest.advanceTimersByTimeAsync(10_000);
     expect(t.server.calls).toHaveLength(6);
     t.poller.stop();
@@ -88,7 +88,7 @@ describe('createAgentListPoller', () => {
 
       t.server.up = true;
       await jest.advanceTimersByTimeAsync(30_000);
-      expect(t.poller.list).toEqual({ agents: AGENTS, error: null, reconnecting: false, nextAttemptAt: null, failures: 0 });
+      expect(t.poller.list).toEqual({ agents: AGENTS, error: null, reconnecting: false, nextAttemptAt: null, failures: 0, access: null });
       const back = t.server.calls.length;
       await jest.advanceTimersByTimeAsync(10_000);
       expect(t.server.calls.length - back).toBe(5); // pollMs again

@@ -26,10 +26,13 @@ async function start({ upstreamUrl, host, maxBufferedBytes }) {
   const why = unavailableReason();
   if (why) throw new Error(`agent-stream not available: ${why}`);
   const { createControlServer } = require(path.join(DIST, 'server'));
-  const { createAgentRegistry, createManagedAgent, kiloEvents } = require(DIST);
+  const { createAgentRegistry, createManagedAgent, createMemoryTicketStore, kiloEvents } = require(DIST);
   const registry = createAgentRegistry();
   registry.add(createManagedAgent({ agentId: 'bench', sessionId: 'ses_bench', events: kiloEvents(upstreamUrl) }));
-  const control = createControlServer({ registry, host, port: 0, keepaliveMs: 3_600_000, maxBufferedBytes });
+  // One load process opens every viewer from one address: no per-address ticket limit, and room
+  // for every viewer's ticket (the production defaults are 20/s per address and 200 per agent).
+  const tickets = createMemoryTicketStore({ capacity: 20_000, capacityPerAgent: 20_000 });
+  const control = createControlServer({ registry, host, port: 0, keepaliveMs: 3_600_000, maxBufferedBytes, tickets, ticketRate: false, maxConnections: 20_000 });
   const { url } = await control.listen();
   const base = new URL(url);
   const port = Number(base.port);
