@@ -45,10 +45,12 @@ describe('static render', () => {
     expect(html).toContain('exit 1');
   });
 
-  test('<Dashboard> renders the list and the stream of the preselected agent', () => {
+  test('<Dashboard> renders the list and the preselected agent; its stream waits for the list to answer', () => {
     const html = renderToString(<Dashboard initialAgentId="demo" fetch={createFakeFetch().fetch} />);
     expect(html).toContain('data-testid="agent-list"');
     expect(html).toContain('data-selected-agent="demo"');
-    expect(html).toContain('data-stream-agent-id="demo"');
+    // no ticket before the list answered once (a page that is not signed in must not ask for one)
+    expect(html).toContain('data-testid="stream-pending"');
+    expect(html).not.toContain('data-stream-agent-id="demo"');
   });
 });

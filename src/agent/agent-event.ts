@@ -66,6 +66,48 @@ export interface GapData {
   oldest: number;
 }
 
+/** A permission kilo asks for before a tool runs (docs/protocol.md §7): pending until answered. */
+export interface PermissionData {
+  requestId: string;
+  /** The tool that asked (its name, when known) and its call. */
+  tool?: string;
+  callId?: string;
+  messageId?: string;
+  /** What is asked, e.g. `external_directory: /etc/*`. */
+  title: string;
+  patterns?: string[];
+  state: 'asked' | 'replied';
+  /** `once`, `always` or `reject`, once replied. */
+  response?: string;
+  /** Who answered, when it was answered through agent-stream. */
+  by?: string;
+}
+
+/** A question kilo's `question` tool asks the user. */
+export interface QuestionData {
+  requestId: string;
+  questions: { question: string; header: string; options: { label: string; description?: string }[]; multiple?: boolean }[];
+  callId?: string;
+  state: 'asked' | 'replied';
+  /** The selected labels per question; absent when the question was rejected. */
+  answers?: string[][];
+  rejected?: true;
+  by?: string;
+}
+
+/** Something a person did through agent-stream, so every viewer sees who did what. */
+export interface ActionData {
+  kind: 'prompt' | 'abort' | 'permission' | 'question';
+  by: string;
+  /** ISO time. */
+  at: string;
+  text?: string;
+  requestId?: string;
+  response?: string;
+  answers?: string[][];
+  rejected?: true;
+}
+
 /** `reset` carries nothing: the viewer clears its folded view, the whole retained state follows. */
 export type ResetData = Record<string, never>;
 
@@ -84,6 +126,9 @@ export type AgentEvent =
   | { type: 'file'; data: FileData }
   | { type: 'message'; data: MessageData }
   | { type: 'error'; data: ErrorData }
+  | { type: 'permission'; data: PermissionData }
+  | { type: 'question'; data: QuestionData }
+  | { type: 'action'; data: ActionData }
   | { type: 'gap'; data: GapData }
   | { type: 'reset'; data: ResetData }
   | { type: 'exit'; data: ExitData };
@@ -102,6 +147,9 @@ export const AGENT_EVENT_TYPES: readonly AgentEventType[] = Object.freeze([
   'file',
   'message',
   'error',
+  'permission',
+  'question',
+  'action',
   'gap',
   'reset',
   'exit',

@@ -1,6 +1,6 @@
 import type { KiloEvent, KiloError, KiloToolPart } from '../kilo/kilo-event';
 import { sessionIdOf } from '../kilo/session-id-of';
-import type { AgentEvent, AgentState, ExitData, StatusData, ToolData } from './agent-event';
+import type { AgentEvent, AgentState, ExitData, PermissionData, QuestionData, StatusData, ToolData } from './agent-event';
 import { MAX_TOOL_OUTPUT_BYTES, truncateUtf8 } from './truncate-output';
 
 export interface AgentEventMapperOptions {
@@ -19,6 +19,12 @@ export interface AgentEventMapper {
   status(): StatusData;
   /** The whole text so far of a text/reasoning part of the current turn (what a `delta` appended to). */
   partText(partId: string): string | undefined;
+  /** Which kind of request `requestId` is while it waits for an answer; undefined once answered or unknown. */
+  pending(requestId: string): 'permission' | 'question' | undefined;
+  /** Whether `requestId` was ever asked (answered or not). */
+  known(requestId: string): boolean;
+  /** Records who answered `requestId` through agent-stream, for the `by` of its `replied` event. */
+  noteActor(requestId: string, by: string): void;
 }
 
 const errorData = (e: KiloError | undefined) => ({
@@ -50,6 +56,9 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
   const tools = new Map<string, { key: string; tool: string; active: boolean }>();
   const completed = new Set<string>();
   const turnErrors = new Set<string>();
+  /** Requests asked and not answered yet, and all ever asked (bounded by the session's life). */
+  const requests = new Map<string, { kind: 'permission'; data: PermissionData } | { kind: 'question'; data: QuestionData }>();
+  const actors = new Map<string, string>();
 
   const status = (): StatusData => ({
     agentId,
@@ -166,6 +175,59 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
         return state === 'starting' ? setState('idle') : [];
       case 'file.edited':
         return [{ type: 'file', data: { path: event.properties.file } }];
+      case 'permission.asked': {
+        const p = event.properties;
+        const callId = p.tool?.callID;
+        const data: PermissionData = {
+          requestId: p.id,
+          title: p.patterns?.length ? `${p.permission}: ${p.patterns.join(', ')}` : p.permission,
+          state: 'asked',
+        };
+        if (callId) {
+          data.callId = callId;
+          data.messageId = p.tool?.messageID;
+          const t = tools.get(callId);
+          if (t) data.tool = t.tool;
+        }
+        if (p.patterns?.length) data.patterns = p.patterns;
+        requests.set(p.id, { kind: 'permission', data });
+        return [{ type: 'permission', data }];
+      }
+      case 'permission.replied': {
+        const r = requests.get(event.properties.requestID);
+        if (!r || r.kind !== 'permission' || r.data.state === 'replied') return [];
+        const by = actors.get(event.properties.requestID);
+        r.data = { ...r.data, state: 'replied', response: event.properties.reply, ...(by ? { by } : {}) };
+        return [{ type: 'permission', data: r.data }];
+      }
+      case 'question.asked': {
+        const p = event.properties;
+        const data: QuestionData = {
+          requestId: p.id,
+          questions: p.questions.map((q) => ({
+            question: String(q.question),
+            header: String(q.header ?? ''),
+            options: (q.options ?? []).map((o) => ({
+              label: String(o.label),
+              ...(o.description ? { description: String(o.description) } : {}),
+            })),
+            ...(q.multiple ? { multiple: true } : {}),
+          })),
+          state: 'asked',
+        };
+        if (p.tool?.callID) data.callId = p.tool.callID;
+        requests.set(p.id, { kind: 'question', data });
+        return [{ type: 'question', data }];
+      }
+      case 'question.replied':
+      case 'question.rejected': {
+        const r = requests.get(event.properties.requestID);
+        if (!r || r.kind !== 'question' || r.data.state === 'replied') return [];
+        const by = actors.get(event.properties.requestID);
+        const outcome = event.type === 'question.replied' ? { answers: event.properties.answers } : { rejected: true as const };
+        r.data = { ...r.data, state: 'replied', ...outcome, ...(by ? { by } : {}) };
+        return [{ type: 'question', data: r.data }];
+      }
       default:
         return [];
     }
@@ -180,5 +242,19 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
     ];
   }
 
-  return { map, exit, status, partText: (partId) => parts.get(partId)?.text };
+  return {
+    map,
+    exit,
+    status,
+    partText: (partId) => parts.get(partId)?.text,
+    pending(requestId) {
+      const r = requests.get(requestId);
+      return r && r.data.state === 'asked' ? r.kind : undefined;
+    },
+    known: (requestId) => requests.has(requestId),
+    noteActor(requestId, by) {
+      actors.set(requestId, by);
+      if (actors.size > 10_000) actors.delete(actors.keys().next().value!);
+    },
+  };
 }

@@ -61,6 +61,9 @@ const keyOf = (e: SequencedAgentEvent): string | number => {
       return `t:${e.data.callId}`;
     case 'status':
       return 's';
+    case 'permission':
+    case 'question':
+      return `r:${e.data.requestId}`;
     default:
       return e.seq;
   }

@@ -8,6 +8,7 @@ import {
   catchError,
   concat,
   defer,
+  finalize,
   from,
   map,
   merge,
@@ -18,7 +19,16 @@ import {
   tap,
 } from 'rxjs';
 import type { KiloEvent } from '../kilo/kilo-event';
-import type { AgentEvent, ExitData, ExitReason, SequencedAgentEvent, StatusData } from './agent-event';
+import type { ActionData, AgentEvent, ExitData, ExitReason, SequencedAgentEvent, StatusData } from './agent-event';
+
+/** What a person can do to an agent through agent-stream (docs/protocol.md §7), e.g. on kilo's routes. */
+export interface AgentActions {
+  prompt(text: string): Promise<void>;
+  abort(): Promise<void>;
+  replyPermission(requestId: string, response: 'once' | 'always' | 'reject'): Promise<void>;
+  replyQuestion(requestId: string, answers: string[][]): Promise<void>;
+  rejectQuestion(requestId: string): Promise<void>;
+}
 import { createAgentEventMapper } from './create-agent-event-mapper';
 import { createEventHistory, type EventHistory } from './create-event-history';
 
@@ -41,6 +51,8 @@ export interface ManagedAgentOptions {
    * as it gave out fewer than 1000 per millisecond of its life (docs/protocol.md §3).
    */
   firstId?: number;
+  /** What a person may do to the agent (prompt, abort, answer kilo's requests); absent: watch only. */
+  actions?: AgentActions;
   /** Called once by `stop()` before the agent exits, e.g. to kill its process. */
   onStop?: (reason: ExitReason) => void;
   /** Receives events the mapper could not handle; they are skipped. */
@@ -53,6 +65,14 @@ export interface ManagedAgent {
   readonly sessionId: string | null;
   /** The first id this instance of the agent gives out: an id below it came from an earlier one. */
   readonly firstId: number;
+  /** What a person may do to the agent; absent when it can only be watched. */
+  readonly actions?: AgentActions;
+  /** Which kind of request `requestId` is while it waits for an answer. */
+  pending(requestId: string): 'permission' | 'question' | undefined;
+  /** Whether `requestId` was ever asked. */
+  known(requestId: string): boolean;
+  /** Publishes an `action` event (who did what) to every viewer, and notes who answered a request. */
+  record(action: ActionData): void;
   /**
    * ONE shared hot stream of sequenced agent events. Upstream is subscribed once, when the
    * agent is created; subscribers see what happens after they subscribe (history holds the
@@ -128,9 +148,16 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
     return sequenced;
   };
 
+  // Actions taken through agent-stream join the stream in the same order as kilo's events.
+  const actions$ = new Subject<AgentEvent>();
   const events$ = concat(
-    options.events.pipe(
-      mergeMap(mapOne),
+    merge(
+      options.events.pipe(
+        mergeMap(mapOne),
+        finalize(() => actions$.complete()),
+      ),
+      actions$,
+    ).pipe(
       takeUntil(exitSignal$),
       catchError((err: unknown) => {
         ending = { reason: 'upstream_lost' };
@@ -150,6 +177,14 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
   return {
     id: options.agentId,
     firstId,
+    actions: options.actions,
+    pending: (requestId) => mapper.pending(requestId),
+    known: (requestId) => mapper.known(requestId),
+    record(action) {
+      if (exited || ending) return;
+      if (action.requestId) mapper.noteActor(action.requestId, action.by);
+      actions$.next({ type: 'action', data: action });
+    },
     get sessionId() {
       return mapper.status().sessionId;
     },

@@ -1,4 +1,14 @@
-import type { AgentEvent, ErrorData, ExitData, MessageData, StatusData, ToolData } from './agent-event';
+import type {
+  ActionData,
+  AgentEvent,
+  ErrorData,
+  ExitData,
+  MessageData,
+  PermissionData,
+  QuestionData,
+  StatusData,
+  ToolData,
+} from './agent-event';
 
 /** The latest state of one text or reasoning part. */
 export interface FoldedPart {
@@ -19,18 +29,34 @@ export interface FoldedView {
   files: string[];
   errors: ErrorData[];
   messages: MessageData[];
+  /** The latest state per request id: pending until answered. */
+  permissions: Record<string, PermissionData>;
+  questions: Record<string, QuestionData>;
+  actions: ActionData[];
   exit: ExitData | null;
 }
 
 /** The empty view. */
 export function createFoldedView(): FoldedView {
-  return { status: null, parts: {}, tools: {}, files: [], errors: [], messages: [], exit: null };
+  return {
+    status: null,
+    parts: {},
+    tools: {},
+    files: [],
+    errors: [],
+    messages: [],
+    permissions: {},
+    questions: {},
+    actions: [],
+    exit: null,
+  };
 }
 
 /**
  * Applies one event to `view` (mutating it) by the protocol's folding rule: `text`/`reasoning`
  * replace (`text`) or append (`delta`, onto nothing when the part is unknown); `tool` keeps the
- * latest per `callId`; `file`, `error`, `message` accumulate; `status` is the latest; `gap`
+ * latest per `callId`; `permission` and `question` the latest per `requestId`; `file`, `error`,
+ * `message` and `action` accumulate; `status` is the latest; `gap`
  * keeps what the view has; `reset` clears it (all but the status). Returns `view`.
  *
  * ## Example
@@ -64,6 +90,15 @@ export function foldAgentEvent(view: FoldedView, event: AgentEvent): FoldedView 
       break;
     case 'message':
       view.messages.push(event.data);
+      break;
+    case 'permission':
+      view.permissions[event.data.requestId] = event.data;
+      break;
+    case 'question':
+      view.questions[event.data.requestId] = event.data;
+      break;
+    case 'action':
+      view.actions.push(event.data);
       break;
     case 'exit':
       view.exit = event.data;

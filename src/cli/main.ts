@@ -38,6 +38,7 @@ async function serve(args: ServeArgs): Promise<void> {
     routes: spawn?.routes,
     authorize: auth.authorize,
     login: auth.login,
+    identify: auth.identify,
     allowHosts: args.allowHosts,
     allowOrigins: args.allowOrigins,
     maxConnections: args.maxConnections,
@@ -45,7 +46,7 @@ async function serve(args: ServeArgs): Promise<void> {
   let demo: DemoKiloServer | undefined;
   if (args.mode === 'demo') {
     demo = await createDemoKiloServer();
-    server.attachKilo({ url: demo.url, agentId: 'demo', sessionId: demo.sessionId });
+    server.attachKilo({ url: demo.url, agentId: 'demo', sessionId: demo.sessionId, watchOnly: true });
   } else if (args.mode === 'kilo') {
     server.attachKilo({ url: args.kiloUrl!, agentId: args.agentId, sessionId: args.session });
   }

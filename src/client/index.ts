@@ -7,6 +7,13 @@ export { agentStream$, type AgentStreamObservableOptions } from './agent-stream-
 export { AgentStreamClientError, type AgentStreamClientErrorCode } from './agent-stream-client-error';
 export { computeBackoffDelay, type BackoffOptions } from './compute-backoff-delay';
 export { fetchTicket } from './fetch-ticket';
+export {
+  createAgentActions,
+  AgentActionError,
+  type AgentActions,
+  type AgentActionsOptions,
+  type PermissionResponse,
+} from './create-agent-actions';
 export { watchWakeEvents, type WakeReason } from './watch-wake-events';
 export type {
   AgentStreamClientOptions,

@@ -2,10 +2,12 @@ import { useState } from 'react';
 import type { FetchLike } from '../client/client-options';
 import { AgentStream } from '../react/AgentStream';
 import { useSecondsUntil } from '../react/use-agent-stream';
+import { accessNoteOf } from './access-note';
 import { useAgentList } from './use-agent-list';
+import { useDashboardActing, useDisplayName } from './use-dashboard-acting';
 
-/** The log fills the window below the page padding and the stream header. */
-const LOG_HEIGHT = 'calc(100vh - 96px)';
+/** The log fills the window below the page padding, the stream header and the prompt box. */
+const LOG_HEIGHT = 'calc(100vh - 200px)';
 
 /** Props of {@link Dashboard}. */
 export interface DashboardProps {
@@ -17,7 +19,7 @@ export interface DashboardProps {
   initialAgentId?: string | null;
   /** Called when the user picks an agent (e.g. to put it in the URL). */
   onSelect?: (agentId: string) => void;
-  /** fetch implementation for the agent list. Default `globalThis.fetch`. */
+  /** fetch implementation for the agent list and the acting routes. Default `globalThis.fetch`. */
   fetch?: FetchLike;
 }
 
@@ -31,6 +33,21 @@ export interface DashboardProps {
  * (`live` or `reconnecting`), and while reconnecting `[data-testid=agents-reconnecting]` with
  * `data-next-attempt-at` (epoch ms) and `data-failures`.
  *
+ * When the server refuses the list (a token is configured, docs/protocol.md §6) the page does not
+ * spin: a 401 shows `[data-testid=auth-needed]` ("Sign in: open the link with ?token=… that
+ * agent-stream printed when it started"), a 403 `[data-testid=access-forbidden]` (with
+ * `data-code`); no agent is listed or streamed, and the list asks again every 10 s, so the page
+ * recovers by itself once it is signed in. The picked agent's stream starts once the list has
+ * answered (or failed) once, so a page that is not signed in asks for no ticket.
+ *
+ * Acting (docs/protocol.md §7): under the log, a prompt box, a Stop button while the agent is
+ * busy, and a card per pending permission request or question (see `<AgentStream>`). They post
+ * to the acting routes with `by` = the display name typed once in the sidebar
+ * (`input[data-testid=display-name]`, kept in `localStorage`). They are disabled, with the reason,
+ * for an agent that can only be watched (`actionable: false` in the list, e.g. the demo) and for
+ * credentials that may only watch (learned from the first 403 `forbidden` on an act route: "your
+ * token may only watch"); see `useDashboardActing`.
+ *
  * ## Example
  * ```tsx
  * createRoot(el).render(<Dashboard initialAgentId={new URLSearchParams(location.search).get('agent')} />);
@@ -38,9 +55,21 @@ export interface DashboardProps {
  */
 export function Dashboard(props: DashboardProps) {
   const baseUrl = (props.baseUrl ?? '').replace(/\/+$/, '');
-  const { agents, error, reconnecting, nextAttemptAt, failures } = useAgentList(baseUrl, props.pollMs ?? 2000, props.fetch);
+  const { agents, error, reconnecting, nextAttemptAt, failures, access } = useAgentList(baseUrl, props.pollMs ?? 2000, props.fetch);
   const secondsLeft = useSecondsUntil(reconnecting ? nextAttemptAt : null);
+  // No ticket is asked for before the list answered once: a page that is not signed in must not
+  // request one (it would only be refused). An outage counts as an answer (the stream retries too).
+  const listAnswered = agents !== null || reconnecting || access !== null;
   const [selected, setSelected] = useState<string | null>(props.initialAgentId || null);
+  const [displayName, setDisplayName] = useDisplayName();
+  const acting = useDashboardActing({
+    baseUrl,
+    agentId: access || !listAnswered ? null : selected,
+    summary: agents?.find((a) => a.id === selected),
+    listLoaded: agents !== null,
+    displayName,
+    fetch: props.fetch,
+  });
 
   const select = (id: string) => {
     setSelected(id);
@@ -51,6 +80,20 @@ export function Dashboard(props: DashboardProps) {
     <div className="dash" data-testid="dashboard" data-selected-agent={selected ?? ''}>
       <aside className="dash-side">
         <h1 className="dash-h1">agent-stream</h1>
+        <label className="dash-name">
+          <span className="dash-h2">Your name</span>
+          <input
+            className="dash-input"
+            data-testid="display-name"
+            type="text"
+            maxLength={40}
+            autoComplete="nickname"
+            placeholder="shown with what you do"
+            title="Shown to every viewer next to what you do here (letters, digits, spaces, . _ @ -)"
+            value={displayName}
+            onChange={(e) => setDisplayName(e.target.value)}
+          />
+        </label>
         <h2 className="dash-h2">Agents</h2>
         {reconnecting ? (
           <p
@@ -63,7 +106,18 @@ export function Dashboard(props: DashboardProps) {
             server unreachable · reconnecting · {secondsLeft === null || secondsLeft <= 0 ? 'trying now' : `next try in ${secondsLeft} s`}
           </p>
         ) : null}
-        {agents === null ? <p className="dash-muted">loading…</p> : null}
+        {access ? (
+          <p
+            className="dash-note"
+            data-testid={access.status === 401 ? 'auth-needed' : 'access-forbidden'}
+            data-status={access.status}
+            data-code={access.code ?? undefined}
+            title={error ?? undefined}
+          >
+            {accessNoteOf(access)}
+          </p>
+        ) : null}
+        {agents === null && !access ? <p className="dash-muted">loading…</p> : null}
         {agents !== null && agents.length === 0 ? (
           <p className="dash-muted" data-testid="no-agents">
             no agents
@@ -101,8 +155,16 @@ export function Dashboard(props: DashboardProps) {
         </ul>
       </aside>
       <main className="dash-main">
-        {selected ? (
-          <AgentStream key={selected} agentId={selected} baseUrl={baseUrl} logHeight={LOG_HEIGHT} />
+        {access ? (
+          <p className="dash-muted" data-testid="signed-out">
+            {access.status === 401 ? 'Sign in to watch the agents.' : 'Nothing to show: the server refuses this page.'}
+          </p>
+        ) : selected && !listAnswered ? (
+          <p className="dash-muted" data-testid="stream-pending">
+            loading…
+          </p>
+        ) : selected ? (
+          <AgentStream key={selected} agentId={selected} baseUrl={baseUrl} logHeight={LOG_HEIGHT} {...acting} />
         ) : (
           <p className="dash-muted" data-testid="pick-agent">
             Pick an agent to watch it live.

@@ -12,12 +12,34 @@ export interface AgentSummary {
   activeTools: string[];
   viewers: number;
   lastEventId: number;
+  /**
+   * Whether a person may act on it (prompt, abort, answer its requests, docs/protocol.md §7),
+   * given the right to act: false for an agent that can only be watched (e.g. the demo) or that
+   * exited. Absent from servers that cannot act.
+   */
+  actionable?: boolean;
 }
 
-/** The polled list: `agents` is `null` until the first answer, and kept (last known) through an outage. */
+/**
+ * Why the server refused `GET /agents` (docs/protocol.md §6): `unauthenticated` (401: no or
+ * bad credentials, e.g. a token is configured and the page has no session cookie yet) or
+ * `forbidden` (403: the credentials may not watch, or `forbidden_origin`: this Host is not
+ * allowed). `code` and `message` are the server's error body, as far as it had one.
+ */
+export interface AgentListAccess {
+  status: 401 | 403;
+  kind: 'unauthenticated' | 'forbidden';
+  code: string | null;
+  message: string;
+}
+
+/**
+ * The polled list: `agents` is `null` until the first answer, and kept (last known) through an
+ * outage; `null` again while the server refuses access (`access`).
+ */
 export interface AgentList {
   agents: AgentSummary[] | null;
-  /** Why the latest poll failed, while `reconnecting`; else `null`. */
+  /** Why the latest poll failed, while `reconnecting` or refused (`access`); else `null`. */
   error: string | null;
   /** True while `GET /agents` fails: the list keeps trying with backoff and recovers by itself. */
   reconnecting: boolean;
@@ -25,6 +47,12 @@ export interface AgentList {
   nextAttemptAt: number | null;
   /** Consecutive failed polls (0 after an answer). */
   failures: number;
+  /**
+   * Set while the server refuses the list with 401 or 403: not an outage (no `reconnecting`, no
+   * fast backoff); the poller asks again every `accessPollMs` so it recovers by itself once the
+   * page has credentials (the session cookie appears). Kept (last known) through an outage.
+   */
+  access: AgentListAccess | null;
 }
 
 /** Options of {@link createAgentListPoller}. */
@@ -45,6 +73,8 @@ export interface AgentListPollerOptions {
   requestTimeoutMs?: number;
   /** Random source for jitter, in [0, 1). Default `Math.random`. */
   random?: () => number;
+  /** The wait between polls while the server answers 401/403 (sign-in needed), ms. Default 10000. */
+  accessPollMs?: number;
 }
 
 /** A running poller; see {@link createAgentListPoller}. */
@@ -58,6 +88,29 @@ export interface AgentListPoller {
 /** A wake (`online`, page visible) starts a poll at most this soon after the previous one began. */
 const WAKE_MIN_GAP_MS = 1000;
 
+/** The list before the first answer. */
+const INITIAL: AgentList = { agents: null, error: null, reconnecting: false, nextAttemptAt: null, failures: 0, access: null };
+
+/** A 401 or 403 from `GET /agents`: the server is there and refuses this page. */
+class AccessRefused extends Error {
+  constructor(readonly access: AgentListAccess) {
+    super(`GET /agents answered ${access.status}${access.code ? ` ${access.code}` : ''}: ${access.message}`);
+  }
+}
+
+/** The `{error: {code, message}}` of an error answer, as far as it is there. */
+async function errorBodyOf(response: Response): Promise<{ code: string | null; message: string }> {
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    return {
+      code: typeof body?.error?.code === 'string' ? body.error.code : null,
+      message: typeof body?.error?.message === 'string' ? body.error.message : `HTTP ${response.status}`,
+    };
+  } catch {
+    return { code: null, message: `HTTP ${response.status}` };
+  }
+}
+
 /**
  * Polls `GET <baseUrl>/agents` every `pollMs`, one request at a time, and never gives up: when
  * the server is down (a restart, a deploy, no network) it keeps the last known agents, reports
@@ -65,6 +118,11 @@ const WAKE_MIN_GAP_MS = 1000;
  * backoff (`computeBackoffDelay`, 250 ms doubling up to 30 s), back to `pollMs` as soon as it
  * answers. In a browser, `online` and the page becoming visible poll at once (debounced: not
  * while a request is under way, at most once a second). No React: {@link useAgentList} wraps it.
+ *
+ * A 401 or 403 is not an outage: the server is there and refuses this page (a token is
+ * configured and the page is not signed in, or its credentials may not watch). The list reports
+ * `access` (no `reconnecting`, no agents) and asks again every `accessPollMs` (10 s), so a page
+ * left open recovers by itself once it is signed in (e.g. `/?token=…` opened in another tab).
  *
  * ## Example
  * ```ts
@@ -82,8 +140,9 @@ export function createAgentListPoller(options: AgentListPollerOptions): AgentLis
     random: options.random ?? Math.random,
   };
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  const accessPollMs = options.accessPollMs ?? 10_000;
 
-  let list: AgentList = { agents: null, error: null, reconnecting: false, nextAttemptAt: null, failures: 0 };
+  let list: AgentList = INITIAL;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
   /** When the scheduled poll starts (epoch ms), while one is scheduled. */
@@ -104,6 +163,11 @@ export function createAgentListPoller(options: AgentListPollerOptions): AgentLis
 
   const fetchAgents = async (signal: AbortSignal): Promise<AgentSummary[]> => {
     const response = await doFetch(`${baseUrl}/agents`, { headers: { accept: 'application/json' }, signal });
+    if (response.status === 401 || response.status === 403) {
+      const { code, message } = await errorBodyOf(response);
+      const kind = response.status === 401 ? 'unauthenticated' : 'forbidden';
+      throw new AccessRefused({ status: response.status, kind, code, message });
+    }
     if (!response.ok) throw new Error(`GET /agents answered ${response.status}`);
     const body = (await response.json()) as { agents?: AgentSummary[] };
     if (!Array.isArray(body.agents)) throw new Error('GET /agents: no agents array');
@@ -121,10 +185,15 @@ export function createAgentListPoller(options: AgentListPollerOptions): AgentLis
     try {
       const agents = await fetchAgents(controller.signal);
       if (stopped) return;
-      publish({ agents, error: null, reconnecting: false, nextAttemptAt: null, failures: 0 });
+      publish({ agents, error: null, reconnecting: false, nextAttemptAt: null, failures: 0, access: null });
       schedule(pollMs);
     } catch (err) {
       if (stopped) return;
+      if (err instanceof AccessRefused) {
+        schedule(accessPollMs);
+        publish({ agents: null, error: err.message, reconnecting: false, nextAttemptAt: null, failures: 0, access: err.access });
+        return;
+      }
       const failures = list.failures + 1;
       const delayMs = computeBackoffDelay(failures - 1, backoff);
       const error = controller.signal.aborted
@@ -133,7 +202,7 @@ export function createAgentListPoller(options: AgentListPollerOptions): AgentLis
           ? err.message
           : String(err);
       schedule(delayMs);
-      publish({ agents: list.agents, error, reconnecting: true, nextAttemptAt: dueAt, failures });
+      publish({ agents: list.agents, error, reconnecting: true, nextAttemptAt: dueAt, failures, access: list.access });
     } finally {
       clearTimeout(timeout);
       if (inFlight === controller) inFlight = null;
@@ -179,7 +248,8 @@ export type UseAgentListOptions = Omit<AgentListPollerOptions, 'baseUrl' | 'poll
 /**
  * Polls `GET <baseUrl>/agents` every `pollMs` (one request at a time) while mounted, through
  * outages: while the server is down the list stays (last known agents) with `reconnecting` and
- * `nextAttemptAt`, and recovers by itself when the server is back ({@link createAgentListPoller}).
+ * `nextAttemptAt`, and recovers by itself when the server is back ({@link createAgentListPoller});
+ * while the server refuses the page (401/403) it reports `access` and asks again every 10 s.
  * A new poller when `baseUrl`, `pollMs` or `fetchImpl` change; `options` are read when it starts.
  *
  * ## Example
@@ -188,7 +258,7 @@ export type UseAgentListOptions = Omit<AgentListPollerOptions, 'baseUrl' | 'poll
  * ```
  */
 export function useAgentList(baseUrl: string, pollMs: number, fetchImpl?: FetchLike, options: UseAgentListOptions = {}): AgentList {
-  const [list, setList] = useState<AgentList>({ agents: null, error: null, reconnecting: false, nextAttemptAt: null, failures: 0 });
+  const [list, setList] = useState<AgentList>(INITIAL);
   const latest = useRef(options);
   latest.current = options;
   useEffect(() => {

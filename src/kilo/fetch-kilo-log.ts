@@ -27,13 +27,27 @@ const url = (http: KiloHttp, path: string) => {
   return u;
 };
 
-async function request(http: KiloHttp, path: string, init: RequestInit = {}): Promise<unknown> {
+/** kilo answered a request with an error status. */
+export class KiloHttpError extends Error {
+  override readonly name = 'KiloHttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One JSON request to kilo (`path` relative to its base URL); a non-2xx answer throws {@link KiloHttpError}. */
+export async function kiloRequest(http: KiloHttp, path: string, init: RequestInit = {}): Promise<unknown> {
   const headers: Record<string, string> = { Accept: 'application/json', ...(init.body ? { 'Content-Type': 'application/json' } : {}) };
   if (http.authorization) headers.Authorization = http.authorization;
   const res = await fetch(url(http, path), { ...init, headers, signal: AbortSignal.timeout(http.timeoutMs ?? 10_000) });
-  if (!res.ok) throw new Error(`kilo ${init.method ?? 'GET'} /${path}: HTTP ${res.status}`);
-  return res.json();
+  const text = await res.text();
+  if (!res.ok) throw new KiloHttpError(res.status, `kilo ${init.method ?? 'GET'} /${path}: HTTP ${res.status}`);
+  return text === '' ? null : JSON.parse(text);
 }
+const request = kiloRequest;
 
 /**
  * What kilo logged for `sessionId` after `afterSeq` (`POST /sync/history`), in `seq` order, as

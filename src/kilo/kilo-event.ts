@@ -176,8 +176,32 @@ export type KiloFileEdited = Ev<'file.edited', { file: string }>;
 export type KiloFileWatcherUpdated = Ev<'file.watcher.updated', { file: string; event: string }>;
 export type KiloPermissionAsked = Ev<
   'permission.asked',
-  { id: string; sessionID: string; permission: string; patterns?: string[]; [k: string]: unknown }
+  {
+    id: string;
+    sessionID: string;
+    permission: string;
+    patterns?: string[];
+    metadata?: Record<string, unknown>;
+    always?: string[];
+    tool?: { messageID: string; callID: string };
+    [k: string]: unknown;
+  }
 >;
+/** One question kilo's `question` tool asks (with its choices). */
+export interface KiloQuestionInfo {
+  question: string;
+  header: string;
+  options: { label: string; description?: string }[];
+  multiple?: boolean;
+  custom?: boolean;
+  [k: string]: unknown;
+}
+export type KiloQuestionAsked = Ev<
+  'question.asked',
+  { id: string; sessionID: string; questions: KiloQuestionInfo[]; tool?: { messageID: string; callID: string }; [k: string]: unknown }
+>;
+export type KiloQuestionReplied = Ev<'question.replied', { sessionID: string; requestID: string; answers: string[][] }>;
+export type KiloQuestionRejected = Ev<'question.rejected', { sessionID: string; requestID: string }>;
 export type KiloPermissionReplied = Ev<'permission.replied', { sessionID: string; requestID: string; reply: string }>;
 export type KiloTodoUpdated = Ev<'todo.updated', { sessionID: string; todos: unknown[] }>;
 
@@ -218,6 +242,9 @@ export type KiloEvent =
   | KiloFileWatcherUpdated
   | KiloPermissionAsked
   | KiloPermissionReplied
+  | KiloQuestionAsked
+  | KiloQuestionReplied
+  | KiloQuestionRejected
   | KiloTodoUpdated
   | KiloSync
   | KiloUnknownEvent;

@@ -29,6 +29,9 @@ const CHECKS: Record<string, (p: Obj) => boolean> = {
   'file.watcher.updated': (p) => isStr(p.file),
   'permission.asked': (p) => isStr(p.id),
   'permission.replied': (p) => isStr(p.requestID),
+  'question.asked': (p) => isStr(p.id) && Array.isArray(p.questions),
+  'question.replied': (p) => isStr(p.requestID) && Array.isArray(p.answers),
+  'question.rejected': (p) => isStr(p.requestID),
   'todo.updated': () => true,
 };
 

@@ -1,5 +1,6 @@
 import { firstValueFrom, tap } from 'rxjs';
 import { createManagedAgent, type ManagedAgent } from '../agent/create-managed-agent';
+import { createKiloActions } from '../kilo/create-kilo-actions';
 import { kiloSessionEvents, type KiloSessionEventsOptions } from '../kilo/kilo-session-events';
 import type { KiloEvent } from '../kilo/kilo-event';
 import { KiloLaunchError } from './kilo-launch-error';
@@ -85,6 +86,14 @@ export function spawnKiloAgent(options: SpawnKiloAgentOptions): Promise<SpawnedK
         historySize,
         onMapError,
         onStop: () => void kilo.stop().catch(() => undefined),
+        // A person may prompt, abort and answer kilo's requests on the session's own routes.
+        actions: createKiloActions({
+          baseUrl: kilo.url,
+          directory,
+          authorization: kilo.password ? `Basic ${Buffer.from(`kilo:${kilo.password}`).toString('base64')}` : undefined,
+          sessionId: () => session.id,
+          model,
+        }),
       });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const outcome = await Promise.race([

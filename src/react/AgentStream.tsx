@@ -1,10 +1,17 @@
 import { useCallback, useLayoutEffect, useRef, useState, type CSSProperties } from 'react';
+import { PermissionCard, PromptBox, QuestionForm, useActRunner, type AgentActHandlers } from './agent-actions';
+import type { LogRow } from './agent-log';
 import { AgentLogRow } from './agent-log-row';
 import { AGENT_STREAM_CSS } from './agent-stream-styles';
 import { useAgentStream, useSecondsUntil, type AgentStreamView, type UseAgentStreamOptions } from './use-agent-stream';
 
-/** Props of {@link AgentStream}: the client options (plus `agentId`), log limits and looks. */
-export interface AgentStreamProps extends UseAgentStreamOptions {
+/**
+ * Props of {@link AgentStream}: the client options (plus `agentId`), log limits, looks, and the
+ * optional acting callbacks (`onPrompt`, `onAbort`, `onPermission`, `onQuestion`: each control
+ * appears only when its callback is given; see `createAgentActions` in `agent-stream/client` for
+ * ones that call the control server's routes).
+ */
+export interface AgentStreamProps extends UseAgentStreamOptions, AgentActHandlers {
   /** The agent to watch. */
   agentId: string;
   /** Header text. Default: the agent id. */
@@ -15,6 +22,13 @@ export interface AgentStreamProps extends UseAgentStreamOptions {
   logHeight?: string;
   /** Leave out the built-in stylesheet (style the `as-` classes yourself). Default false. */
   unstyled?: boolean;
+  /**
+   * Whether this viewer may act on the agent (e.g. the agent list's `actionable` and the user's
+   * right to act). When false the controls are shown disabled, with `actDisabledReason`. Default true.
+   */
+  canAct?: boolean;
+  /** Why the controls are disabled, shown next to them, e.g. "you may only watch". Default "you may only watch". */
+  actDisabledReason?: string;
 }
 
 /** Distance from the bottom (px) under which the view counts as "at the bottom". */
@@ -42,6 +56,12 @@ function connectionLabel(connection: AgentStreamView['connection'], secondsLeft:
   return secondsLeft === null || secondsLeft <= 0 ? 'reconnecting · trying now' : `reconnecting · next try in ${secondsLeft} s`;
 }
 
+type PendingRow = Extract<LogRow, { kind: 'permission' | 'question' }>;
+
+/** The requests still waiting for an answer, oldest first. */
+const pendingRequestsOf = (rows: readonly LogRow[]): PendingRow[] =>
+  rows.filter((r): r is PendingRow => (r.kind === 'permission' || r.kind === 'question') && r.state === 'asked');
+
 /**
  * The live log of one agent: streaming assistant text (one row per part, updated in place), one
  * row per tool call (status, name, title, input/output in a `<details>`), file edits, errors,
@@ -53,16 +73,37 @@ function connectionLabel(connection: AgentStreamView['connection'], secondsLeft:
  * epoch ms, while `reconnecting`: the pill counts down "next try in 7 s"; a transient outage is
  * never shown as `failed`) and
  * `[data-testid=agent-state][data-agent-state]` (each attribute used by that element only);
- * rows `li[data-seq][data-row-type]`, tool rows with `data-call-id` and `data-tool-status`.
+ * rows `li[data-seq][data-row-type]`, tool rows with `data-call-id` and `data-tool-status`;
+ * `permission` and `question` rows with `data-request-id` and `data-request-state`
+ * (`asked`/`replied`), `action` rows with `data-action-kind` and `data-by`.
+ *
+ * **Acting** (docs/protocol.md §7), only when the callbacks are given: `[data-testid=act-panel]`
+ * under the log (with `data-can-act`) holds a `[data-testid=permission-card][data-request-id]` per
+ * pending permission (buttons `[data-response=once|always|reject]`), a
+ * `form[data-testid=question-form][data-request-id]` per pending question (Submit
+ * `[data-testid=question-submit]`, Reject `[data-testid=question-reject]`), the prompt box
+ * `form[data-testid=prompt-box]` (`[data-testid=prompt-input]`, `[data-testid=prompt-send]`) and,
+ * while the agent is busy, `[data-testid=stop-turn]`. The cards follow the stream, not the click:
+ * a request answered by anyone (here, on another page, in kilo) leaves the panel for every viewer
+ * and its log row shows who answered. While a call is in flight its buttons are disabled; a
+ * callback that rejects with `status` 409 / `code` `not_pending` shows "already answered by
+ * someone else" (`[data-testid=act-notice]`) for 5 s; other errors show inline
+ * (`[data-testid=act-error]`). With `canAct={false}` (or once the agent exited) every control is
+ * disabled and `[data-testid=act-disabled-reason]` says why.
  *
  * ## Example
  * ```tsx
  * <AgentStream agentId="demo" maxRows={300} onEvent={(e) => print(e.type)} />
+ *
+ * const act = createAgentActions({ agentId: 'a1', by: 'alice' }); // from agent-stream/client
+ * <AgentStream agentId="a1" onPrompt={act.prompt} onAbort={act.abort} onPermission={act.permission} onQuestion={act.question} />
  * ```
  */
 export function AgentStream(props: AgentStreamProps) {
-  const { title, className, logHeight, unstyled, ...options } = props;
+  const { title, className, logHeight, unstyled, onPrompt, onAbort, onPermission, onQuestion, canAct, actDisabledReason, ...options } =
+    props;
   const { log, connection, error, nextAttemptAt } = useAgentStream(options);
+  const { status: actStatus, notice, run } = useActRunner();
   const waitingFor = connection === 'reconnecting' ? nextAttemptAt : null;
   const secondsLeft = useSecondsUntil(waitingFor);
   const listRef = useRef<HTMLOListElement>(null);
@@ -94,6 +135,13 @@ export function AgentStream(props: AgentStreamProps) {
   const agentState = log.exit ? 'exited' : (log.status?.state ?? 'unknown');
   const activeTools = runningToolsOf(log, agentState);
   const style = logHeight ? ({ '--as-log-height': logHeight } as CSSProperties) : undefined;
+
+  const acting = onPrompt !== undefined || onAbort !== undefined || onPermission !== undefined || onQuestion !== undefined;
+  const ended = log.exit !== null || agentState === 'exited' || agentState === 'failed';
+  const actOff = canAct === false || ended;
+  const reason = canAct === false ? (actDisabledReason ?? 'you may only watch') : ended ? 'the agent has exited' : undefined;
+  const pending = acting ? pendingRequestsOf(log.rows) : [];
+  const busy = agentState === 'busy' || agentState === 'retry';
 
   return (
     <section
@@ -147,6 +195,72 @@ export function AgentStream(props: AgentStreamProps) {
           ↓ latest
         </button>
       )}
+      {acting ? (
+        <div className="as-act" data-testid="act-panel" data-can-act={actOff ? 'false' : 'true'}>
+          {reason ? (
+            <p className="as-act-reason" data-testid="act-disabled-reason">
+              {reason}
+            </p>
+          ) : null}
+          {notice ? (
+            <p className="as-act-notice" data-testid="act-notice" role="status">
+              {notice}
+            </p>
+          ) : null}
+          {pending.map((row) =>
+            row.kind === 'permission' ? (
+              onPermission ? (
+                <PermissionCard
+                  key={row.key}
+                  row={row}
+                  disabled={actOff}
+                  reason={reason}
+                  status={actStatus[row.key]}
+                  onAnswer={(response) => void run(row.key, () => onPermission(row.requestId, response))}
+                />
+              ) : null
+            ) : onQuestion ? (
+              <QuestionForm
+                key={row.key}
+                row={row}
+                disabled={actOff}
+                reason={reason}
+                status={actStatus[row.key]}
+                onAnswer={(answers) => void run(row.key, () => onQuestion(row.requestId, answers))}
+              />
+            ) : null,
+          )}
+          {onPrompt || (onAbort && busy) ? (
+            <div className="as-act-row">
+              {onPrompt ? (
+                <PromptBox
+                  disabled={actOff}
+                  reason={reason}
+                  status={actStatus.prompt}
+                  onSend={(text) => run('prompt', () => onPrompt(text))}
+                />
+              ) : null}
+              {onAbort && busy ? (
+                <button
+                  type="button"
+                  className="as-btn as-btn-danger as-stop"
+                  data-testid="stop-turn"
+                  disabled={actOff || actStatus.abort?.busy === true}
+                  title={actOff ? reason : 'Stop the running turn'}
+                  onClick={() => void run('abort', onAbort)}
+                >
+                  {actStatus.abort?.busy ? 'Stopping…' : '■ Stop'}
+                </button>
+              ) : null}
+            </div>
+          ) : null}
+          {onAbort && actStatus.abort?.error ? (
+            <div className="as-act-error" data-testid="act-error" role="alert">
+              {actStatus.abort.error}
+            </div>
+          ) : null}
+        </div>
+      ) : null}
     </section>
   );
 }

@@ -80,6 +80,99 @@ function formatMessage(row: Extract<LogRow, { kind: 'message' }>): string {
   return parts.join(' · ');
 }
 
+type PermissionRow = Extract<LogRow, { kind: 'permission' }>;
+type QuestionRow = Extract<LogRow, { kind: 'question' }>;
+type ActionRow = Extract<LogRow, { kind: 'action' }>;
+
+/** How a permission reply reads: `allowed once`, `allowed always`, `rejected`. */
+export function permissionVerb(response: string | undefined): string {
+  if (response === 'once') return 'allowed once';
+  if (response === 'always') return 'allowed always';
+  if (response === 'reject') return 'rejected';
+  return response ? `answered ${response}` : 'answered';
+}
+
+/** The chosen labels of a question's answers: `a, b / c` (one group per question). */
+export const answersText = (answers: readonly (readonly string[])[]): string => answers.map((a) => a.join(', ')).join(' / ');
+
+/** Cuts `text` to one line of at most `max` characters. */
+const oneLine = (text: string, max = 200): string => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/**
+ * The sentence of an `action` row: who did what, e.g. `alice (operator session ab12cd) allowed
+ * once: external_directory: /etc/*`, `… sent a prompt: fix the tests`, `… stopped the turn`,
+ * `… answered Color: red`, `… rejected the question: Color`.
+ */
+export function describeAction(
+  row: Pick<ActionRow, 'action' | 'by' | 'text' | 'requestId' | 'response' | 'answers' | 'rejected' | 'subject'>,
+): string {
+  const what = row.subject ?? row.requestId ?? '';
+  switch (row.action) {
+    case 'prompt':
+      return `${row.by} sent a prompt${row.text ? `: ${oneLine(row.text)}` : ''}`;
+    case 'abort':
+      return `${row.by} stopped the turn`;
+    case 'permission':
+      return `${row.by} ${permissionVerb(row.response)}${what ? `: ${what}` : ''}`;
+    case 'question':
+      if (row.rejected) return `${row.by} rejected the question${what ? `: ${what}` : ''}`;
+      return `${row.by} answered${what ? ` ${what}` : ''}${row.answers ? `: ${oneLine(answersText(row.answers))}` : ''}`;
+    default:
+      return `${row.by} did ${String(row.action)}`;
+  }
+}
+
+/** The outcome of an answered request: `allowed once by alice`, `rejected`, `answered red by bob`. */
+export function requestOutcome(row: PermissionRow | QuestionRow): string {
+  const by = row.by ? ` by ${row.by}` : '';
+  if (row.kind === 'permission') return `${permissionVerb(row.response)}${by}`;
+  if (row.rejected) return `rejected${by}`;
+  return `answered${row.answers ? ` ${oneLine(answersText(row.answers))}` : ''}${by}`;
+}
+
+/** The attributes of a permission or question row. */
+const requestProps = (row: PermissionRow | QuestionRow) => ({
+  'data-request-id': row.requestId,
+  'data-request-state': row.state,
+  'data-call-id': row.callId,
+  'data-by': row.by,
+});
+
+function PermissionRowView({ row }: { row: PermissionRow }) {
+  const pending = row.state === 'asked';
+  return (
+    <li {...rowProps(row, `as-request-row${pending ? ' as-request-pending' : ''}`)} {...requestProps(row)} data-response={row.response}>
+      <span className="as-label">permission</span>
+      {row.tool ? <span className="as-tool-name">{row.tool}</span> : null} <span className="as-request-title">{row.title}</span>
+      {' · '}
+      <span className="as-request-outcome" data-testid={pending ? undefined : 'request-outcome'}>
+        {pending ? 'waiting for an answer' : requestOutcome(row)}
+      </span>
+    </li>
+  );
+}
+
+function QuestionRowView({ row }: { row: QuestionRow }) {
+  const pending = row.state === 'asked';
+  return (
+    <li
+      {...rowProps(row, `as-request-row${pending ? ' as-request-pending' : ''}`)}
+      {...requestProps(row)}
+      data-rejected={row.rejected ? 'true' : undefined}
+    >
+      <span className="as-label">question</span>
+      <span className="as-request-title">{row.questions.map((q) => q.question).join(' / ')}</span>
+      {' · '}
+      <span className="as-request-outcome" data-testid={pending ? undefined : 'request-outcome'}>
+        {pending ? 'waiting for an answer' : requestOutcome(row)}
+      </span>
+    </li>
+  );
+}
+
 function LogRowView({ row }: { row: LogRow }) {
   switch (row.kind) {
     case 'text': {
@@ -116,6 +209,23 @@ function LogRowView({ row }: { row: LogRow }) {
           <div className="as-gap">
             events {row.after + 1}–{row.oldest - 1} are no longer available (missed while away)
           </div>
+        </li>
+      );
+    case 'permission':
+      return <PermissionRowView row={row} />;
+    case 'question':
+      return <QuestionRowView row={row} />;
+    case 'action':
+      return (
+        <li
+          {...rowProps(row, 'as-action-row')}
+          data-action-kind={row.action}
+          data-by={row.by}
+          data-request-id={row.requestId}
+          title={row.at}
+        >
+          <span className="as-label">action</span>
+          <span className="as-action">{describeAction(row)}</span>
         </li>
       );
     case 'exit':

@@ -1,4 +1,4 @@
-import type { ExitData, StatusData, ToolStatus } from '../agent/agent-event';
+import type { ActionData, ExitData, PermissionData, QuestionData, StatusData, ToolStatus } from '../agent/agent-event';
 import type { ClientAgentEvent } from '../client/client-options';
 
 interface RowBase {
@@ -35,6 +35,16 @@ export type LogRow =
     })
   | (RowBase & { kind: 'error'; name: string; message: string })
   | (RowBase & { kind: 'gap'; after: number; oldest: number })
+  /** A permission kilo asked for, one row per `requestId` holding its latest state. */
+  | (RowBase & { kind: 'permission' } & PermissionData)
+  /** A question kilo asked, one row per `requestId` holding its latest state. */
+  | (RowBase & { kind: 'question' } & QuestionData)
+  /**
+   * Something a person did through agent-stream: the `action` event's data, with its `kind` as
+   * `action`. `subject` is what it acted on, when the log knows it: the permission's title, or
+   * the question's headers.
+   */
+  | (RowBase & { kind: 'action'; action: ActionData['kind']; subject?: string } & Omit<ActionData, 'kind'>)
   | (RowBase & { kind: 'exit'; reason: string; code?: number | null });
 
 /** Everything the log view shows, derived from the events received so far. */
@@ -89,6 +99,91 @@ function upsert(rows: LogRow[], row: LogRow): void {
   rows.splice(at, 0, row);
 }
 
+type RequestRow = Extract<LogRow, { kind: 'permission' | 'question' }>;
+
+const isRequestRow = (row: LogRow): row is RequestRow => row.kind === 'permission' || row.kind === 'question';
+
+/** A request row that still waits for an answer (the log never drops these to stay within `maxRows`). */
+const isPending = (row: LogRow): boolean => isRequestRow(row) && row.state === 'asked';
+
+/** The order of a request row right after its tool call's row: between that call and the next part. */
+const afterTool = (tool: Extract<LogRow, { kind: 'tool' }>, requestId: string) => `${tool.order}\u0001${requestId}`;
+
+/** What an action acted on, as the log shows it: the permission's title, the question's headers. */
+function subjectOf(row: LogRow | undefined): string | undefined {
+  if (row?.kind === 'permission') return row.title;
+  if (row?.kind === 'question') return row.questions.map((q) => q.header || q.question).join(' / ') || undefined;
+  return undefined;
+}
+
+function removeRow(rows: LogRow[], key: string): LogRow | undefined {
+  for (let i = rows.length - 1; i >= 0; i--) if (rows[i]!.key === key) return rows.splice(i, 1)[0];
+  return undefined;
+}
+
+/** Where an action about `request` sorts: right after the request's row, in the order the actions were taken. */
+const afterRequest = (request: RequestRow, action: LogRow) =>
+  `${request.order}\u0001${action.seq !== undefined ? String(action.seq).padStart(20, '0') : action.key}`;
+
+/**
+ * Puts the action rows about `request` right after its row, naming their subject (the actions
+ * may have come first: a late viewer gets the request at the id of its latest state).
+ */
+function attachActions(rows: LogRow[], request: RequestRow): void {
+  const subject = subjectOf(request);
+  const moved: LogRow[] = [];
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const r = rows[i]!;
+    if (r.kind !== 'action' || r.action !== request.kind || r.requestId !== request.requestId) continue;
+    const order = afterRequest(request, r);
+    if (r.order === order && r.subject === subject) continue;
+    rows.splice(i, 1);
+    moved.push({ ...r, order, ...(subject !== undefined ? { subject } : {}) });
+  }
+  for (const r of moved) upsert(rows, r);
+}
+
+/**
+ * Folds a `permission` or `question` event: one row per request id, its latest state. The row
+ * sits right after its tool call when that call's row is known (by `callId`), else after the
+ * parts of its message (`messageId`), else after the newest message's parts (like a file row);
+ * it keeps its place when updated, and moves next to its tool call when that call's row arrives.
+ * The actions that answered it follow it.
+ */
+function applyRequest(s: AgentLogState, row: RequestRow, serial: () => string): void {
+  const old = findRow(s.rows, row.key);
+  const tool = row.callId !== undefined ? findRow(s.rows, `tool:${row.callId}`) : undefined;
+  if (tool?.kind === 'tool') {
+    row.order = afterTool(tool, row.requestId);
+    if (row.kind === 'permission' && row.tool === undefined) row.tool = tool.tool;
+  } else if (old) {
+    row.order = old.order;
+  } else {
+    const messageId = row.kind === 'permission' ? row.messageId : undefined;
+    row.order = `${messageId ?? s.anchor}\u0002${serial()}`;
+  }
+  if (old && old.order !== row.order) removeRow(s.rows, row.key);
+  upsert(s.rows, row);
+  attachActions(s.rows, row);
+}
+
+/** Moves the request rows of tool call `tool` right after its row (they arrived before it). */
+function attachRequests(s: AgentLogState, tool: Extract<LogRow, { kind: 'tool' }>): void {
+  const moved: RequestRow[] = [];
+  for (let i = s.rows.length - 1; i >= 0; i--) {
+    const r = s.rows[i]!;
+    if (isRequestRow(r) && r.callId === tool.callId && r.order !== afterTool(tool, r.requestId)) {
+      s.rows.splice(i, 1);
+      const order = afterTool(tool, r.requestId);
+      moved.push(r.kind === 'permission' && r.tool === undefined ? { ...r, order, tool: tool.tool } : { ...r, order });
+    }
+  }
+  for (const r of moved) {
+    upsert(s.rows, r);
+    attachActions(s.rows, r);
+  }
+}
+
 function apply(s: AgentLogState, event: ClientAgentEvent, maxTracked: number): void {
   const seq = event.seq;
   s.receivedCount++;
@@ -101,6 +196,7 @@ function apply(s: AgentLogState, event: ClientAgentEvent, maxTracked: number): v
     const serial = s.serial++;
     return { key: `${kind}:${seq ?? `n${serial}`}`, order: `${s.anchor}\u0002${String(serial).padStart(9, '0')}`, seq };
   };
+  const nextSerial = () => String(s.serial++).padStart(9, '0');
   switch (event.type) {
     case 'status':
       s.status = event.data;
@@ -129,7 +225,9 @@ function apply(s: AgentLogState, event: ClientAgentEvent, maxTracked: number): v
     case 'tool': {
       const { partId, ...d } = event.data;
       if (d.messageId > s.anchor) s.anchor = d.messageId;
-      upsert(s.rows, { kind: 'tool', key: `tool:${d.callId}`, order: partOrder(d.messageId, partId ?? d.callId), seq, ...d });
+      const row: LogRow = { kind: 'tool', key: `tool:${d.callId}`, order: partOrder(d.messageId, partId ?? d.callId), seq, ...d };
+      upsert(s.rows, row);
+      attachRequests(s, row);
       return;
     }
     case 'file':
@@ -147,6 +245,24 @@ function apply(s: AgentLogState, event: ClientAgentEvent, maxTracked: number): v
     case 'gap':
       upsert(s.rows, { kind: 'gap', ...own('gap'), ...event.data });
       return;
+    case 'permission':
+      applyRequest(s, { kind: 'permission', key: `permission:${event.data.requestId}`, order: '', seq, ...event.data }, nextSerial);
+      return;
+    case 'question':
+      applyRequest(s, { kind: 'question', key: `question:${event.data.requestId}`, order: '', seq, ...event.data }, nextSerial);
+      return;
+    case 'action': {
+      const { kind: action, ...d } = event.data;
+      const row: LogRow = { kind: 'action', ...own('action'), action, ...d };
+      const request = d.requestId !== undefined ? findRow(s.rows, `${action}:${d.requestId}`) : undefined;
+      if (request?.kind === action) {
+        row.order = afterRequest(request, row);
+        const subject = subjectOf(request);
+        if (subject !== undefined) row.subject = subject;
+      }
+      upsert(s.rows, row);
+      return;
+    }
     case 'reset':
       s.rows = [];
       s.exit = null;
@@ -159,11 +275,25 @@ function apply(s: AgentLogState, event: ClientAgentEvent, maxTracked: number): v
   }
 }
 
+/** Drops the oldest rows down to `maxRows`, but never a request still waiting for an answer. */
+function trim(rows: LogRow[], maxRows: number): void {
+  let drop = rows.length - maxRows;
+  if (!rows.some(isPending)) {
+    rows.splice(0, drop);
+    return;
+  }
+  const kept = rows.filter((r) => (drop > 0 && !isPending(r) ? (drop--, false) : true));
+  rows.splice(0, rows.length, ...kept);
+}
+
 /**
  * Applies events to the log by the protocol's folding rule: text and reasoning replaced
  * (`text`) or appended (`delta`) per part, one row per tool call (its latest state), one row per
- * file edit, message end, error, gap and exit; `reset` clears the rows. Rows stay in kilo's
- * order (message, then part ids, which sort by time), whatever order the states arrive in.
+ * permission request and per question (its latest state: `asked`, then `replied`), one row per
+ * file edit, message end, error, gap, action (who did what through agent-stream) and exit;
+ * `reset` clears the rows. Rows stay in kilo's order (message, then part ids, which sort by
+ * time), whatever order the states arrive in; a request sits right after its tool call when that
+ * call is known. `maxRows` never drops a request that still waits for an answer.
  * Pure: returns a new state; a batch of events costs one copy of the rows.
  *
  * ## Example
@@ -181,6 +311,6 @@ export function reduceAgentLog(
   const maxTracked = Math.max(1, limits.maxTrackedSeqs ?? 10000);
   const next: AgentLogState = { ...state, rows: state.rows.slice(), receivedSeqs: state.receivedSeqs.slice() };
   for (const event of Array.isArray(events) ? events : [events as ClientAgentEvent]) apply(next, event, maxTracked);
-  if (next.rows.length > maxRows) next.rows.splice(0, next.rows.length - maxRows);
+  if (next.rows.length > maxRows) trim(next.rows, maxRows);
   return next;
 }

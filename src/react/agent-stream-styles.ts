@@ -36,4 +36,35 @@ export const AGENT_STREAM_CSS = `
 .as-exit{font-weight:600;color:#454d57;background:#eceff3;padding:4px 8px;border-radius:4px}
 .as-jump{align-self:flex-end;margin:6px 12px;font:inherit;font-size:12px;padding:2px 10px;border:1px solid #b6cdf5;background:#e7f0fd;color:#174ea6;border-radius:999px;cursor:pointer}
 .as-empty{color:#5d6672;padding:8px 0}
+.as-request-row .as-label,.as-action-row .as-label{min-width:96px}
+.as-request-row .as-tool-name{margin-right:6px}
+.as-request-pending{background:#fff6dd;margin:0 -12px;padding:6px 12px 6px 9px;border-left:3px solid #e0a800}
+.as-request-outcome{color:#5d6672}
+.as-action-row{color:#454d57}
+.as-action-row .as-label{color:#7a5300}
+.as-act{border-top:1px solid #e3e7ec;padding:8px 12px;display:flex;flex-direction:column;gap:8px;background:#fafbfc;border-radius:0 0 8px 8px}
+.as-act-reason{margin:0;font-size:12px;color:#7a5300;background:#fff6dd;border:1px solid #f0d68a;border-radius:4px;padding:3px 8px;align-self:flex-start}
+.as-act-notice{margin:0;font-size:12px;color:#174ea6;background:#e7f0fd;border:1px solid #b6cdf5;border-radius:4px;padding:3px 8px;align-self:flex-start}
+.as-act-error{color:#a11d1d;font-size:12px;margin-top:4px}
+.as-card{border:1px solid #f0d68a;background:#fffdf5;border-radius:6px;padding:8px 10px;margin:0}
+.as-card-head{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap}
+.as-card-title{font-weight:600;margin:4px 0;padding:0;word-break:break-word}
+.as-patterns{margin:2px 0 6px;padding-left:18px;font-size:12px}
+.as-card-actions{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin-top:6px}
+.as-question{border:0;margin:0 0 6px;padding:0;min-width:0}
+.as-question-header{color:#5d6672}
+.as-option{display:block;padding:1px 0;cursor:pointer}
+.as-btn{font:inherit;font-size:13px;padding:3px 12px;border-radius:6px;border:1px solid #c4ccd6;background:#fff;color:#1d232b;cursor:pointer}
+.as-btn:hover:not(:disabled){border-color:#8aa4c8}
+.as-btn:disabled{opacity:.55;cursor:not-allowed}
+.as-btn-primary{background:#174ea6;border-color:#174ea6;color:#fff}
+.as-btn-primary:hover:not(:disabled){background:#123f87}
+.as-btn-danger{color:#a11d1d;border-color:#f3b8b8}
+.as-act-row{display:flex;gap:8px;align-items:flex-start}
+.as-prompt{flex:1;display:flex;gap:8px;align-items:flex-start;flex-wrap:wrap;min-width:0}
+.as-input{font:inherit;border:1px solid #c4ccd6;border-radius:6px;padding:4px 8px;background:#fff;color:#1d232b;box-sizing:border-box}
+.as-input:disabled{background:#f3f5f8;cursor:not-allowed}
+.as-prompt-input{flex:1;min-width:0;resize:vertical;min-height:38px}
+.as-prompt .as-act-error{flex-basis:100%}
+.as-stop{align-self:flex-start}
 `;

@@ -2,5 +2,6 @@
 export { AgentStream, type AgentStreamProps } from './AgentStream';
 export { useAgentStream, type UseAgentStreamOptions, type AgentStreamView } from './use-agent-stream';
 export { createAgentLogState, reduceAgentLog, type AgentLogState, type AgentLogLimits, type LogRow } from './agent-log';
-export { AgentLogRow } from './agent-log-row';
+export { AgentLogRow, describeAction } from './agent-log-row';
+export { PermissionCard, QuestionForm, PromptBox, type AgentActHandlers, type PermissionReply } from './agent-actions';
 export { AGENT_STREAM_CSS } from './agent-stream-styles';

@@ -9,10 +9,12 @@ export interface AgentView {
   activeTools: string[];
   viewers: number;
   lastEventId: number;
+  /** Whether the caller may act on it: the agent takes actions (not watch-only, not exited) and the caller holds `act`. */
+  actionable: boolean;
 }
 
 /** The view of `agent`, with its open streams counted by `broadcasts`. */
-export function agentView(agent: ManagedAgent, broadcasts: Pick<BroadcastRegistry, 'viewerCount'>): AgentView {
+export function agentView(agent: ManagedAgent, broadcasts: Pick<BroadcastRegistry, 'viewerCount'>, callerMayAct = true): AgentView {
   const s = agent.status();
   return {
     id: agent.id,
@@ -20,6 +22,7 @@ export function agentView(agent: ManagedAgent, broadcasts: Pick<BroadcastRegistr
     state: s.state,
     activeTools: s.activeTools,
     viewers: broadcasts.viewerCount(agent.id),
-    lastEventId: agent.history.latestSeq,
+    lastEventId: Math.max(agent.history.latestSeq, agent.firstId - 1),
+    actionable: callerMayAct && agent.actions !== undefined && !agent.exited,
   };
 }

@@ -3,6 +3,7 @@ import type { ExitData, ExitReason } from '../agent/agent-event';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import { createManagedAgent, type ManagedAgent } from '../agent/create-managed-agent';
 import type { KiloDiagnostic, KiloEventsOptions } from '../kilo/kilo-events';
+import { createKiloActions } from '../kilo/create-kilo-actions';
 import { kiloSessionEvents, type KiloRefillDiagnostic } from '../kilo/kilo-session-events';
 import type { StreamMetrics } from './create-stream-metrics';
 
@@ -15,6 +16,8 @@ export interface AttachKiloAgentOptions extends Omit<KiloEventsOptions, 'onDiagn
   exit$?: Observable<ExitData>;
   onStop?: (reason: ExitReason) => void;
   onDiagnostic?: (d: KiloDiagnostic | KiloRefillDiagnostic) => void;
+  /** The agent can only be watched: no prompt, abort or answers through agent-stream (the demo). */
+  watchOnly?: boolean;
   /** The agent's first id (see `createManagedAgent`); default time-based, above an earlier instance's ids. */
   firstId?: number;
 }
@@ -24,7 +27,7 @@ export interface AttachKiloAgentOptions extends Omit<KiloEventsOptions, 'onDiagn
  * path the demo and spawned agents take), with its upstream counted in `metrics`.
  */
 export function attachKiloAgent(registry: AgentRegistry, metrics: StreamMetrics, options: AttachKiloAgentOptions): ManagedAgent {
-  const { url, agentId, sessionId, exit$, onStop, onDiagnostic, firstId, ...kilo } = options;
+  const { url, agentId, sessionId, exit$, onStop, onDiagnostic, firstId, watchOnly, ...kilo } = options;
   // The session's events with kilo's log behind them: a reconnect or a restart of this server
   // loses nothing kilo still has (docs/protocol.md §2.1).
   const events = kiloSessionEvents(url, {
@@ -36,5 +39,22 @@ export function attachKiloAgent(registry: AgentRegistry, metrics: StreamMetrics,
       onDiagnostic?.(d);
     },
   });
-  return registry.add(createManagedAgent({ agentId: agentId ?? sessionId ?? 'kilo', sessionId, events, exit$, onStop, firstId }));
+  // What a person may do (prompt, abort, answer kilo's requests), on the session's kilo routes.
+  let agent: ManagedAgent | undefined;
+  const actions = createKiloActions({
+    baseUrl: url,
+    directory: kilo.directory,
+    authorization: kilo.password ? `Basic ${Buffer.from(`kilo:${kilo.password}`).toString('base64')}` : undefined,
+    sessionId: () => agent?.sessionId ?? sessionId ?? null,
+  });
+  agent = createManagedAgent({
+    agentId: agentId ?? sessionId ?? 'kilo',
+    sessionId,
+    events,
+    exit$,
+    onStop,
+    firstId,
+    actions: watchOnly ? undefined : actions,
+  });
+  return registry.add(agent);
 }

@@ -11,6 +11,7 @@ import { agentView } from './agent-view';
 import { attachKiloAgent, type AttachKiloAgentOptions } from './attach-kilo-agent';
 import { allowAll, checkAction, type Action, type Authorize } from './authorize';
 import { broadcastOptionsOf, createAgentStreamRouter } from './create-agent-stream-router';
+import { actingRoutes } from './create-acting-routes';
 import { createOriginGuard } from './create-origin-guard';
 import type { RateLimiter } from './create-rate-limiter';
 import { createRequestDispatcher } from './create-request-dispatcher';
@@ -50,10 +51,12 @@ export interface ControlServerOptions {
   allowOrigins?: string[];
   /** Concurrent connections at most. Default 10 000. */
   maxConnections?: number;
-  /** Time a client has to send its request headers. Default 5000 ms. */
+  /** Time a client has to send its request headers. Default 10 000 ms. */
   headersTimeoutMs?: number;
   /** Stream tickets per client address (see the router's `ticketRate`). Default 20 at once, 1 more per second. */
   ticketRate?: RateLimiter | false;
+  /** Who a request comes from, for the `by` of actions (e.g. `createTokenAuth`'s). Default: the client address. */
+  identify?: (req: IncomingMessage) => string;
 }
 
 export interface ControlServer {
@@ -95,7 +98,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
   const graceMs = options.shutdownGraceMs ?? 1500;
   const maxConnections = options.maxConnections ?? 10_000;
-  const headersTimeoutMs = options.headersTimeoutMs ?? 5000;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
   const originGuard = createOriginGuard({ host, allowHosts: options.allowHosts, allowOrigins: options.allowOrigins });
   const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
   const prometheus = createPrometheusRegistry(metrics, broadcasts);
@@ -131,15 +134,25 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   app.get(['/agents', '/agents/:agentId', '/metrics'], guard('watch'));
   app.post(['/agents', '/agents/:agentId/stop', '/agents/:agentId/disconnect-viewers'], guard('admin'));
   app.post('/agents/:agentId/message', guard('act'));
+  actingRoutes({ registry, guard: guard('act'), identify: options.identify, logger })(app);
   options.routes?.(app, { registry, metrics });
-  app.get('/agents', (_req, res) => {
-    res.json({ agents: registry.list().map((a) => agentView(a, broadcasts)) });
+  /** Whether this caller holds the `act` right (for `actionable`: the dashboard disables what it may not do). */
+  const mayAct = async (req: IncomingMessage) => {
+    try {
+      return (await authorize(req, 'act')) === true;
+    } catch {
+      return false;
+    }
+  };
+  app.get('/agents', (req, res, next) => {
+    mayAct(req).then((act) => res.json({ agents: registry.list().map((a) => agentView(a, broadcasts, act)) }), next);
   });
   app.all('/agents', only(options.routes ? 'GET, POST' : 'GET'));
-  app.get(
-    '/agents/:agentId',
-    withAgent((agent, res) => res.json(agentView(agent, broadcasts))),
-  );
+  app.get('/agents/:agentId', (req, res, next) => {
+    const agent = registry.get(String(req.params.agentId));
+    if (!agent) return sendError(res, 404, 'agent_not_found', `no agent "${req.params.agentId}"`);
+    mayAct(req).then((act) => res.json(agentView(agent, broadcasts, act)), next);
+  });
   app.all('/agents/:agentId', only('GET'));
   app.post(
     '/agents/:agentId/stop',

@@ -25,11 +25,20 @@ export interface TokenAuth {
    * Returns false when the request has no `token` parameter (not handled).
    */
   login(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Who a request comes from, for the `by` of actions: `token`, `watch token`, or the dashboard session. */
+  identify(req: IncomingMessage): string;
   /** True when tokens are configured. */
   readonly enabled: boolean;
 }
 
-const COOKIE = 'agent_stream_session';
+/**
+ * The session cookie's name carries the port: browsers share cookies across the ports of one
+ * host, and two servers on one host must not overwrite each other's session.
+ */
+const cookieName = (req: IncomingMessage) => {
+  const port = /:(\d+)$/.exec(req.headers.host ?? '')?.[1];
+  return port ? `agent_stream_session_${port}` : 'agent_stream_session';
+};
 const RANK: Record<Action, number> = { watch: 0, act: 1, admin: 2 };
 type Grant = 'all' | 'watch';
 const allows = (grant: Grant, action: Action) => grant === 'all' || RANK[action] === RANK.watch;
@@ -77,7 +86,7 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
     token !== undefined && same(presented, token) ? 'all' : watchToken !== undefined && same(presented, watchToken) ? 'watch' : null;
 
   const sessionGrant = (req: IncomingMessage): Grant | null => {
-    const id = cookieValue(req, COOKIE);
+    const id = cookieValue(req, cookieName(req));
     if (!id) return null;
     const s = sessions.get(id);
     if (!s) return null;
@@ -133,10 +142,25 @@ export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
     const location = url.pathname + (url.search === '?' ? '' : url.search);
     reply(302, {
       Location: location,
-      'Set-Cookie': `${COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(ttl / 1000)}`,
+      'Set-Cookie': `${cookieName(req)}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(ttl / 1000)}`,
     });
     return true;
   };
 
-  return { authorize, login, enabled };
+  const identify: TokenAuth['identify'] = (req) => {
+    const header = req.headers.authorization;
+    const bearer = typeof header === 'string' ? header.replace(/^Bearer\s+/i, '').trim() : undefined;
+    const grant = bearer ? grantOf(bearer) : sessionGrant(req);
+    const session = cookieValue(req, cookieName(req));
+    if (!grant) return `client ${clientOf(req)}`;
+    const who = grant === 'all' ? 'operator' : 'watcher';
+    return bearer
+      ? `${who} token`
+      : `${who} session ${createHash('sha256')
+          .update(session ?? '')
+          .digest('hex')
+          .slice(0, 6)}`;
+  };
+
+  return { authorize, login, identify, enabled };
 }

@@ -22,6 +22,9 @@ export type ErrorCode =
   | 'forbidden_origin'
   | 'rate_limited'
   | 'agent_limit'
+  | 'not_pending'
+  | 'not_supported'
+  | 'upstream_failed'
   | 'internal';
 
 /** Writes JSON `body` with `status` using only node:http, so it works with or without Express. */
