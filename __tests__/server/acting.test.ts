@@ -12,12 +12,14 @@ let upstream: Subject<KiloEvent>;
 let calls: string[];
 let refuse: boolean;
 let slow: Promise<void> | null;
+let echoFirst = false;
 
 const actions: AgentActions = {
   prompt: async (text) => void calls.push(`prompt ${text}`),
   abort: async () => void calls.push('abort'),
   replyPermission: async (id, r) => {
     calls.push(`permission ${id} ${r}`);
+    if (echoFirst) upstream.next(replied(id, r)); // kilo's event can come before its HTTP answer
     if (slow) await slow;
     if (refuse) throw Object.assign(new Error('nope'), { status: 404 });
   },
@@ -100,6 +102,24 @@ describe('acting through agent-stream', () => {
     expect((await post('/agents/a1/permissions/per_1', { response: 'reject' })).code).toBe('not_pending');
     viewer.close();
     late.close();
+  });
+
+  it("names who answered even when kilo's replied event arrives before its HTTP answer", async () => {
+    echoFirst = true;
+    try {
+      upstream.next(asked('per_9'));
+      expect((await post('/agents/a1/permissions/per_9', { response: 'always', by: 'bob' })).status).toBe(202);
+      const v = await openSse(await ticketFor(url, 'a1'));
+      await v.waitFor((x) => x.events().some((e) => e.event === 'permission'));
+      expect(JSON.parse(v.events().find((e) => e.event === 'permission')!.data!)).toMatchObject({
+        state: 'replied',
+        response: 'always',
+        by: 'bob (tester)',
+      });
+      v.close();
+    } finally {
+      echoFirst = false;
+    }
   });
 
   it('two simultaneous replies to one request: exactly one 202, the other 409 not_pending', async () => {

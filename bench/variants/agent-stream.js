@@ -32,7 +32,16 @@ async function start({ upstreamUrl, host, maxBufferedBytes }) {
   // One load process opens every viewer from one address: no per-address ticket limit, and room
   // for every viewer's ticket (the production defaults are 20/s per address and 200 per agent).
   const tickets = createMemoryTicketStore({ capacity: 20_000, capacityPerAgent: 20_000 });
-  const control = createControlServer({ registry, host, port: 0, keepaliveMs: 3_600_000, maxBufferedBytes, tickets, ticketRate: false, maxConnections: 20_000 });
+  const control = createControlServer({
+    registry,
+    host,
+    port: 0,
+    keepaliveMs: 3_600_000,
+    maxBufferedBytes,
+    tickets,
+    ticketRate: false,
+    maxConnections: 20_000,
+  });
   const { url } = await control.listen();
   const base = new URL(url);
   const port = Number(base.port);

@@ -23,8 +23,8 @@ export interface AgentEventMapper {
   pending(requestId: string): 'permission' | 'question' | undefined;
   /** Whether `requestId` was ever asked (answered or not). */
   known(requestId: string): boolean;
-  /** Records who answered `requestId` through agent-stream, for the `by` of its `replied` event. */
-  noteActor(requestId: string, by: string): void;
+  /** Records (or with `undefined` forgets) who answered `requestId` through agent-stream, for the `by` of its `replied` event. */
+  noteActor(requestId: string, by: string | undefined): void;
 }
 
 const errorData = (e: KiloError | undefined) => ({
@@ -253,6 +253,10 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
     },
     known: (requestId) => requests.has(requestId),
     noteActor(requestId, by) {
+      if (by === undefined) {
+        actors.delete(requestId);
+        return;
+      }
       actors.set(requestId, by);
       if (actors.size > 10_000) actors.delete(actors.keys().next().value!);
     },

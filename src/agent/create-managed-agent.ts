@@ -73,6 +73,8 @@ export interface ManagedAgent {
   known(requestId: string): boolean;
   /** Publishes an `action` event (who did what) to every viewer, and notes who answered a request. */
   record(action: ActionData): void;
+  /** Notes (or, with `undefined`, forgets) who is answering `requestId`, for the `by` of its `replied` event. */
+  noteActor(requestId: string, by: string | undefined): void;
   /**
    * ONE shared hot stream of sequenced agent events. Upstream is subscribed once, when the
    * agent is created; subscribers see what happens after they subscribe (history holds the
@@ -180,6 +182,7 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
     actions: options.actions,
     pending: (requestId) => mapper.pending(requestId),
     known: (requestId) => mapper.known(requestId),
+    noteActor: (requestId, by) => mapper.noteActor(requestId, by),
     record(action) {
       if (exited || ending) return;
       if (action.requestId) mapper.noteActor(action.requestId, action.by);

@@ -1,3 +1,4 @@
+import { KILO_LOGGED_EVENT_TYPES } from '../kilo/kilo-session-events';
 /** One entry of the demo's durable log, shaped like kilo's `POST /sync/history` items. */
 export interface DemoLogEntry {
   id: string;
@@ -19,16 +20,6 @@ export interface DemoLog {
   /** `GET /session/status`: the session's status while it is not idle. */
   status(): Record<string, unknown>;
 }
-
-const LOGGED = new Set([
-  'session.created',
-  'session.updated',
-  'session.deleted',
-  'message.updated',
-  'message.removed',
-  'message.part.updated',
-  'message.part.removed',
-]);
 
 /**
  * Creates the demo's log: like kilo, events about the session, its messages and its parts are
@@ -52,7 +43,7 @@ export function createDemoLog(sessionId: string, options: { maxEntries?: number 
       const e = JSON.parse(eventJson) as { id?: string; type: string; properties?: Record<string, unknown> };
       if (e.type === 'session.status' && e.properties?.sessionID === sessionId) status = e.properties.status;
       if (e.type === 'session.idle' && e.properties?.sessionID === sessionId) status = null;
-      if (!LOGGED.has(e.type) || typeof e.id !== 'string') return null;
+      if (!KILO_LOGGED_EVENT_TYPES.has(e.type) || typeof e.id !== 'string') return null;
       const entry: DemoLogEntry = { id: e.id, aggregate_id: sessionId, seq: ++seq, type: `${e.type}.1`, data: e.properties ?? {} };
       entries.push(entry);
       if (entries.length > maxEntries) entries.splice(0, entries.length - maxEntries);

@@ -15,8 +15,8 @@ export interface KiloSessionEventsOptions extends Omit<KiloEventsOptions, 'inclu
   onDiagnostic?: (d: KiloDiagnostic | KiloRefillDiagnostic) => void;
 }
 
-/** The event types kilo logs (each followed by a `sync` copy on `/event`). */
-const LOGGED = new Set([
+/** The event types kilo logs in its durable session log (each followed by a `sync` copy on `/event`). */
+export const KILO_LOGGED_EVENT_TYPES: ReadonlySet<string> = new Set([
   'session.created',
   'session.updated',
   'session.deleted',
@@ -77,12 +77,12 @@ export function kiloSessionEvents(baseUrl: string, options: KiloSessionEventsOpt
       const sid = sessionIdOf(e);
       if (sessionId === null && sid !== undefined && e.type !== 'unknown') {
         sessionId = sid;
-        if (e.id !== undefined && LOGGED.has(e.type)) pendingLive.add(e.id);
+        if (e.id !== undefined && KILO_LOGGED_EVENT_TYPES.has(e.type)) pendingLive.add(e.id);
         subscriber.next(e);
         void refill();
         return;
       }
-      if (e.id !== undefined && sid === sessionId && LOGGED.has(e.type)) pendingLive.add(e.id);
+      if (e.id !== undefined && sid === sessionId && KILO_LOGGED_EVENT_TYPES.has(e.type)) pendingLive.add(e.id);
       subscriber.next(e);
     };
 

@@ -64,21 +64,29 @@ export function actingRoutes(options: ActingRoutesOptions): (app: Express) => vo
     action: Omit<ActionData, 'by' | 'at'>,
     claim?: string,
   ) => {
+    const by = actorOf(req, identify);
     if (claim !== undefined) {
       claimed.add(claim);
       if (claimed.size > 10_000) claimed.delete(claimed.values().next().value!);
+      // Before kilo is called: its `replied` event may reach us before its HTTP answer does.
+      agent.noteActor(claim, by);
     }
-    Promise.resolve().then(call).then(
-      () => {
-        agent.record({ ...action, by: actorOf(req, identify), at: new Date().toISOString() });
-        res.status(202).json({ agentId: agent.id, accepted: true });
-      },
-      (err: Error & { status?: number }) => {
-        if (claim !== undefined) claimed.delete(claim);
-        options.logger?.warn(`kilo refused ${action.kind} on ${agent.id}`, err);
-        sendError(res, 502, 'upstream_failed', `kilo refused the ${action.kind}${err.status ? ` (HTTP ${err.status})` : ''}`);
-      },
-    );
+    Promise.resolve()
+      .then(call)
+      .then(
+        () => {
+          agent.record({ ...action, by, at: new Date().toISOString() });
+          res.status(202).json({ agentId: agent.id, accepted: true });
+        },
+        (err: Error & { status?: number }) => {
+          if (claim !== undefined) {
+            claimed.delete(claim);
+            agent.noteActor(claim, undefined);
+          }
+          options.logger?.warn(`kilo refused ${action.kind} on ${agent.id}`, err);
+          sendError(res, 502, 'upstream_failed', `kilo refused the ${action.kind}${err.status ? ` (HTTP ${err.status})` : ''}`);
+        },
+      );
   };
 
   /** 404 for a request never asked, 409 once answered or being answered. */
