@@ -20,7 +20,7 @@ export {
   type HistorySlice,
 } from './agent/create-event-history';
 export { createFoldedView, foldAgentEvent, type FoldedView, type FoldedPart } from './agent/fold-agent-events';
-export { createManagedAgent, type ManagedAgent, type ManagedAgentOptions } from './agent/create-managed-agent';
+export { createManagedAgent, type AgentActions, type ManagedAgent, type ManagedAgentOptions } from './agent/create-managed-agent';
 export { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from './agent/create-agent-registry';
 export { truncateUtf8, MAX_TOOL_OUTPUT_BYTES } from './agent/truncate-output';
 

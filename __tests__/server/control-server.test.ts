@@ -13,7 +13,16 @@ describe('control server routes', () => {
     t.upstream.next(fileEvent(1));
     const v = await openSse(await ticketFor(t.url, 'a1'));
     await v.waitFor((x) => x.events().length >= 2);
-    const one = { id: 'a1', sessionId: 'ses_test', state: 'starting', activeTools: [], viewers: 1, lastEventId: 1, actionable: false };
+    const one = {
+      id: 'a1',
+      sessionId: 'ses_test',
+      state: 'starting',
+      activeTools: [],
+      viewers: 1,
+      lastEventId: 1,
+      actionable: false,
+      watchOnly: true,
+    };
     expect(await (await fetch(`${t.url}/agents`)).json()).toEqual({ agents: [one] });
     expect(await (await fetch(`${t.url}/agents/a1`)).json()).toEqual(one);
     const missing = await fetch(`${t.url}/agents/zz`);

@@ -177,6 +177,7 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
         return [{ type: 'file', data: { path: event.properties.file } }];
       case 'permission.asked': {
         const p = event.properties;
+        if (requests.has(p.id)) return []; // seen already (a refill lists what is still pending)
         const callId = p.tool?.callID;
         const data: PermissionData = {
           requestId: p.id,
@@ -202,6 +203,7 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
       }
       case 'question.asked': {
         const p = event.properties;
+        if (requests.has(p.id)) return [];
         const data: QuestionData = {
           requestId: p.id,
           questions: p.questions.map((q) => ({

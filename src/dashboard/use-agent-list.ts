@@ -18,6 +18,8 @@ export interface AgentSummary {
    * exited. Absent from servers that cannot act.
    */
   actionable?: boolean;
+  /** The agent takes no actions at all (e.g. the demo); else a non-actionable agent means the caller may only watch. */
+  watchOnly?: boolean;
 }
 
 /**

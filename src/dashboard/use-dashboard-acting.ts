@@ -145,6 +145,12 @@ export function useDashboardActing(options: DashboardActingOptions): DashboardAc
   let reason: string | undefined;
   if (agentId && blocked[agentId]) reason = blocked[agentId];
   else if (!summary) reason = listLoaded ? ACT_REASONS.watchOnlyAgent : ACT_REASONS.loading;
-  else if (!actionable) reason = summary.state === 'exited' || summary.state === 'failed' ? ACT_REASONS.exited : ACT_REASONS.watchOnlyAgent;
+  else if (!actionable)
+    reason =
+      summary.state === 'exited' || summary.state === 'failed'
+        ? ACT_REASONS.exited
+        : summary.watchOnly === false
+          ? ACT_REASONS.watchOnlyToken
+          : ACT_REASONS.watchOnlyAgent;
   return { ...handlers, canAct: reason === undefined, ...(reason !== undefined ? { actDisabledReason: reason } : {}) };
 }

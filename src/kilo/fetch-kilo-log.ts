@@ -86,3 +86,22 @@ export async function fetchKiloSessionStatus(http: KiloHttp, sessionId: string):
   const parsed = parseKiloEvent(JSON.stringify({ type: 'session.status', properties: { sessionID: sessionId, status } }));
   return parsed.ok ? parsed.event : null;
 }
+
+/**
+ * The session's requests still waiting for an answer (`GET /permission`, `GET /question`), as the
+ * `permission.asked` / `question.asked` events kilo sent for them: kilo does not log these, so a
+ * refill asks for them (a route that fails or does not exist gives none).
+ */
+export async function fetchKiloPendingRequests(http: KiloHttp, sessionId: string): Promise<KiloEvent[]> {
+  const list = async (path: string, type: string) => {
+    const body = await kiloRequest(http, path).catch(() => null);
+    if (!Array.isArray(body)) return [];
+    return (body as Record<string, unknown>[]).flatMap((r) => {
+      if (r?.sessionID !== sessionId) return [];
+      const parsed = parseKiloEvent(JSON.stringify({ type, properties: r }));
+      return parsed.ok ? [parsed.event] : [];
+    });
+  };
+  const [permissions, questions] = await Promise.all([list('permission', 'permission.asked'), list('question', 'question.asked')]);
+  return [...permissions, ...questions];
+}

@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { fetchKiloLog, fetchKiloSessionStatus, type KiloHttp } from './fetch-kilo-log';
+import { fetchKiloLog, fetchKiloPendingRequests, fetchKiloSessionStatus, type KiloHttp } from './fetch-kilo-log';
 import type { KiloEvent } from './kilo-event';
 import { kiloEvents, type KiloDiagnostic, type KiloEventsOptions } from './kilo-events';
 import { sessionIdOf } from './session-id-of';
@@ -32,7 +32,8 @@ export const KILO_LOGGED_EVENT_TYPES: ReadonlySet<string> = new Set([
  * (the first one too: a session that already has a log is rebuilt from all of it) and as soon as
  * an adopted session is known, what the log holds after the last applied `seq` is fetched
  * (`POST /sync/history`) and emitted before the live events that arrived meanwhile, followed by
- * the session's current status (`GET /session/status`). Nothing is emitted twice: a logged event
+ * the session's requests still waiting for an answer (`GET /permission`, `GET /question`: kilo does
+ * not log them) and its current status (`GET /session/status`). Nothing is emitted twice: a logged event
  * seen live whose copy had not arrived is skipped in the log, and one taken from the log is
  * skipped when it then arrives live. `sync` copies are consumed. When the log cannot be read the
  * live stream goes on (reported as `refill_failed`).
@@ -93,7 +94,11 @@ export function kiloSessionEvents(baseUrl: string, options: KiloSessionEventsOpt
       held ??= [];
       const afterSeq = lastSeq;
       try {
-        const [entries, status] = await Promise.all([fetchKiloLog(http, session, afterSeq), fetchKiloSessionStatus(http, session)]);
+        const [entries, status, requests] = await Promise.all([
+          fetchKiloLog(http, session, afterSeq),
+          fetchKiloSessionStatus(http, session),
+          fetchKiloPendingRequests(http, session),
+        ]);
         if (gen !== generation || closed) return;
         fromLog = new Set();
         let applied = 0;
@@ -105,6 +110,8 @@ export function kiloSessionEvents(baseUrl: string, options: KiloSessionEventsOpt
           applied++;
           subscriber.next(entry.event);
         }
+        // Requests still waiting (not in kilo's log): the mapper skips those it already shows.
+        for (const r of requests) subscriber.next(r);
         if (status) subscriber.next(status);
         diag({ type: 'refilled', sessionId: session, afterSeq, applied, lastSeq });
       } catch (error) {

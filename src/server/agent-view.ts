@@ -11,6 +11,8 @@ export interface AgentView {
   lastEventId: number;
   /** Whether the caller may act on it: the agent takes actions (not watch-only, not exited) and the caller holds `act`. */
   actionable: boolean;
+  /** The agent itself takes no actions (e.g. the demo): nobody may act on it, whatever their rights. */
+  watchOnly: boolean;
 }
 
 /** The view of `agent`, with its open streams counted by `broadcasts`. */
@@ -24,5 +26,6 @@ export function agentView(agent: ManagedAgent, broadcasts: Pick<BroadcastRegistr
     viewers: broadcasts.viewerCount(agent.id),
     lastEventId: Math.max(agent.history.latestSeq, agent.firstId - 1),
     actionable: callerMayAct && agent.actions !== undefined && !agent.exited,
+    watchOnly: agent.actions === undefined,
   };
 }

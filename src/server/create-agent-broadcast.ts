@@ -202,9 +202,11 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
       });
       res.socket?.setNoDelay(true);
       const { history } = agent;
-      // An id below this instance's first one came from an earlier instance (a restart): the
-      // viewer starts over (reset) with the whole retained state (docs/protocol.md §3.1).
-      const earlier = join.lastEventId !== undefined && join.lastEventId < agent.firstId - 1;
+      // An id this instance never gave out — below its first one (an earlier instance: a restart),
+      // or above its latest (an earlier instance on a host whose clock ran ahead) — cannot be
+      // continued: the viewer starts over (reset) with the whole retained state (protocol §3.1).
+      const latest = Math.max(history.latestSeq, agent.firstId - 1);
+      const earlier = join.lastEventId !== undefined && (join.lastEventId < agent.firstId - 1 || join.lastEventId > latest);
       let opening = encodeSseRetry(options.retryMs) + encodeAgentEvent({ type: 'status', data: agent.status() });
       if (earlier) opening += encodeAgentEvent({ type: 'reset', data: {} });
       else if (join.lastEventId !== undefined && history.droppedSeq > join.lastEventId) {

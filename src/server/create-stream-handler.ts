@@ -21,7 +21,7 @@ export type StreamHandler = (req: IncomingMessage, res: ServerResponse, agentId:
 /**
  * Creates the stream endpoint as a plain `node:http` handler (the Express router and the control
  * server both call it): checks in protocol order (docs/protocol.md §4) — the query (400s, which
- * consume nothing), a `lastEventId` ahead of the agent, the ticket (401, 403), the agent (404) —
+ * consume nothing), the ticket (401, 403), the agent (404) —
  * then hands the response to the agent's broadcast.
  *
  * ## Example
@@ -45,12 +45,6 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
       return sendError(res, q.status, q.code, q.message);
     }
     const { query } = q;
-    const before = registry.get(agentId);
-    const latest = before ? Math.max(before.history.latestSeq, before.firstId - 1) : 0;
-    if (before && query.lastEventId !== undefined && query.lastEventId > latest) {
-      metrics.rejectTicket('bad_query');
-      return sendError(res, 400, 'bad_query', `lastEventId ${query.lastEventId} is ahead of the latest id ${latest}`);
-    }
     const check = await tickets.consume(query.ticket);
     if (!check.ok) {
       metrics.rejectTicket('ticket_invalid');
