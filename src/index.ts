@@ -27,6 +27,8 @@ export { truncateUtf8, MAX_TOOL_OUTPUT_BYTES } from './agent/truncate-output';
 export { ofType } from './operators/of-type';
 export { forSession } from './operators/for-session';
 export { toolCalls } from './operators/tool-calls';
+export { pendingRequests } from './operators/pending-requests';
+export { actionsTaken } from './operators/actions-taken';
 export { assistantText } from './operators/assistant-text';
 export { fileEdits } from './operators/file-edits';
 export { errors } from './operators/errors';

@@ -3,6 +3,8 @@ import { from } from 'rxjs';
 import type { AgentEvent, SequencedAgentEvent } from '../../src/agent/agent-event';
 import { ofType } from '../../src/operators/of-type';
 import { toolCalls } from '../../src/operators/tool-calls';
+import { pendingRequests } from '../../src/operators/pending-requests';
+import { actionsTaken } from '../../src/operators/actions-taken';
 import { fileEdits } from '../../src/operators/file-edits';
 import { errors } from '../../src/operators/errors';
 import { assistantText } from '../../src/operators/assistant-text';
@@ -36,6 +38,25 @@ const ev: Record<string, AgentEvent> = {
   u: { type: 'text', data: { messageId: 'm0', partId: 'p0', role: 'user', text: 'hi' } },
   x: txt('p1', 'hello'),
 };
+
+describe('pendingRequests and actionsTaken', () => {
+  it('keep the requests kilo waits on, and who did what', () => {
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const v: Record<string, AgentEvent> = {
+        p: { type: 'permission', data: { requestId: 'per_1', title: 'bash: ls', state: 'asked' } },
+        q: { type: 'question', data: { requestId: 'que_1', questions: [], state: 'asked' } },
+        a: { type: 'action', data: { kind: 'permission', by: 'alice', at: '2026-11-30T00:00:00Z', requestId: 'per_1', response: 'once' } },
+        r: { type: 'permission', data: { requestId: 'per_1', title: 'bash: ls', state: 'replied', response: 'once', by: 'alice' } },
+        f: ev.f!,
+      };
+      const e1 = cold('  pfqar|', v);
+      const e1subs = '   ^----!';
+      expectObservable(e1.pipe(pendingRequests())).toBe('p-q--|', v);
+      expectObservable(e1.pipe(actionsTaken())).toBe('---a-|', v);
+      expectSubscriptions(e1.subscriptions).toBe([e1subs, e1subs]);
+    });
+  });
+});
 
 describe('ofType and its shorthands', () => {
   it('keeps only the named types', () => {

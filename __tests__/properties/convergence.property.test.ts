@@ -27,7 +27,8 @@ type Op =
   | { kind: 'file'; n: number }
   | { kind: 'busy' }
   | { kind: 'idle' }
-  | { kind: 'message' };
+  | { kind: 'message' }
+  | { kind: 'ask'; i: number; question: boolean };
 
 /** Tokens with what JSON escapes and what UTF-8 widens, emoji halves included (a token may split one). */
 const word = fc
@@ -45,6 +46,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'busy' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'idle' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'message' as const }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('ask' as const), i: fc.nat(), question: fc.boolean() }) },
 );
 
 /** What the kilo events imply: the text of every part, the last status of every call, the files. */
@@ -52,11 +54,14 @@ interface Truth {
   parts: Record<string, string>;
   tools: Record<string, string>;
   files: string[];
+  /** Permission and question requests: asked or replied. */
+  requests: Record<string, string>;
 }
 
 /** Turns ops into kilo events the way kilo sends them, keeping the truth they imply. */
 function kiloScript(ops: Op[]): { events: KiloEvent[]; truth: Truth } {
-  const truth: Truth = { parts: {}, tools: {}, files: [] };
+  const truth: Truth = { parts: {}, tools: {}, files: [], requests: {} };
+  const asked: { id: string; question: boolean }[] = [];
   const events: KiloEvent[] = [];
   let msg = 1;
   let serial = 0;
@@ -133,6 +138,32 @@ function kiloScript(ops: Op[]): { events: KiloEvent[]; truth: Truth } {
       case 'idle':
         events.push({ type: 'session.idle', properties: { sessionID: SES } });
         break;
+      case 'ask': {
+        // Every other time a new request is asked, else the oldest pending one is answered.
+        const pending = asked.filter((r) => truth.requests[r.id] === 'asked');
+        if (o.i % 2 === 0 || pending.length === 0) {
+          const r = { id: `${o.question ? 'que' : 'per'}_${++serial}`, question: o.question };
+          asked.push(r);
+          truth.requests[r.id] = 'asked';
+          events.push(
+            r.question
+              ? ({
+                  type: 'question.asked',
+                  properties: { id: r.id, sessionID: SES, questions: [{ question: 'Which?', header: 'Pick', options: [{ label: 'A' }] }] },
+                } as KiloEvent)
+              : ({ type: 'permission.asked', properties: { id: r.id, sessionID: SES, permission: 'bash', patterns: ['ls'] } } as KiloEvent),
+          );
+        } else {
+          const r = pending[0]!;
+          truth.requests[r.id] = 'replied';
+          events.push(
+            r.question
+              ? { type: 'question.replied', properties: { sessionID: SES, requestID: r.id, answers: [['A']] } }
+              : { type: 'permission.replied', properties: { sessionID: SES, requestID: r.id, reply: 'once' } },
+          );
+        }
+        break;
+      }
       case 'message':
         events.push({
           type: 'message.updated',
@@ -164,6 +195,7 @@ const projection = (v: FoldedView) => ({
   parts: Object.fromEntries(Object.entries(v.parts).map(([k, p]) => [k, p.text])),
   tools: Object.fromEntries(Object.entries(v.tools).map(([k, t]) => [k, t.status])),
   files: v.files,
+  requests: Object.fromEntries([...Object.values(v.permissions), ...Object.values(v.questions)].map((r) => [r.requestId, r.state])),
 });
 
 /** A point in the script, as a fraction (per mille) of its length: spread over the whole run. */
