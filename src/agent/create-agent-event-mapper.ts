@@ -90,6 +90,12 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
     parts.clear();
     completed.clear();
     for (const [id, t] of tools) if (!t.active) tools.delete(id);
+    // Answered requests need no more state either (the history keeps what viewers see).
+    for (const [id, r] of requests)
+      if (r.data.state === 'replied') {
+        requests.delete(id);
+        actors.delete(id);
+      }
   }
 
   function tool(part: KiloToolPart): AgentEvent[] {
