@@ -20,6 +20,21 @@ describe('agent-stream serve (the built CLI as a real process)', () => {
     v.close();
   });
 
+  it('never writes a stream ticket to its output, whatever happens to the ticket', async () => {
+    cli = await startCli(['serve', '--port', '0']);
+    const r = await fetch(`${cli.url}/agents/demo/stream-ticket`, { method: 'POST' });
+    const { ticket, streamUrl } = (await r.json()) as { ticket: string; streamUrl: string };
+    expect((await fetch(`${cli.url}${streamUrl}&types=bogus`)).status).toBe(400);
+    const v = await openSse(`${cli.url}${streamUrl}`);
+    await v.waitFor((x) => x.events().length >= 1);
+    expect((await fetch(`${cli.url}${streamUrl}`)).status).toBe(401); // used
+    v.close();
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+    expect(cli.stderr()).not.toContain(ticket);
+    expect(cli.stdout()).not.toContain(ticket);
+  });
+
   it('ends every stream with exit/shutdown on SIGTERM and exits 0 within 2 s', async () => {
     cli = await startCli(['serve', '--port', '0']);
     const viewers = await Promise.all([0, 1].map(async () => openSse(await ticketFor(cli!.url, 'demo'))));

@@ -7,6 +7,7 @@ export interface RunningCli {
   child: ChildProcess;
   url: string;
   stderr: () => string;
+  stdout: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -29,7 +30,7 @@ export function startCli(args: string[], timeoutMs = 10_000, env?: NodeJS.Proces
       const m = /^agent-stream listening on (http:\/\/\S+)$/m.exec(out);
       if (m) {
         clearTimeout(t);
-        resolve({ child, url: m[1]!, stderr: () => err, exited });
+        resolve({ child, url: m[1]!, stderr: () => err, stdout: () => out, exited });
       }
     });
     exited.then(({ code }) => {
