@@ -7,18 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { DROP_AFTER, RESET_FIRST_NEW_ID, SCRIPT, startFakeControlServer, type FakeControlServer } from './fake-control-server';
+import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/browser-viewer';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
 // A plain CommonJS build script (not part of the TypeScript project).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { buildDashboard } = require('../../scripts/build-dashboard.js') as {
@@ -36,7 +26,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
   outDir = mkdtempSync(path.join(tmpdir(), 'agent-stream-dash-'));
   html = readFileSync((await buildDashboard({ outDir })).html, 'utf8');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
 afterAll(async () => {

@@ -4,6 +4,7 @@ import type { KiloEvent } from './kilo-event';
 import type { KiloParseError } from './kilo-parse-error';
 import { KiloUpstreamError } from './kilo-upstream-error';
 import { parseKiloEvent } from './parse-kilo-event';
+import { kiloAuthorization } from './kilo-authorization';
 
 /** What happened on the upstream connection, for metrics and logs. */
 export type KiloDiagnostic =
@@ -67,7 +68,7 @@ export function kiloEvents(baseUrl: string, options: KiloEventsOptions = {}): Ob
   const giveUp = positive('giveUpAfterMs', options.giveUpAfterMs ?? 30000);
   const idleTimeout = positive('idleTimeoutMs', options.idleTimeoutMs ?? 30000);
   const baseFetch: FetchLike = options.fetch ?? ((u, init) => fetch(u, init));
-  const auth = options.password ? `Basic ${Buffer.from(`kilo:${options.password}`).toString('base64')}` : undefined;
+  const auth = kiloAuthorization(options.password);
   const doFetch: FetchLike = auth ? (u, init) => baseFetch(u, { ...init, headers: { ...init.headers, Authorization: auth } }) : baseFetch;
   const diag = options.onDiagnostic ?? (() => undefined);
 

@@ -3,6 +3,7 @@ import { fetchKiloLog, fetchKiloPendingRequests, fetchKiloSessionStatus, type Ki
 import type { KiloEvent } from './kilo-event';
 import { kiloEvents, type KiloDiagnostic, type KiloEventsOptions } from './kilo-events';
 import { sessionIdOf } from './session-id-of';
+import { kiloAuthorization } from './kilo-authorization';
 
 /** What the refill did, for metrics and logs. */
 export type KiloRefillDiagnostic =
@@ -49,7 +50,7 @@ export function kiloSessionEvents(baseUrl: string, options: KiloSessionEventsOpt
   const http: KiloHttp = {
     baseUrl,
     directory: options.directory,
-    authorization: options.password ? `Basic ${Buffer.from(`kilo:${options.password}`).toString('base64')}` : undefined,
+    authorization: kiloAuthorization(options.password),
   };
   const live$ = kiloEvents(baseUrl, { ...upstream, includeSync: true, onDiagnostic: diag });
 

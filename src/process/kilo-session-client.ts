@@ -5,6 +5,7 @@
 // real 7.7.7 binary (`GET /doc`, saved in ../shared/kilo/openapi.json); 7.7.9's differ only outside them.
 import type { KiloSessionInfo, KiloSessionStatus } from '../kilo/kilo-event';
 import { KiloClientError } from './kilo-client-error';
+import { kiloAuthorization } from '../kilo/kilo-authorization';
 
 export interface KiloSessionClientOptions {
   /** kilo serve's base URL, e.g. `http://127.0.0.1:4096`. */
@@ -72,7 +73,7 @@ export function createKiloSessionClient(options: KiloSessionClientOptions): Kilo
     throw bad('directory must be a non-empty string');
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (options.password) headers.Authorization = `Basic ${Buffer.from(`kilo:${options.password}`).toString('base64')}`;
+  if (options.password) headers.Authorization = kiloAuthorization(options.password)!;
 
   async function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; text: string }> {
     const url = new URL(path.replace(/^\//, ''), base);

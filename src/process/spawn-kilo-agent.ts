@@ -7,6 +7,7 @@ import { KiloLaunchError } from './kilo-launch-error';
 import { createKiloSessionClient, type KiloModelRef, type KiloSessionClient } from './kilo-session-client';
 import { launchKilo, type KiloProcess } from './launch-kilo';
 import type { LaunchKiloOptions } from './launch-kilo-options';
+import { kiloAuthorization } from '../kilo/kilo-authorization';
 
 /** Options of {@link spawnKiloAgent}: the agent's own, plus every {@link LaunchKiloOptions} option. */
 export interface SpawnKiloAgentOptions extends LaunchKiloOptions {
@@ -90,7 +91,7 @@ export function spawnKiloAgent(options: SpawnKiloAgentOptions): Promise<SpawnedK
         actions: createKiloActions({
           baseUrl: kilo.url,
           directory,
-          authorization: kilo.password ? `Basic ${Buffer.from(`kilo:${kilo.password}`).toString('base64')}` : undefined,
+          authorization: kiloAuthorization(kilo.password),
           sessionId: () => session.id,
           model,
         }),

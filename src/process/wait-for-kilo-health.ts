@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { kiloAuthorization } from '../kilo/kilo-authorization';
 
 export interface WaitForKiloHealthOptions {
   /** Basic auth password (user `kilo`). */
@@ -21,9 +22,8 @@ export interface WaitForKiloHealthOptions {
  * ```
  */
 export async function waitForKiloHealth(url: string, options: WaitForKiloHealthOptions): Promise<boolean> {
-  const headers: Record<string, string> = options.password
-    ? { Authorization: `Basic ${Buffer.from(`kilo:${options.password}`).toString('base64')}` }
-    : {};
+  const authorization = kiloAuthorization(options.password);
+  const headers: Record<string, string> = authorization ? { Authorization: authorization } : {};
   const interval = options.intervalMs ?? 100;
   // Bounded: every pass waits at least `interval` and the deadline ends the loop.
   while (Date.now() < options.deadline && !options.signal?.aborted) {

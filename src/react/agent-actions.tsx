@@ -99,6 +99,12 @@ function InlineError({ status }: { status?: ActStatus }) {
   ) : null;
 }
 
+/** Where an answer is: being sent, or sent and waiting for kilo's event. */
+function SendProgress({ status }: { status?: ActStatus }) {
+  if (status?.busy) return <span className="as-muted">sending…</span>;
+  return status?.sent ? <span className="as-muted">sent · waiting for the agent</span> : null;
+}
+
 const PERMISSION_BUTTONS: Array<[PermissionReply, string, string]> = [
   ['once', 'Allow once', 'as-btn as-btn-primary'],
   ['always', 'Always', 'as-btn'],
@@ -155,11 +161,7 @@ export function PermissionCard({
             {label}
           </button>
         ))}
-        {status?.busy ? (
-          <span className="as-muted">sending…</span>
-        ) : status?.sent ? (
-          <span className="as-muted">sent · waiting for the agent</span>
-        ) : null}
+        <SendProgress status={status} />
       </div>
       <InlineError status={status} />
     </div>
@@ -258,11 +260,7 @@ export function QuestionForm({
         >
           Reject
         </button>
-        {status?.busy ? (
-          <span className="as-muted">sending…</span>
-        ) : status?.sent ? (
-          <span className="as-muted">sent · waiting for the agent</span>
-        ) : null}
+        <SendProgress status={status} />
       </div>
       <InlineError status={status} />
     </form>

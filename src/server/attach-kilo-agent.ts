@@ -6,6 +6,7 @@ import type { KiloDiagnostic, KiloEventsOptions } from '../kilo/kilo-events';
 import { createKiloActions } from '../kilo/create-kilo-actions';
 import { kiloSessionEvents, type KiloRefillDiagnostic } from '../kilo/kilo-session-events';
 import type { StreamMetrics } from './create-stream-metrics';
+import { kiloAuthorization } from '../kilo/kilo-authorization';
 
 export interface AttachKiloAgentOptions extends Omit<KiloEventsOptions, 'onDiagnostic' | 'includeSync'> {
   /** Base URL of the kilo serve, e.g. `http://127.0.0.1:4096`. */
@@ -44,7 +45,7 @@ export function attachKiloAgent(registry: AgentRegistry, metrics: StreamMetrics,
   const actions = createKiloActions({
     baseUrl: url,
     directory: kilo.directory,
-    authorization: kilo.password ? `Basic ${Buffer.from(`kilo:${kilo.password}`).toString('base64')}` : undefined,
+    authorization: kiloAuthorization(kilo.password),
     sessionId: () => agent?.sessionId ?? sessionId ?? null,
   });
   agent = createManagedAgent({
