@@ -11,6 +11,7 @@ const ENTRIES: Array<[string, string]> = [
   ['agent-stream/server', 'createAgentStreamRouter'],
   ['agent-stream/client', 'createAgentStreamClient'],
   ['agent-stream/react', 'AgentStream'],
+  ['agent-stream/redis', 'createRedisAgentCluster'],
   ['agent-stream/testing', 'createFakeKiloServer'],
 ];
 

@@ -240,5 +240,5 @@ describe('limits', () => {
     } finally {
       cli.child.kill('SIGKILL');
     }
-  }, 30_000);
+  }, 45_000);
 });

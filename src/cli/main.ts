@@ -1,7 +1,11 @@
 import { createDemoKiloServer, type DemoKiloServer } from '../demo/create-demo-kilo-server';
 import { randomBytes } from 'node:crypto';
 import { createControlServer } from '../server/create-control-server';
+import { createRedisAgentCluster } from '../redis/create-redis-agent-cluster';
+import { createRedisTicketStore } from '../redis/create-redis-ticket-store';
+import { connectRedis, type RedisConnection } from '../redis/redis-connection';
 import { createTokenAuth } from '../server/create-token-auth';
+import { createClientAddress } from '../server/client-address';
 import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './parse-serve-args';
 import { createSpawnMode } from './spawn-routes';
 
@@ -19,7 +23,13 @@ async function serve(args: ServeArgs): Promise<void> {
   const needsToken = !loopback || args.mode === 'spawn';
   let generated: string | undefined;
   if (needsToken && args.token === undefined) generated = randomBytes(24).toString('base64url');
-  const auth = createTokenAuth({ token: args.token ?? generated, watchToken: args.watchToken, openWithoutTokens: !needsToken });
+  const clientAddress = args.trustProxies.length > 0 ? createClientAddress(args.trustProxies) : undefined;
+  const auth = createTokenAuth({
+    token: args.token ?? generated,
+    watchToken: args.watchToken,
+    openWithoutTokens: !needsToken,
+    clientAddress,
+  });
   const spawn =
     args.mode === 'spawn'
       ? createSpawnMode({
@@ -30,7 +40,19 @@ async function serve(args: ServeArgs): Promise<void> {
           allowModels: args.allowModels,
         })
       : undefined;
+  // With --redis-url: tickets, agents and their streams shared with the other servers (docs/deploy.md).
+  let redis: RedisConnection | undefined;
+  if (args.redisUrl) {
+    let reported = 0;
+    redis = await connectRedis(args.redisUrl, (err) => {
+      if (Date.now() - reported > 5000) log.warn(`redis: ${err.message}`);
+      reported = Date.now();
+    });
+  }
+  const cluster = redis ? createRedisAgentCluster({ redis, nodeId: args.nodeId, logger: log }) : undefined;
   const server = createControlServer({
+    cluster,
+    tickets: redis ? createRedisTicketStore({ redis }) : undefined,
     host: args.host,
     port: args.port,
     keepaliveMs: args.keepaliveMs,
@@ -42,11 +64,14 @@ async function serve(args: ServeArgs): Promise<void> {
     allowHosts: args.allowHosts,
     allowOrigins: args.allowOrigins,
     maxConnections: args.maxConnections,
+    clientAddress,
   });
   let demo: DemoKiloServer | undefined;
   if (args.mode === 'demo') {
     demo = await createDemoKiloServer();
     server.attachKilo({ url: demo.url, agentId: 'demo', sessionId: demo.sessionId, watchOnly: true });
+  } else if (args.mode === 'kilo' && cluster) {
+    await cluster.attach({ id: args.agentId ?? args.session ?? 'kilo', url: args.kiloUrl!, sessionId: args.session });
   } else if (args.mode === 'kilo') {
     server.attachKilo({ url: args.kiloUrl!, agentId: args.agentId, sessionId: args.session });
   }
@@ -63,7 +88,7 @@ async function serve(args: ServeArgs): Promise<void> {
     stopping = true;
     log.info(`${signal}: shutting down`);
     setTimeout(() => process.exit(0), 1900).unref();
-    Promise.all([server.close(), demo?.close(), spawn?.close()]).then(
+    Promise.all([server.close().then(() => redis?.close()), demo?.close(), spawn?.close()]).then(
       () => process.exit(0),
       (err) => {
         log.error('shutdown failed', err);

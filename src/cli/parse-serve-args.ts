@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /** The options of `agent-stream serve`. */
 export interface ServeArgs {
   host: string;
@@ -25,12 +27,19 @@ export interface ServeArgs {
   maxAgents: number;
   /** With `--spawn`: the models `POST /agents` may ask for (`provider/model`, repeatable); none: any. */
   allowModels: string[];
+  /** Share tickets, agents and streams with other servers through Redis (`--redis-url`, else `AGENT_STREAM_REDIS_URL`). */
+  redisUrl?: string;
+  /** This server's name among them (`--node-id`). Default: random. */
+  nodeId?: string;
+  /** Proxies whose `X-Forwarded-For` names the client (`--trust-proxy ADDRESS`, repeatable). */
+  trustProxies: string[];
 }
 
 export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080] [--keepalive-ms 15000]
                           [--demo | --kilo-url URL [--session ID] [--agent-id ID] | --spawn [--llm-url URL]]
                           [--token T] [--watch-token T] [--allow-origin URL]... [--allow-host NAME]...
-                          [--max-connections 10000]
+                          [--max-connections 10000] [--trust-proxy ADDRESS]...
+                          [--redis-url redis://HOST:PORT [--node-id NAME]]   (with --kilo-url)
                           [--kilo-env NAME]... [--max-agents 4] [--allow-model PROVIDER/MODEL]...   (with --spawn)
   --token (or AGENT_STREAM_TOKEN) grants every action, --watch-token only watching; a token is
   required beyond loopback and with --spawn (one is generated and printed when not given).`;
@@ -62,6 +71,7 @@ export function parseServeArgs(argv: string[], env: Record<string, string | unde
     kiloEnv: [],
     maxAgents: 4,
     allowModels: [],
+    trustProxies: [],
   };
   const need = (flag: string, v: string | undefined) => {
     if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
@@ -141,6 +151,18 @@ export function parseServeArgs(argv: string[], env: Record<string, string | unde
         args.allowModels.push(model);
         break;
       }
+      case '--redis-url':
+        args.redisUrl = need('--redis-url', value());
+        break;
+      case '--trust-proxy': {
+        const address = need('--trust-proxy', value());
+        if (isIP(address) === 0) throw new UsageError('--trust-proxy needs an IP address, e.g. 127.0.0.1');
+        args.trustProxies.push(address);
+        break;
+      }
+      case '--node-id':
+        args.nodeId = need('--node-id', value());
+        break;
       default:
         throw new UsageError(`unknown option "${flag}"`);
     }
@@ -162,6 +184,15 @@ export function parseServeArgs(argv: string[], env: Record<string, string | unde
   }
   if (args.mode !== 'kilo' && (args.session || args.agentId)) throw new UsageError('--session and --agent-id go with --kilo-url');
   args.token ??= env.AGENT_STREAM_TOKEN || undefined;
+  args.redisUrl ??= env.AGENT_STREAM_REDIS_URL || undefined;
+  if (args.redisUrl !== undefined) {
+    if (!/^rediss?:\/\/[^\s]+$/.test(args.redisUrl)) throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379');
+    if (args.mode !== 'kilo') throw new UsageError('--redis-url goes with --kilo-url (a kilo every server can reach)');
+  }
+  if (args.nodeId !== undefined) {
+    if (args.redisUrl === undefined) throw new UsageError('--node-id goes with --redis-url');
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(args.nodeId)) throw new UsageError('--node-id needs a name of A-Z a-z 0-9 . _ -');
+  }
   if (args.token !== undefined && args.token === args.watchToken) throw new UsageError('--watch-token must differ from --token');
   for (const t of [args.token, args.watchToken]) {
     if (t !== undefined && t.length < 16) throw new UsageError('tokens need at least 16 characters');

@@ -28,6 +28,11 @@ export interface AttachKiloAgentOptions extends Omit<KiloEventsOptions, 'onDiagn
  * path the demo and spawned agents take), with its upstream counted in `metrics`.
  */
 export function attachKiloAgent(registry: AgentRegistry, metrics: StreamMetrics, options: AttachKiloAgentOptions): ManagedAgent {
+  return registry.add(createKiloAgent(metrics, options));
+}
+
+/** The agent of a running kilo serve (see {@link attachKiloAgent}), not registered anywhere. */
+export function createKiloAgent(metrics: StreamMetrics, options: AttachKiloAgentOptions): ManagedAgent {
   const { url, agentId, sessionId, exit$, onStop, onDiagnostic, firstId, watchOnly, ...kilo } = options;
   // The session's events with kilo's log behind them: a reconnect or a restart of this server
   // loses nothing kilo still has (docs/protocol.md §2.1).
@@ -57,5 +62,5 @@ export function attachKiloAgent(registry: AgentRegistry, metrics: StreamMetrics,
     firstId,
     actions: watchOnly ? undefined : actions,
   });
-  return registry.add(agent);
+  return agent;
 }

@@ -4,9 +4,12 @@ import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import { sendError } from './send-error';
 import type { Logger } from './logger';
+import { createMemoryClaims, type RequestClaims } from './request-claims';
 
 export interface ActingRoutesOptions {
   registry: AgentRegistry;
+  /** Who is answering which request (first claim wins). Default: in memory, this server's. */
+  claims?: RequestClaims;
   /** Guards each route as `act` (see `checkAction`); mounted in front of the handlers. */
   guard: RequestHandler;
   /** Who the request comes from, for the `by` of actions. Default: the client address. */
@@ -43,20 +46,20 @@ function actorOf(req: Request, identify: (req: Request) => string): string {
 export function actingRoutes(options: ActingRoutesOptions): (app: Express) => void {
   const { registry, guard } = options;
   const identify = options.identify ?? ((req: Request) => `client ${req.socket.remoteAddress ?? 'unknown'}`);
-  /** Requests being answered right now: the second click on one gets 409. */
-  const claimed = new Set<string>();
+  /** Requests being answered or answered: the second click on one gets 409, on any node. */
+  const claims = options.claims ?? createMemoryClaims();
 
   const withAgent =
-    (fn: (agent: ManagedAgent, req: Request, res: Response) => void): RequestHandler =>
-    (req, res) => {
+    (fn: (agent: ManagedAgent, req: Request, res: Response) => Promise<void> | void): RequestHandler =>
+    (req, res, next) => {
       const agent = registry.get(String(req.params.agentId));
       if (!agent) return sendError(res, 404, 'agent_not_found', `no agent "${req.params.agentId}"`);
       if (!agent.actions) return sendError(res, 501, 'not_supported', `agent "${agent.id}" can only be watched`);
       if (agent.exited) return sendError(res, 409, 'agent_exited', `agent "${agent.id}" has exited`);
-      fn(agent, req, res);
+      Promise.resolve(fn(agent, req, res)).catch(next);
     };
 
-  const run = (
+  const run = async (
     agent: ManagedAgent,
     req: Request,
     res: Response,
@@ -66,27 +69,25 @@ export function actingRoutes(options: ActingRoutesOptions): (app: Express) => vo
   ) => {
     const by = actorOf(req, identify);
     if (claim !== undefined) {
-      claimed.add(claim);
-      if (claimed.size > 10_000) claimed.delete(claimed.values().next().value!);
+      if (!(await claims.claim(agent.id, claim))) {
+        return sendError(res, 409, 'not_pending', `the ${action.kind} request "${claim}" was already answered`);
+      }
       // Before kilo is called: its `replied` event may reach us before its HTTP answer does.
       agent.noteActor(claim, by);
     }
-    Promise.resolve()
-      .then(call)
-      .then(
-        () => {
-          agent.record({ ...action, by, at: new Date().toISOString() });
-          res.status(202).json({ agentId: agent.id, accepted: true });
-        },
-        (err: Error & { status?: number }) => {
-          if (claim !== undefined) {
-            claimed.delete(claim);
-            agent.noteActor(claim, undefined);
-          }
-          options.logger?.warn(`kilo refused ${action.kind} on ${agent.id}`, err);
-          sendError(res, 502, 'upstream_failed', `kilo refused the ${action.kind}${err.status ? ` (HTTP ${err.status})` : ''}`);
-        },
-      );
+    try {
+      await call();
+    } catch (e) {
+      const err = e as Error & { status?: number };
+      if (claim !== undefined) {
+        await claims.release(agent.id, claim).catch(() => undefined);
+        agent.noteActor(claim, undefined);
+      }
+      options.logger?.warn(`kilo refused ${action.kind} on ${agent.id}`, err);
+      return sendError(res, 502, 'upstream_failed', `kilo refused the ${action.kind}${err.status ? ` (HTTP ${err.status})` : ''}`);
+    }
+    agent.record({ ...action, by, at: new Date().toISOString() });
+    res.status(202).json({ agentId: agent.id, accepted: true });
   };
 
   /** 404 for a request never asked, 409 once answered or being answered. */
@@ -95,7 +96,7 @@ export function actingRoutes(options: ActingRoutesOptions): (app: Express) => vo
       sendError(res, 404, 'not_found', `no ${kind} request "${requestId}"`);
       return false;
     }
-    if (agent.pending(requestId) !== kind || claimed.has(requestId)) {
+    if (agent.pending(requestId) !== kind) {
       sendError(res, 409, 'not_pending', `the ${kind} request "${requestId}" was already answered`);
       return false;
     }
@@ -114,7 +115,7 @@ export function actingRoutes(options: ActingRoutesOptions): (app: Express) => vo
         const text = (req.body as { text?: unknown } | undefined)?.text;
         if (typeof text !== 'string' || text.trim() === '') return bad(res, 'body.text must be a non-empty string');
         if (text.length > 100_000) return bad(res, 'body.text is longer than 100 000 characters');
-        run(agent, req, res, () => agent.actions!.prompt(text), { kind: 'prompt', text });
+        return run(agent, req, res, () => agent.actions!.prompt(text), { kind: 'prompt', text });
       }),
     );
     app.post(
@@ -131,7 +132,14 @@ export function actingRoutes(options: ActingRoutesOptions): (app: Express) => vo
         if (typeof response !== 'string' || !RESPONSES.has(response)) return bad(res, 'body.response must be "once", "always" or "reject"');
         if (!request(agent, res, requestId, 'permission')) return;
         const r = response as 'once' | 'always' | 'reject';
-        run(agent, req, res, () => agent.actions!.replyPermission(requestId, r), { kind: 'permission', requestId, response: r }, requestId);
+        return run(
+          agent,
+          req,
+          res,
+          () => agent.actions!.replyPermission(requestId, r),
+          { kind: 'permission', requestId, response: r },
+          requestId,
+        );
       }),
     );
     app.post(
@@ -140,7 +148,14 @@ export function actingRoutes(options: ActingRoutesOptions): (app: Express) => vo
       withAgent((agent, req, res) => {
         const requestId = String(req.params.requestId);
         if (!request(agent, res, requestId, 'question')) return;
-        run(agent, req, res, () => agent.actions!.rejectQuestion(requestId), { kind: 'question', requestId, rejected: true }, requestId);
+        return run(
+          agent,
+          req,
+          res,
+          () => agent.actions!.rejectQuestion(requestId),
+          { kind: 'question', requestId, rejected: true },
+          requestId,
+        );
       }),
     );
     app.post(
@@ -155,7 +170,7 @@ export function actingRoutes(options: ActingRoutesOptions): (app: Express) => vo
             return bad(res, `body.answers[${i}] must be an array of strings`);
         }
         if (!request(agent, res, requestId, 'question')) return;
-        run(
+        return run(
           agent,
           req,
           res,

@@ -3,6 +3,7 @@ import type { AgentRegistry } from '../agent/create-agent-registry';
 import { createMemoryTicketStore } from '../tickets/create-memory-ticket-store';
 import { TicketCapacityError, type TicketStore } from '../tickets/ticket-store';
 import { allowAll, checkAction, type Authorize } from './authorize';
+import { socketAddress, type ClientAddress } from './client-address';
 import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
 import { createRateLimiter, type RateLimiter } from './create-rate-limiter';
 import { createStreamHandler } from './create-stream-handler';
@@ -33,6 +34,8 @@ export interface AgentStreamRouterOptions {
   authorize?: Authorize;
   /** Tickets per client address (token bucket); `false` for none. Default 20 at once, 1 more per second. */
   ticketRate?: RateLimiter | false;
+  /** Who a request comes from, the key of `ticketRate` (see `createClientAddress` behind a proxy). Default: the peer address. */
+  clientAddress?: ClientAddress;
 }
 
 const positiveInt = (name: string, v: number) => {
@@ -85,6 +88,7 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
   const stream = createStreamHandler({ registry, tickets, broadcasts, metrics, isShuttingDown: options.isShuttingDown });
   const authorize = options.authorize ?? allowAll;
   const ticketRate = options.ticketRate === false ? null : (options.ticketRate ?? createRateLimiter({ burst: 20, perSecond: 1 }));
+  const clientAddress = options.clientAddress ?? socketAddress;
   const router = Router();
 
   router.post(
@@ -93,7 +97,7 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
       const agentId = String(req.params.agentId);
       if (!(await checkAction(authorize, req, res, 'watch', agentId))) return;
       if (!registry.get(agentId)) return sendError(res, 404, 'agent_not_found', `no agent "${agentId}"`);
-      const rate = ticketRate?.take(req.socket.remoteAddress ?? 'unknown');
+      const rate = ticketRate?.take(clientAddress(req));
       if (rate && !rate.ok) {
         metrics.rejectTicket('rate_limited');
         return sendError(res, 429, 'rate_limited', 'too many stream tickets from this address', {
@@ -109,7 +113,11 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
           streamUrl: `${req.baseUrl ?? ''}/agents/${encodeURIComponent(agentId)}/stream?ticket=${issued.ticket}`,
         });
       } catch (err) {
-        if (!(err instanceof TicketCapacityError)) throw err;
+        if (!(err instanceof TicketCapacityError)) {
+          // A shared store (Redis) out of reach: the client retries; never a 500.
+          metrics.rejectTicket('store_unavailable');
+          return sendError(res, 503, 'store_unavailable', 'the ticket store is unreachable; retry shortly', { 'Retry-After': '2' });
+        }
         metrics.rejectTicket('ticket_capacity');
         sendError(res, 503, 'ticket_capacity', err.message, { 'Retry-After': String(err.retryAfterSeconds) });
       }

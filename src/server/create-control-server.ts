@@ -8,10 +8,13 @@ import type { ManagedAgent } from '../agent/create-managed-agent';
 import { createMemoryTicketStore } from '../tickets/create-memory-ticket-store';
 import type { TicketStore } from '../tickets/ticket-store';
 import { agentView } from './agent-view';
-import { attachKiloAgent, type AttachKiloAgentOptions } from './attach-kilo-agent';
+import type { AgentCluster } from './agent-cluster';
+import type { ClientAddress } from './client-address';
+import { attachKiloAgent, createKiloAgent, type AttachKiloAgentOptions } from './attach-kilo-agent';
 import { allowAll, checkAction, type Action, type Authorize } from './authorize';
 import { broadcastOptionsOf, createAgentStreamRouter } from './create-agent-stream-router';
 import { actingRoutes } from './create-acting-routes';
+import { createMemoryClaims } from './request-claims';
 import { createOriginGuard } from './create-origin-guard';
 import type { RateLimiter } from './create-rate-limiter';
 import { createRequestDispatcher } from './create-request-dispatcher';
@@ -24,6 +27,12 @@ import { sendError } from './send-error';
 
 export interface ControlServerOptions {
   registry?: AgentRegistry;
+  /**
+   * Agents shared with other control servers (e.g. `createRedisAgentCluster`; docs/deploy.md):
+   * its registry and claims replace `registry`; agents join with `cluster.attach`. Pass a shared
+   * `tickets` store with it. Closed by `close()`.
+   */
+  cluster?: AgentCluster;
   tickets?: TicketStore;
   /** Default 127.0.0.1. */
   host?: string;
@@ -55,6 +64,8 @@ export interface ControlServerOptions {
   headersTimeoutMs?: number;
   /** Stream tickets per client address (see the router's `ticketRate`). Default 20 at once, 1 more per second. */
   ticketRate?: RateLimiter | false;
+  /** Which client a request comes from, for the per-client limits (see `createClientAddress` behind a proxy). Default: the peer address. */
+  clientAddress?: ClientAddress;
   /** Who a request comes from, for the `by` of actions (e.g. `createTokenAuth`'s). Default: the client address. */
   identify?: (req: IncomingMessage) => string;
 }
@@ -88,11 +99,25 @@ const FALLBACK_PAGE =
  * ```
  */
 export function createControlServer(options: ControlServerOptions = {}): ControlServer {
-  const registry = options.registry ?? createAgentRegistry();
+  const { cluster } = options;
+  if (cluster && options.registry) throw new TypeError('createControlServer: pass registry or cluster, not both');
+  const registry = cluster?.registry ?? options.registry ?? createAgentRegistry();
   const metrics = createStreamMetrics();
   const broadcasts = createBroadcastRegistry(broadcastOptionsOf(options, metrics));
   const tickets = options.tickets ?? createMemoryTicketStore();
   const logger = options.logger ?? silentLogger;
+  cluster?.start((record, firstId) =>
+    createKiloAgent(metrics, {
+      url: record.url,
+      agentId: record.id,
+      sessionId: record.sessionId ?? undefined,
+      directory: record.directory,
+      password: record.password,
+      watchOnly: record.watchOnly,
+      firstId,
+      onDiagnostic: (d) => d.type === 'refill_failed' && logger.warn(`kilo log of ${record.id} unreadable`, d.error),
+    }),
+  );
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
@@ -130,11 +155,25 @@ export function createControlServer(options: ControlServerOptions = {}): Control
       checkAction(authorize, req, res, action, agentId).then((ok) => ok && next(), next);
     };
   const stream = createStreamHandler({ registry, tickets, broadcasts, metrics, isShuttingDown });
-  app.use(createAgentStreamRouter({ registry, metrics, broadcasts, tickets, isShuttingDown, authorize, ticketRate: options.ticketRate }));
+  app.use(
+    createAgentStreamRouter({
+      registry,
+      metrics,
+      broadcasts,
+      tickets,
+      isShuttingDown,
+      authorize,
+      ticketRate: options.ticketRate,
+      clientAddress: options.clientAddress,
+    }),
+  );
   app.get(['/agents', '/agents/:agentId', '/metrics'], guard('watch'));
   app.post(['/agents', '/agents/:agentId/stop', '/agents/:agentId/disconnect-viewers'], guard('admin'));
   app.post('/agents/:agentId/message', guard('act'));
-  actingRoutes({ registry, guard: guard('act'), identify: options.identify, logger })(app);
+  const claims = cluster?.claims ?? createMemoryClaims();
+  const clientAddress = options.clientAddress;
+  const identify = options.identify ?? (clientAddress ? (req: IncomingMessage) => `client ${clientAddress(req)}` : undefined);
+  actingRoutes({ registry, claims, guard: guard('act'), identify, logger })(app);
   options.routes?.(app, { registry, metrics });
   /** Whether this caller holds the `act` right (for `actionable`: the dashboard disables what it may not do). */
   const mayAct = async (req: IncomingMessage) => {
@@ -251,9 +290,13 @@ export function createControlServer(options: ControlServerOptions = {}): Control
         s?.closeIdleConnections();
         s?.closeAllConnections();
         await closed;
+        await cluster?.close();
       })();
       return closing;
     },
-    attachKilo: (o) => attachKiloAgent(registry, metrics, o),
+    attachKilo(o) {
+      if (cluster) throw new TypeError('attachKilo: a clustered server takes agents through cluster.attach(record)');
+      return attachKiloAgent(registry, metrics, o);
+    },
   };
 }

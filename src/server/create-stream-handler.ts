@@ -45,7 +45,13 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
       return sendError(res, q.status, q.code, q.message);
     }
     const { query } = q;
-    const check = await tickets.consume(query.ticket);
+    let check: Awaited<ReturnType<TicketStore['consume']>>;
+    try {
+      check = await tickets.consume(query.ticket);
+    } catch {
+      metrics.rejectTicket('store_unavailable');
+      return sendError(res, 503, 'store_unavailable', 'the ticket store is unreachable; retry shortly', { 'Retry-After': '2' });
+    }
     if (!check.ok) {
       metrics.rejectTicket('ticket_invalid');
       return sendError(res, 401, 'ticket_invalid', 'the ticket is unknown, expired or already used');

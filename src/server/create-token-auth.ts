@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Action, Authorize } from './authorize';
 import { createRateLimiter, type RateLimiter } from './create-rate-limiter';
+import { socketAddress, type ClientAddress } from './client-address';
 
 export interface TokenAuthOptions {
   /** Grants watch, act and admin. */
@@ -14,6 +15,8 @@ export interface TokenAuthOptions {
   failures?: RateLimiter;
   /** Lifetime of a dashboard session cookie. Default 12 h. */
   sessionTtlMs?: number;
+  /** Which client a request comes from (the key of `failures`; see `createClientAddress`). Default: the peer address. */
+  clientAddress?: ClientAddress;
 }
 
 /** The CLI's built-in authentication: bearer tokens, and a session cookie for the dashboard. */
@@ -45,7 +48,6 @@ const allows = (grant: Grant, action: Action) => grant === 'all' || RANK[action]
 const digest = (s: string) => createHash('sha256').update(s).digest();
 /** Constant-time comparison (of digests, so the length leaks nothing either). */
 const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
-const clientOf = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown';
 
 function cookieValue(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
@@ -70,6 +72,7 @@ function cookieValue(req: IncomingMessage, name: string): string | undefined {
  */
 export function createTokenAuth(options: TokenAuthOptions): TokenAuth {
   const { token, watchToken } = options;
+  const clientOf = options.clientAddress ?? socketAddress;
   for (const [name, t] of [
     ['token', token],
     ['watchToken', watchToken],

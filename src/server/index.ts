@@ -33,3 +33,6 @@ export {
 export { KiloClientError } from '../process/kilo-client-error';
 export { spawnKiloAgent, type SpawnKiloAgentOptions, type SpawnedKiloAgent } from '../process/spawn-kilo-agent';
 export { resolveKiloBinary } from '../process/resolve-kilo-binary';
+export { createClientAddress, socketAddress, type ClientAddress } from './client-address';
+export { createMemoryClaims, type RequestClaims } from './request-claims';
+export type { AgentCluster, AgentRecord, UpstreamFactory } from './agent-cluster';

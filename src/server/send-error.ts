@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'not_pending'
   | 'not_supported'
   | 'upstream_failed'
+  | 'store_unavailable'
   | 'internal';
 
 /** Writes JSON `body` with `status` using only node:http, so it works with or without Express. */

@@ -1,0 +1,34 @@
+import { parseServeArgs, UsageError } from '../../src/cli/parse-serve-args';
+
+const KILO = ['serve', '--kilo-url', 'http://127.0.0.1:4096'];
+
+describe('parseServeArgs: the multi-node flags', () => {
+  it('takes --redis-url (or AGENT_STREAM_REDIS_URL), --node-id and repeated --trust-proxy with --kilo-url', () => {
+    const a = parseServeArgs([
+      ...KILO,
+      '--redis-url',
+      'redis://127.0.0.1:6379',
+      '--node-id',
+      'n1',
+      '--trust-proxy',
+      '127.0.0.1',
+      '--trust-proxy=::1',
+    ]);
+    expect(a).toMatchObject({ mode: 'kilo', redisUrl: 'redis://127.0.0.1:6379', nodeId: 'n1', trustProxies: ['127.0.0.1', '::1'] });
+    expect(parseServeArgs(KILO, { AGENT_STREAM_REDIS_URL: 'rediss://redis.internal:6380' }).redisUrl).toBe('rediss://redis.internal:6380');
+    expect(parseServeArgs(['serve']).trustProxies).toEqual([]);
+  });
+
+  it.each([
+    [[...KILO, '--redis-url', 'http://127.0.0.1:6379'], /--redis-url needs a URL like redis:/],
+    [['serve', '--redis-url', 'redis://127.0.0.1:6379'], /--redis-url goes with --kilo-url/],
+    [['serve', '--spawn', '--redis-url', 'redis://127.0.0.1:6379'], /--redis-url goes with --kilo-url/],
+    [[...KILO, '--node-id', 'n1'], /--node-id goes with --redis-url/],
+    [[...KILO, '--redis-url', 'redis://h:1', '--node-id', 'a b'], /--node-id needs a name/],
+    [['serve', '--trust-proxy', 'nginx.local'], /--trust-proxy needs an IP address/],
+    [['serve', '--trust-proxy'], /--trust-proxy needs a value/],
+  ])('%j is a usage error', (argv, message) => {
+    expect(() => parseServeArgs(argv)).toThrow(UsageError);
+    expect(() => parseServeArgs(argv)).toThrow(message);
+  });
+});

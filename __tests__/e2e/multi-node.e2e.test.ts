@@ -1,0 +1,336 @@
+// Beyond one machine (docs/deploy.md): two control-server processes sharing one redis-server,
+// behind a real nginx (round robin, no sticky sessions), in front of the real kilo binary driven
+// by the fake LLM. 200 viewers spread over both nodes; a ticket crossing nodes; a resume on the
+// other node; SIGKILL of the node that owns the upstream mid-turn; a restart of redis-server.
+import http from 'node:http';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AgentEvent } from '../../src/agent/agent-event';
+import { createFoldedView, foldAgentEvent } from '../../src/agent/fold-agent-events';
+import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
+import { kiloConfigFor } from '../../src/demo/write-kilo-config';
+import { createKiloSessionClient, type KiloSessionClient } from '../../src/process/kilo-session-client';
+import { launchKilo, type KiloProcess } from '../../src/process/launch-kilo';
+import { startNginx, type Nginx } from '../helpers/nginx';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { startCli, type RunningCli } from '../helpers/run-cli';
+
+jest.setTimeout(240_000);
+
+const AGENT = 'm1';
+const words = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i} `);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, pred: () => boolean | Promise<boolean>, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+interface Frame {
+  id?: number;
+  event: string;
+  data: string;
+}
+
+/** POST (or GET) from a chosen loopback source address, so nginx sees distinct clients. */
+function request(url: string, method: string, localAddress: string, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method, localAddress, agent: false, headers: body ? { 'content-type': 'application/json' } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A viewer as the browser client behaves: on a cut, a fresh ticket and `lastEventId`, through the same base URL. */
+function startViewer(base: string, localAddress: string) {
+  const frames: Frame[] = [];
+  let last = 0;
+  let closed = false;
+  let current: http.ClientRequest | undefined;
+  let connections = 0;
+  let live = false;
+  const connect = async (): Promise<void> => {
+    if (closed) return;
+    try {
+      const t = await request(`${base}/agents/${AGENT}/stream-ticket`, 'POST', localAddress);
+      if (t.status !== 201) throw new Error(`ticket ${t.status} ${t.text}`);
+      const { streamUrl } = JSON.parse(t.text) as { streamUrl: string };
+      const url = new URL(streamUrl, `${base}/`).href + (last ? `&lastEventId=${last}` : '');
+      await new Promise<void>((resolve, reject) => {
+        current = http.get(url, { localAddress, agent: false }, (res) => {
+          if (res.statusCode !== 200) return reject(new Error(`stream ${res.statusCode}`));
+          connections++;
+          live = true;
+          resolve();
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffer += chunk;
+            let i: number;
+            while ((i = buffer.indexOf('\n\n')) !== -1) {
+              const block = buffer.slice(0, i);
+              buffer = buffer.slice(i + 2);
+              const f: Frame = { event: 'message', data: '' };
+              for (const line of block.split('\n')) {
+                if (line.startsWith('id: ')) f.id = Number(line.slice(4));
+                else if (line.startsWith('event: ')) f.event = line.slice(7);
+                else if (line.startsWith('data: ')) f.data = line.slice(6);
+              }
+              if (f.data === '') continue;
+              if (f.id !== undefined) last = f.id;
+              frames.push(f);
+            }
+          });
+          const end = () => {
+            if (!live) return;
+            live = false;
+            if (!closed) setTimeout(() => void connect(), 100 + Math.random() * 400);
+          };
+          res.on('close', end);
+          res.on('error', end);
+        });
+        current.on('error', reject);
+      });
+    } catch {
+      live = false;
+      if (!closed) setTimeout(() => void connect(), 300 + Math.random() * 500);
+    }
+  };
+  return {
+    frames,
+    connect,
+    get last() {
+      return last;
+    },
+    get connections() {
+      return connections;
+    },
+    get live() {
+      return live;
+    },
+    close() {
+      closed = true;
+      current?.destroy();
+    },
+  };
+}
+type Viewer = ReturnType<typeof startViewer>;
+
+function fold(frames: Frame[]) {
+  const view = createFoldedView();
+  for (const f of frames) foldAgentEvent(view, { type: f.event, data: JSON.parse(f.data) } as AgentEvent);
+  return {
+    parts: Object.fromEntries(Object.entries(view.parts).map(([k, p]) => [k, p.text])),
+    tools: Object.fromEntries(Object.entries(view.tools).map(([k, t]) => [k, t.status])),
+  };
+}
+
+async function kiloView(kilo: KiloProcess, sessionId: string) {
+  const res = await fetch(`${kilo.url}/session/${sessionId}/message`);
+  const messages = (await res.json()) as {
+    parts: { id: string; type: string; text?: string; callID?: string; state?: { status: string } }[];
+  }[];
+  const parts: Record<string, string> = {};
+  const tools: Record<string, string> = {};
+  for (const m of messages)
+    for (const p of m.parts) {
+      if ((p.type === 'text' || p.type === 'reasoning') && typeof p.text === 'string') parts[p.id] = p.text;
+      if (p.type === 'tool' && p.callID && p.state) tools[p.callID] = p.state.status;
+    }
+  return { parts, tools };
+}
+
+describe('two control servers, redis-server and nginx, with the real kilo binary', () => {
+  let root: string;
+  let llm: FakeLlm;
+  let kilo: KiloProcess;
+  let client: KiloSessionClient;
+  let redis: RedisServer;
+  let nodes: RunningCli[] = [];
+  let nginx: Nginx | undefined;
+  let viewers: Viewer[] = [];
+  let sessionId: string;
+
+  const idle = async () => !(sessionId in (await client.status()));
+  const prompt = async (base: string, text: string) => {
+    const r = await request(`${base}/agents/${AGENT}/prompt`, 'POST', '127.0.0.1', JSON.stringify({ text }));
+    expect(r.status).toBe(202);
+  };
+  const running = (n: RunningCli) => n.child.exitCode === null && n.child.signalCode === null;
+  const ownerOf = () => nodes.findIndex((n) => /consumes its upstream/.test(n.stderr()) && running(n));
+
+  beforeAll(async () => {
+    root = realpathSync(mkdtempSync(join(tmpdir(), 'multi-node-')));
+    llm = await createFakeLlm({
+      turns: [
+        { text: words('one', 60), chunkDelayMs: 15 },
+        {
+          text: words('twoa', 80),
+          chunkDelayMs: 40,
+          toolCalls: [{ name: 'bash', args: { command: 'sleep 1 && echo slept', description: 'Wait a little' } }],
+        },
+        { text: words('twob', 60), chunkDelayMs: 40 },
+        { text: words('three', 60), chunkDelayMs: 15 },
+      ],
+    });
+    kilo = await launchKilo({ config: kiloConfigFor({ baseURL: llm.baseURL }), tempParent: root });
+    client = createKiloSessionClient({ baseUrl: kilo.url });
+    sessionId = (await client.createSession({ title: 'multi-node' })).id;
+    redis = await startRedisServer();
+    const args = (node: string) => [
+      'serve',
+      '--kilo-url',
+      kilo.url,
+      '--session',
+      sessionId,
+      '--agent-id',
+      AGENT,
+      '--port',
+      '0',
+      '--redis-url',
+      redis.url,
+      '--node-id',
+      node,
+      '--trust-proxy',
+      '127.0.0.1',
+    ];
+    nodes = await Promise.all([startCli(args('n1'), 20_000), startCli(args('n2'), 20_000)]);
+    nginx = await startNginx(nodes.map((n) => new URL(n.url).host));
+  }, 60_000);
+
+  afterAll(async () => {
+    viewers.forEach((v) => v.close());
+    for (const n of nodes) if (running(n)) n.child.kill('SIGKILL');
+    await nginx?.stop();
+    await redis?.stop();
+    await kilo?.stop();
+    await llm?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('200 viewers through nginx land on both nodes and see the same ids and the same turn; tickets and resumes cross nodes', async () => {
+    const base = nginx!.url;
+    await until('an owner', () => ownerOf() >= 0);
+    // 20 source addresses, 10 viewers each: nginx names each in X-Forwarded-For (--trust-proxy).
+    viewers = Array.from({ length: 200 }, (_, i) => startViewer(base, `127.0.0.${2 + (i % 20)}`));
+    await Promise.all(viewers.map((v) => v.connect()));
+    await until('200 live viewers', () => viewers.every((v) => v.live && v.frames.length >= 1));
+    const perNode = await Promise.all(
+      nodes.map(async (n) => ((await (await fetch(`${n.url}/agents/${AGENT}`)).json()) as { viewers: number }).viewers),
+    );
+    process.stdout.write(`[multi-node] viewers per node through nginx: ${perNode.join(' / ')}\n`);
+    expect(perNode[0]! + perNode[1]!).toBe(200);
+    expect(Math.min(...perNode)).toBeGreaterThan(10);
+    const marks = viewers.map((v) => v.frames.length);
+
+    const turns0 = llm.remainingTurns();
+    await prompt(base, 'Say something.');
+    await until('the turn to start', () => llm.remainingTurns() < turns0);
+    await until('kilo idle', idle, 60_000);
+    const truth = await kiloView(kilo, sessionId);
+    await until(
+      'every viewer folded kilo’s state',
+      () => viewers.every((v) => JSON.stringify(fold(v.frames)) === JSON.stringify(truth)),
+      15_000,
+    );
+    // The turn itself: the same frames, ids included, on every viewer, whichever node it is on.
+    const turns = viewers.map((v, i) => v.frames.slice(marks[i]).map((f) => `${f.id} ${f.event} ${f.data}`));
+    expect(turns[0]!.length).toBeGreaterThan(60);
+    for (const t of turns) expect(t).toEqual(turns[0]);
+    const action = viewers[0]!.frames.find((f) => f.event === 'action');
+    expect(JSON.parse(action!.data)).toMatchObject({ kind: 'prompt', by: expect.stringMatching(/client 127\.0\.0\.1/) });
+
+    // A ticket issued by node 1 is consumed on node 2, once.
+    const t = (await (await fetch(`${nodes[0]!.url}/agents/${AGENT}/stream-ticket`, { method: 'POST' })).json()) as { ticket: string };
+    const other = await fetch(`${nodes[1]!.url}/agents/${AGENT}/stream?ticket=${t.ticket}&lastEventId=${viewers[0]!.last}`);
+    expect(other.status).toBe(200);
+    await other.body?.cancel();
+    expect((await fetch(`${nodes[0]!.url}/agents/${AGENT}/stream?ticket=${t.ticket}`)).status).toBe(401);
+
+    // A viewer of node 1 resumes on node 2 from an id in the middle of the turn and converges.
+    const mid = viewers[0]!.frames[marks[0]! + 20]!.id!;
+    const t2 = (await (await fetch(`${nodes[0]!.url}/agents/${AGENT}/stream-ticket`, { method: 'POST' })).json()) as { ticket: string };
+    const resumed = await fetch(`${nodes[1]!.url}/agents/${AGENT}/stream?ticket=${t2.ticket}&lastEventId=${mid}`);
+    const reader = resumed.body!.getReader();
+    let text = '';
+    const deadline = Date.now() + 5000;
+    while (!text.includes(`id: ${viewers[0]!.last}\n`) && Date.now() < deadline)
+      text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const tail = text
+      .split('\n\n')
+      .filter((b) => b.includes('data: '))
+      .map((b) => ({
+        id: /^id: (\d+)$/m.exec(b)?.[1] ? Number(/^id: (\d+)$/m.exec(b)![1]) : undefined,
+        event: /^event: (.*)$/m.exec(b)![1]!,
+        data: /^data: (.*)$/m.exec(b)![1]!,
+      }));
+    const upToMid = viewers[0]!.frames.filter((f) => f.id === undefined || f.id <= mid);
+    expect(fold([...upToMid, ...tail])).toEqual(truth);
+  });
+
+  it('SIGKILL of the owner mid-turn: the other node takes the upstream within 5 s; every viewer resumes and converges on kilo’s state', async () => {
+    const base = nginx!.url;
+    const owner = ownerOf();
+    expect(owner).toBeGreaterThanOrEqual(0);
+    const survivor = nodes[1 - owner]!;
+    await prompt(base, 'Talk, wait, talk.');
+    await until('streaming text', () => viewers[0]!.frames.filter((f) => f.data.includes('twoa1')).length > 0, 20_000);
+    const killedAt = Date.now();
+    nodes[owner]!.child.kill('SIGKILL');
+    await until('the survivor to take the upstream', () => /consumes its upstream/.test(survivor.stderr()), 10_000);
+    const takeover = Date.now() - killedAt;
+    process.stdout.write(`[multi-node] upstream taken over ${takeover} ms after SIGKILL of its owner\n`);
+    expect(takeover).toBeLessThan(5000);
+    await until('kilo idle', idle, 60_000);
+    const truth = await kiloView(kilo, sessionId);
+    expect(Object.keys(truth.tools)).toHaveLength(1);
+    await until(
+      'every viewer folded kilo’s state',
+      () => viewers.every((v) => JSON.stringify(fold(v.frames)) === JSON.stringify(truth)),
+      20_000,
+    );
+    expect(viewers.filter((v) => v.connections > 1).length).toBeGreaterThan(0);
+  });
+
+  it('a restart of redis-server: the nodes reconnect and streams go on (no crash, no hang); viewers converge', async () => {
+    const base = nginx!.url;
+    const alive = nodes.filter(running);
+    await redis.stop();
+    await sleep(1500);
+    await redis.start();
+    let seen = '';
+    await until('the agent listed again', async () => {
+      const r = await fetch(`${alive[0]!.url}/agents`).catch((e: Error) => ({ status: 0, text: async () => e.message }));
+      seen = `${r.status} ${await r.text()} ${alive[0]!.stderr().slice(-2000)}`;
+      return r.status === 200 && /"id":"m1"/.test(seen);
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}: ${seen}`);
+    });
+    await sleep(2500);
+    const turns0 = llm.remainingTurns();
+    await prompt(base, 'Once more.');
+    await until('the turn to start', () => llm.remainingTurns() < turns0);
+    await until('kilo idle', idle, 60_000);
+    const truth = await kiloView(kilo, sessionId);
+    await until(
+      'every viewer folded kilo’s state',
+      () => viewers.every((v) => JSON.stringify(fold(v.frames)) === JSON.stringify(truth)),
+      20_000,
+    );
+    expect(alive.every(running)).toBe(true);
+  });
+});

@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A real redis-server on a free loopback port, without persistence (a restart loses everything). */
+export interface RedisServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops it (SIGKILL: a crash, nothing saved). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, empty. */
+  start(): Promise<void>;
+}
+
+/** A free loopback TCP port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `redis-server` (the Debian package; `.ci/run` installs it) on a free port of 127.0.0.1. */
+export async function startRedisServer(): Promise<RedisServer> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child = c;
+      let out = '';
+      const t = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
+      c.once('error', (err) => {
+        clearTimeout(t);
+        reject(new Error(`redis-server could not be started (is the Debian package redis-server installed?): ${err.message}`));
+      });
+      c.stdout!.on('data', (d: Buffer) => {
+        out += d;
+        if (/Ready to accept connections/.test(out)) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    start,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const c = child;
+        if (!c || c.exitCode !== null) return resolve();
+        c.once('exit', () => resolve());
+        c.kill('SIGKILL');
+      }),
+  };
+}

@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import type { AgentRegistry } from '../agent/create-agent-registry';
+import type { ActionData, ExitReason } from '../agent/agent-event';
+import { createKiloActions } from '../kilo/create-kilo-actions';
+import { kiloAuthorization } from '../kilo/kilo-authorization';
+import type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';
+import { silentLogger, type Logger } from '../server/logger';
+import { createReplicaAgent, type ReplicaAgent } from './create-replica-agent';
+import { createRedisClaims } from './create-redis-claims';
+import { readAgentStream } from './read-agent-stream';
+import { command, duplicateRedis, type RedisConnection } from './redis-connection';
+import { redisKeys } from './redis-keys';
+import { holdLease, releaseLease } from './redis-lease';
+import { startAgentOwner, type AgentOwner } from './start-agent-owner';
+
+export interface RedisAgentClusterOptions {
+  /** A connected node-redis client (see `connectRedis`). */
+  redis: RedisConnection;
+  /** This node's name in leases. Default: a random UUID. */
+  nodeId?: string;
+  /** Key prefix of the deployment. Default `agent-stream:`. */
+  prefix?: string;
+  /** Lease time: a dead owner's agents are taken over within about `leaseMs + pollMs`. Default 3000 ms. */
+  leaseMs?: number;
+  /** How often records and leases are synced. Default 1000 ms. */
+  pollMs?: number;
+  /** How often an owner writes the retained state. Default 1000 ms. */
+  snapshotMs?: number;
+  /** History bounds of every replica (as `createManagedAgent`'s). */
+  historySize?: number;
+  historyBytes?: number;
+  /** How long an exited agent stays listed. Default 5 min. */
+  retentionMs?: number;
+  logger?: Logger;
+}
+
+interface Local {
+  record: AgentRecord;
+  replica: ReplicaAgent;
+  owner?: AgentOwner;
+  starting?: boolean;
+}
+
+type Command = { agentId: string } & (
+  { op: 'record'; action: ActionData } | { op: 'note'; requestId: string; by?: string } | { op: 'stop' }
+);
+
+const positive = (name: string, v: number) => {
+  if (!Number.isFinite(v) || v <= 0) throw new RangeError(`createRedisAgentCluster: ${name} must be > 0, got ${v}`);
+  return v;
+};
+
+/**
+ * Agents shared through Redis by several control servers behind one load balancer (docs/deploy.md):
+ * records in Redis (`GET /agents` is the same on every node); one node per agent holds a lease
+ * and consumes its kilo, appending each event once to the agent's Redis stream; every node reads
+ * each stream once into a replica (same ids, same retained state) and fans out to its viewers
+ * locally. When an owner dies its lease expires and another node continues from kilo's log.
+ *
+ * ## Example
+ * ```ts
+ * const redis = await connectRedis(url, logger.warn);
+ * const cluster = createRedisAgentCluster({ redis });
+ * const server = createControlServer({ cluster, tickets: createRedisTicketStore({ redis }) });
+ * await cluster.attach({ id: 'a1', url: 'http://10.0.0.5:4096', sessionId: 'ses_1' });
+ * ```
+ */
+export function createRedisAgentCluster(
+  options: RedisAgentClusterOptions,
+): AgentCluster & { readonly nodeId: string; owns(id: string): boolean } {
+  if (!options?.redis) throw new TypeError('createRedisAgentCluster: redis must be a connected node-redis client (see connectRedis)');
+  const { redis } = options;
+  const keys = redisKeys(options.prefix);
+  const nodeId = options.nodeId ?? randomUUID();
+  const leaseMs = positive('leaseMs', options.leaseMs ?? 3000);
+  const pollMs = positive('pollMs', options.pollMs ?? 1000);
+  const snapshotMs = positive('snapshotMs', options.snapshotMs ?? 1000);
+  const retentionMs = options.retentionMs ?? 5 * 60_000;
+  const logger = options.logger ?? silentLogger;
+  const onError = (err: unknown) => logger.warn('redis', err);
+  const local = new Map<string, Local>();
+  let createUpstream: UpstreamFactory | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let subscriber: RedisConnection | undefined;
+  let closed = false;
+  let ticking = false;
+
+  const publish = (c: Command) => command(redis, ['PUBLISH', keys.commands, JSON.stringify(c)]).catch(onError);
+  const ownerChannel = (id: string) => ({
+    record(action: ActionData) {
+      const o = local.get(id)?.owner;
+      if (o) o.upstream.record(action);
+      else void publish({ agentId: id, op: 'record', action });
+    },
+    noteActor(requestId: string, by: string | undefined) {
+      const o = local.get(id)?.owner;
+      if (o) o.upstream.noteActor(requestId, by);
+      else void publish({ agentId: id, op: 'note', requestId, by });
+    },
+    stop(reason: ExitReason) {
+      // Kept in Redis too: an owner taking over during a handover still finds it.
+      void command(redis, ['SET', keys.stop(id), String(reason), 'PX', 60_000]).then(() => publish({ agentId: id, op: 'stop' }), onError);
+    },
+  });
+
+  const forget = (id: string) => {
+    const l = local.get(id);
+    if (!l) return;
+    local.delete(id);
+    l.owner?.drop();
+    l.replica.end();
+  };
+
+  const ensure = (record: AgentRecord): Local => {
+    const known = local.get(record.id);
+    if (known) return known;
+    const actions = record.watchOnly
+      ? undefined
+      : createKiloActions({
+          baseUrl: record.url,
+          directory: record.directory,
+          authorization: kiloAuthorization(record.password),
+          sessionId: () => replica.sessionId ?? record.sessionId ?? null,
+        });
+    const replica = createReplicaAgent({
+      agentId: record.id,
+      firstId: record.firstId,
+      events: readAgentStream({ redis, events: keys.events(record.id), snapshot: keys.snapshot(record.id), onError }),
+      historySize: options.historySize,
+      historyBytes: options.historyBytes,
+      actions,
+      owner: ownerChannel(record.id),
+    });
+    const l: Local = { record, replica };
+    local.set(record.id, l);
+    replica.exit$.subscribe(() => {
+      const t = setTimeout(() => local.get(record.id) === l && forget(record.id), retentionMs);
+      t.unref();
+    });
+    return l;
+  };
+
+  /** One lease step: renew or take it, start or drop the upstream, pass on a stop asked. */
+  const lease = async (l: Local) => {
+    const id = l.record.id;
+    if (l.replica.exited || l.record.exited || !createUpstream || l.starting) return;
+    const step = await holdLease(redis, keys.lease(id), nodeId, leaseMs);
+    if (step === 'held_elsewhere' || (step === 'taken' && l.owner)) {
+      // Lost, or found free while held (Redis lost it): start over from kilo's log.
+      l.owner?.drop();
+      l.owner = undefined;
+      if (step === 'held_elsewhere') return;
+    }
+    if (!l.owner) {
+      l.starting = true;
+      try {
+        const owner = await startAgentOwner({
+          redis,
+          keys,
+          record: l.record,
+          createUpstream,
+          history: l.replica.history,
+          snapshotMs,
+          retentionMs,
+          onError,
+          onExit: () => void releaseLease(redis, keys.lease(id), nodeId).catch(onError),
+        });
+        if (closed || local.get(id) !== l) owner.drop();
+        else l.owner = owner;
+      } finally {
+        l.starting = false;
+      }
+      logger.info(`agent ${id}: this node (${nodeId}) consumes its upstream`);
+    }
+    const stop = await command(redis, ['GETDEL', keys.stop(id)]);
+    if (typeof stop === 'string' && l.owner) l.owner.upstream.stop(stop);
+  };
+
+  /** Syncs the records (re-registering ours if Redis lost them), then the leases. */
+  const tick = async () => {
+    if (ticking || closed) return;
+    ticking = true;
+    try {
+      const ids = ((await command(redis, ['SMEMBERS', keys.agents])) as string[]) ?? [];
+      const texts = ids.length ? ((await command(redis, ['MGET', ...ids.map(keys.record)])) as (string | null)[]) : [];
+      const seen = new Set<string>();
+      ids.forEach((id, i) => {
+        const text = texts[i];
+        if (typeof text !== 'string') return;
+        seen.add(id);
+        const record = JSON.parse(text) as AgentRecord;
+        ensure(record).record = record;
+      });
+      for (const id of ids) if (!seen.has(id) && !local.has(id)) await command(redis, ['SREM', keys.agents, id]);
+      for (const [id, l] of local) {
+        if (seen.has(id) || l.replica.exited || l.record.exited) continue;
+        await command(redis, ['SET', keys.record(id), JSON.stringify(l.record), 'NX']);
+        await command(redis, ['SADD', keys.agents, id]);
+      }
+      for (const l of [...local.values()]) await lease(l).catch(onError);
+    } catch (err) {
+      onError(err);
+    } finally {
+      ticking = false;
+    }
+  };
+
+  const onCommand = (message: string) => {
+    let c: Command;
+    try {
+      c = JSON.parse(message) as Command;
+    } catch {
+      return;
+    }
+    const o = local.get(c.agentId)?.owner;
+    if (!o) return;
+    if (c.op === 'record') o.upstream.record(c.action);
+    else if (c.op === 'note') o.upstream.noteActor(c.requestId, c.by);
+    else void tick();
+  };
+
+  const registry: AgentRegistry = {
+    add() {
+      throw new TypeError('a clustered registry takes agents through cluster.attach(record)');
+    },
+    get: (id) => local.get(id)?.replica,
+    list: () => [...local.values()].map((l) => l.replica),
+    remove(id) {
+      const had = local.has(id);
+      forget(id);
+      return had;
+    },
+    get size() {
+      return local.size;
+    },
+    stopAll() {
+      // This node leaves: the agents go on (another node takes their upstreams); its streams end.
+      for (const [id, l] of [...local]) {
+        if (l.owner) void releaseLease(redis, keys.lease(id), nodeId).catch(onError);
+        forget(id);
+      }
+    },
+  };
+
+  return {
+    nodeId,
+    registry,
+    claims: createRedisClaims({ redis, keys }),
+    owns: (id) => local.get(id)?.owner !== undefined,
+    async attach(r) {
+      const record: AgentRecord = { ...r, firstId: Date.now() * 1000 };
+      await command(redis, ['SET', keys.record(r.id), JSON.stringify(record), 'NX']);
+      await command(redis, ['SADD', keys.agents, r.id]);
+      const text = await command(redis, ['GET', keys.record(r.id)]);
+      const l = ensure(typeof text === 'string' ? (JSON.parse(text) as AgentRecord) : record);
+      void tick();
+      return l.replica;
+    },
+    start(factory) {
+      if (typeof factory !== 'function') throw new TypeError('cluster.start: pass a function (record, firstId) => ManagedAgent');
+      createUpstream = factory;
+      if (timer) return;
+      timer = setInterval(() => void tick(), pollMs);
+      timer.unref();
+      void duplicateRedis(redis, onError).then(async (s) => {
+        subscriber = s;
+        if (closed) return s.destroy();
+        await s.subscribe(keys.commands, onCommand);
+      }, onError);
+      void tick();
+    },
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      registry.stopAll();
+      subscriber?.destroy();
+    },
+  };
+}

@@ -1,0 +1,11 @@
+// agent-stream/redis: several control servers behind one load balancer, sharing tickets, agents and streams through Redis.
+export { connectRedis, duplicateRedis, type RedisConnection } from './redis-connection';
+export { createRedisTicketStore, type RedisTicketStoreOptions } from './create-redis-ticket-store';
+export { createRedisAgentCluster, type RedisAgentClusterOptions } from './create-redis-agent-cluster';
+export { createRedisClaims, type RedisClaimsOptions } from './create-redis-claims';
+export { createReplicaAgent, type ReplicaAgent, type ReplicaAgentOptions, type AgentOwnerChannel } from './create-replica-agent';
+export { readAgentStream, type ReadAgentStreamOptions, type AgentSnapshot } from './read-agent-stream';
+export { publishAgentEvents, writeAgentSnapshot, type PublishAgentEventsOptions } from './publish-agent-events';
+export { redisKeys, type RedisKeys } from './redis-keys';
+export { holdLease, releaseLease, type LeaseStep } from './redis-lease';
+export type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';

@@ -1,0 +1,41 @@
+/** The Redis keys of one deployment (one `prefix`), in one place. */
+export interface RedisKeys {
+  /** SET of the agent ids. */
+  readonly agents: string;
+  /** STRING: an agent's record (JSON). */
+  record(agentId: string): string;
+  /** STREAM: an agent's events, entry id `<seq>-0`, fields `e` (the event's JSON) and `p` (the id before it). */
+  events(agentId: string): string;
+  /** STRING: an agent's retained state (JSON), written by its owner. */
+  snapshot(agentId: string): string;
+  /** STRING: the node that consumes the agent's upstream, with a TTL (the lease). */
+  lease(agentId: string): string;
+  /** STRING: a stop asked from any node, for the owner. */
+  stop(agentId: string): string;
+  /** STRING: who is answering one of the agent's requests (set once: the first click wins). */
+  claim(agentId: string, requestId: string): string;
+  /** Pub/sub channel of the owners' commands (record an action, note an actor, stop). */
+  readonly commands: string;
+}
+
+/**
+ * The keys under `prefix` (default `agent-stream:`).
+ *
+ * ## Example
+ * ```ts
+ * redisKeys('agent-stream:').events('a1'); // 'agent-stream:agent:a1:events'
+ * ```
+ */
+export function redisKeys(prefix = 'agent-stream:'): RedisKeys {
+  const agent = (id: string) => `${prefix}agent:${id}`;
+  return {
+    agents: `${prefix}agents`,
+    record: agent,
+    events: (id) => `${agent(id)}:events`,
+    snapshot: (id) => `${agent(id)}:snapshot`,
+    lease: (id) => `${agent(id)}:lease`,
+    stop: (id) => `${agent(id)}:stop`,
+    claim: (id, requestId) => `${agent(id)}:claim:${requestId}`,
+    commands: `${prefix}commands`,
+  };
+}

@@ -1,0 +1,86 @@
+import type { Subscription } from 'rxjs';
+import type { ExitData } from '../agent/agent-event';
+import type { ManagedAgent } from '../agent/create-managed-agent';
+import type { AgentRecord, UpstreamFactory } from '../server/agent-cluster';
+import { publishAgentEvents, writeAgentSnapshot } from './publish-agent-events';
+import { command, type RedisConnection } from './redis-connection';
+import type { RedisKeys } from './redis-keys';
+
+export interface AgentOwnerOptions {
+  redis: RedisConnection;
+  keys: RedisKeys;
+  record: AgentRecord;
+  createUpstream: UpstreamFactory;
+  /** The agent's retained state on this node (its replica's history), written as the snapshot. */
+  history: Parameters<typeof writeAgentSnapshot>[2];
+  snapshotMs: number;
+  /** How long an exited agent's keys stay (late viewers replay it). */
+  retentionMs: number;
+  /** The upstream exited by itself (not dropped): the record is marked and the lease given up. */
+  onExit: (exit: ExitData) => void;
+  onError: (error: unknown) => void;
+}
+
+/** The upstream half of an agent, on the node holding its lease. */
+export interface AgentOwner {
+  readonly upstream: ManagedAgent;
+  /** Lets the upstream go without publishing its end (another node takes over, or this node leaves). */
+  drop(): void;
+}
+
+/**
+ * Starts consuming an agent's kilo on this node: its ids continue above the stream's last one
+ * (`firstId`), so a takeover continues the same stream; kilo's log refills what happened during
+ * the handover (docs/protocol.md §2.1). Every event is appended to the stream once; the retained
+ * state is written as the snapshot every `snapshotMs` (when it changed) and the stream trimmed
+ * behind it. An exit is published, the record marked and its keys expire after `retentionMs`.
+ *
+ * ## Example
+ * ```ts
+ * const owner = await startAgentOwner({ redis, keys, record, createUpstream, history: replica.history, snapshotMs: 1000, retentionMs, onExit, onError });
+ * owner.drop(); // lease lost
+ * ```
+ */
+export async function startAgentOwner(options: AgentOwnerOptions): Promise<AgentOwner> {
+  const { redis, keys, record, onError } = options;
+  const id = record.id;
+  const lastReply = (await command(redis, ['XREVRANGE', keys.events(id), '+', '-', 'COUNT', 1])) as [string, unknown][] | null;
+  const last = lastReply?.[0] ? Number.parseInt(lastReply[0][0], 10) : 0;
+  const firstId = Math.max(Date.now() * 1000, last + 1, record.firstId);
+  const upstream = options.createUpstream(record, firstId);
+  const publisher: Subscription = publishAgentEvents({ redis, key: keys.events(id), events: upstream.events$, after: last, onError });
+  let dropped = false;
+  let snapshotSeq = 0;
+  let writing = false;
+  const snapshot = () => {
+    if (writing || options.history.latestSeq <= snapshotSeq) return Promise.resolve();
+    writing = true;
+    return writeAgentSnapshot(redis, { events: keys.events(id), snapshot: keys.snapshot(id) }, options.history, snapshotSeq)
+      .then((seq) => void (snapshotSeq = seq), onError)
+      .finally(() => (writing = false));
+  };
+  const timer = setInterval(() => void snapshot(), options.snapshotMs);
+  timer.unref();
+  upstream.exit$.subscribe((exit) => {
+    clearInterval(timer);
+    if (dropped) return;
+    // Ordered after the exit's XADD on the same connection.
+    const exited: AgentRecord = { ...record, exited: exit };
+    const ms = options.retentionMs;
+    Promise.all([
+      command(redis, ['SET', keys.record(id), JSON.stringify(exited), 'PX', ms]),
+      command(redis, ['PEXPIRE', keys.events(id), ms]),
+      command(redis, ['PEXPIRE', keys.snapshot(id), ms]),
+    ]).then(() => options.onExit(exit), onError);
+  });
+  return {
+    upstream,
+    drop() {
+      if (dropped) return;
+      dropped = true;
+      clearInterval(timer);
+      publisher.unsubscribe();
+      upstream.stop('shutdown');
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { ExitData } from '../agent/agent-event';
+import type { AgentRegistry } from '../agent/create-agent-registry';
+import type { ManagedAgent } from '../agent/create-managed-agent';
+import type { RequestClaims } from './request-claims';
+
+/** A kilo agent as every node of a deployment knows it: enough to consume it or act on it from any node. */
+export interface AgentRecord {
+  id: string;
+  /** Base URL of its kilo serve, reachable from every node. */
+  url: string;
+  sessionId?: string | null;
+  directory?: string;
+  /** kilo's server password, if it has one. */
+  password?: string;
+  /** It can only be watched (no prompt, abort or answers). */
+  watchOnly?: boolean;
+  /** The first id of its events (the first owner's): an id below it came from an earlier agent. */
+  firstId: number;
+  /** Set once it has exited. */
+  exited?: ExitData;
+}
+
+/** Creates the upstream agent (consuming kilo) on the node that owns `record`; its ids start at `firstId`. */
+export type UpstreamFactory = (record: AgentRecord, firstId: number) => ManagedAgent;
+
+/**
+ * Agents shared by several control servers (e.g. `createRedisAgentCluster`): one node consumes
+ * each agent's upstream, every node serves its viewers from the same events and ids.
+ */
+export interface AgentCluster {
+  /** Every agent of the deployment, as this node serves it. */
+  readonly registry: AgentRegistry;
+  /** Answers claimed once over all nodes. */
+  readonly claims: RequestClaims;
+  /** Registers a kilo agent for the whole deployment (kept when another node registered it first). */
+  attach(record: Omit<AgentRecord, 'firstId' | 'exited'>): Promise<ManagedAgent>;
+  /** Starts taking part (leases, upstreams made by `createUpstream`); the control server calls it. */
+  start(createUpstream: UpstreamFactory): void;
+  /** Leaves the deployment: upstreams released for another node to take, local streams ended, connections closed. */
+  close(): Promise<void>;
+}
