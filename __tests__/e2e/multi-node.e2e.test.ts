@@ -198,6 +198,10 @@ describe('two control servers, redis-server and nginx, with the real kilo binary
       sessionId,
       '--agent-id',
       AGENT,
+      // Each node on its own loopback address: once a node is killed, nginx keeps trying its
+      // address, which no other test's server (on 127.0.0.1) can then be given.
+      '--host',
+      `127.0.0.${node === 'n1' ? 11 : 12}`,
       '--port',
       '0',
       '--redis-url',

@@ -15,11 +15,12 @@ const log = {
   error: (m: string, ...r: unknown[]) => console.error(m, ...r),
 };
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+/** Loopback: 127.0.0.0/8, localhost, ::1. */
+const isLoopback = (host: string) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || ['localhost', '::1', '[::1]'].includes(host);
 
 async function serve(args: ServeArgs): Promise<void> {
   // A token is required beyond loopback and with --spawn; one is generated when not given.
-  const loopback = LOOPBACK.has(args.host.toLowerCase());
+  const loopback = isLoopback(args.host.toLowerCase());
   const needsToken = !loopback || args.mode === 'spawn';
   let generated: string | undefined;
   if (needsToken && args.token === undefined) generated = randomBytes(24).toString('base64url');
