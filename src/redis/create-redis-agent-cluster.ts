@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentRegistry } from '../agent/create-agent-registry';
-import type { ActionData, ExitReason } from '../agent/agent-event';
-import { createKiloActions } from '../kilo/create-kilo-actions';
-import { kiloAuthorization } from '../kilo/kilo-authorization';
 import type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';
 import { silentLogger, type Logger } from '../server/logger';
-import { createReplicaAgent, type ReplicaAgent } from './create-replica-agent';
+import { createRecordReplica } from './create-record-replica';
+import type { ReplicaAgent } from './create-replica-agent';
+import { createOwnerCommands } from './create-owner-commands';
 import { createRedisClaims } from './create-redis-claims';
-import { readAgentStream } from './read-agent-stream';
 import { command, duplicateRedis, type RedisConnection } from './redis-connection';
 import { redisKeys } from './redis-keys';
 import { holdLease, releaseLease } from './redis-lease';
@@ -40,10 +38,6 @@ interface Local {
   owner?: AgentOwner;
   starting?: boolean;
 }
-
-type Command = { agentId: string } & (
-  { op: 'record'; action: ActionData } | { op: 'note'; requestId: string; by?: string } | { op: 'stop' }
-);
 
 const positive = (name: string, v: number) => {
   if (!Number.isFinite(v) || v <= 0) throw new RangeError(`createRedisAgentCluster: ${name} must be > 0, got ${v}`);
@@ -85,22 +79,12 @@ export function createRedisAgentCluster(
   let closed = false;
   let ticking = false;
 
-  const publish = (c: Command) => command(redis, ['PUBLISH', keys.commands, JSON.stringify(c)]).catch(onError);
-  const ownerChannel = (id: string) => ({
-    record(action: ActionData) {
-      const o = local.get(id)?.owner;
-      if (o) o.upstream.record(action);
-      else void publish({ agentId: id, op: 'record', action });
-    },
-    noteActor(requestId: string, by: string | undefined) {
-      const o = local.get(id)?.owner;
-      if (o) o.upstream.noteActor(requestId, by);
-      else void publish({ agentId: id, op: 'note', requestId, by });
-    },
-    stop(reason: ExitReason) {
-      // Kept in Redis too: an owner taking over during a handover still finds it.
-      void command(redis, ['SET', keys.stop(id), String(reason), 'PX', 60_000]).then(() => publish({ agentId: id, op: 'stop' }), onError);
-    },
+  const commands = createOwnerCommands({
+    redis,
+    keys,
+    upstreamOf: (id) => local.get(id)?.owner?.upstream,
+    onStop: () => void tick(),
+    onError,
   });
 
   const forget = (id: string) => {
@@ -114,22 +98,13 @@ export function createRedisAgentCluster(
   const ensure = (record: AgentRecord): Local => {
     const known = local.get(record.id);
     if (known) return known;
-    const actions = record.watchOnly
-      ? undefined
-      : createKiloActions({
-          baseUrl: record.url,
-          directory: record.directory,
-          authorization: kiloAuthorization(record.password),
-          sessionId: () => replica.sessionId ?? record.sessionId ?? null,
-        });
-    const replica = createReplicaAgent({
-      agentId: record.id,
-      firstId: record.firstId,
-      events: readAgentStream({ redis, events: keys.events(record.id), snapshot: keys.snapshot(record.id), onError }),
+    const replica = createRecordReplica(record, {
+      redis,
+      keys,
+      owner: commands.channel(record.id),
+      onError,
       historySize: options.historySize,
       historyBytes: options.historyBytes,
-      actions,
-      owner: ownerChannel(record.id),
     });
     const l: Local = { record, replica };
     local.set(record.id, l);
@@ -205,20 +180,6 @@ export function createRedisAgentCluster(
     }
   };
 
-  const onCommand = (message: string) => {
-    let c: Command;
-    try {
-      c = JSON.parse(message) as Command;
-    } catch {
-      return;
-    }
-    const o = local.get(c.agentId)?.owner;
-    if (!o) return;
-    if (c.op === 'record') o.upstream.record(c.action);
-    else if (c.op === 'note') o.upstream.noteActor(c.requestId, c.by);
-    else void tick();
-  };
-
   const registry: AgentRegistry = {
     add() {
       throw new TypeError('a clustered registry takes agents through cluster.attach(record)');
@@ -265,7 +226,7 @@ export function createRedisAgentCluster(
       void duplicateRedis(redis, onError).then(async (s) => {
         subscriber = s;
         if (closed) return s.destroy();
-        await s.subscribe(keys.commands, onCommand);
+        await s.subscribe(keys.commands, commands.dispatch);
       }, onError);
       void tick();
     },
