@@ -3,6 +3,7 @@ import {
   createAgentStreamClient,
   type AgentStreamClientOptions,
   type ClientAgentEvent,
+  type ClientDiagnostic,
   type ConnectionState,
   type ConnectionStateInfo,
 } from '../../src/client';
@@ -273,13 +274,13 @@ describe('createAgentStreamClient', () => {
   });
 
   test('close() cancels a pending retry; a frame that is not JSON is skipped with a warning', async () => {
-    const warnings: Error[] = [];
-    const t = setup({ onWarning: (w) => warnings.push(w) });
+    const diagnostics: ClientDiagnostic[] = [];
+    const t = setup({ onDiagnostic: (d) => diagnostics.push(d) });
     await flush();
     t.current().open();
     t.current().sendRaw('text', '{not json', 1);
     t.current().send('text', textData('ok'), 2);
-    expect(warnings).toHaveLength(1);
+    expect(diagnostics).toEqual([{ type: 'invalid_frame', reason: 'a text frame whose data is not JSON', seq: 1 }]);
     expect(t.events.map((e) => e.seq)).toEqual([2]);
     t.current().fail();
     t.client.close();

@@ -81,7 +81,7 @@ describe('launchKilo (real kilo binary)', () => {
       .health()
       .catch((e: unknown) => e);
     expect(wrong).toMatchObject({ code: 'http_error', status: 401 });
-    await expect(client.abort('not-a-session')).rejects.toMatchObject({ code: 'invalid_options' });
+    await expect(client.abort('not-a-session')).rejects.toThrow(TypeError);
   });
 
   it('stop() ends it with SIGTERM, emits exit$ once, and removes the temp dir', async () => {
@@ -117,20 +117,23 @@ describe('launchKilo failures', () => {
       }
       return 'no throw';
     };
-    for (const o of [
-      { port: -1 },
-      { port: 1.5 },
-      { binaryPath: '/nope/kilo' },
-      { workDir: 'relative' },
-      { workDir: '/nope/dir' },
-      { config: [] },
-      { password: '' },
-      { startTimeoutMs: 0 },
-      { sessionRetryLimit: -1 },
-      { env: { A: 1 } },
-    ]) {
-      expect(bad(o)).toMatchObject({ name: 'KiloLaunchError', code: 'invalid_options' });
+    // Misuse: TypeError / RangeError saying what to pass (thrown before anything starts).
+    for (const [o, type] of [
+      [{ port: -1 }, RangeError],
+      [{ port: 1.5 }, RangeError],
+      [{ workDir: 'relative' }, TypeError],
+      [{ workDir: '/nope/dir' }, TypeError],
+      [{ config: [] }, TypeError],
+      [{ password: '' }, TypeError],
+      [{ startTimeoutMs: 0 }, RangeError],
+      [{ sessionRetryLimit: -1 }, RangeError],
+      [{ env: { A: 1 } }, TypeError],
+    ] as const) {
+      expect(bad(o)).toBeInstanceOf(type);
+      expect(String(bad(o))).toMatch(/launchKilo: \S+ must|launchKilo: workDir is not/);
     }
+    // A missing binary is a failure to start kilo, typed.
+    expect(bad({ binaryPath: '/nope/kilo' })).toMatchObject({ name: 'KiloLaunchError', code: 'spawn_failed' });
   });
 
   it("rejects early_exit with kilo's own error output when the port is taken, and cleans up", async () => {

@@ -11,6 +11,9 @@ export type ClientAgentEvent = AgentEvent & { readonly seq?: number };
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'exited' | 'failed' | 'closed';
 
 /** What the ticket endpoint answers (`201 {ticket, expiresAt, streamUrl}`). */
+/** What the client can report besides its state (`onDiagnostic`). */
+export type ClientDiagnostic = { type: 'invalid_frame'; reason: string; seq?: number };
+
 export interface StreamTicket {
   ticket: string;
   expiresAt?: string;
@@ -61,8 +64,8 @@ export interface AgentStreamClientOptions {
   onEvent: (event: ClientAgentEvent) => void;
   /** Receives every connection state change. */
   onState?: (state: ConnectionState, info: ConnectionStateInfo) => void;
-  /** Receives diagnostics that do not change the state (e.g. a frame that is not JSON). */
-  onWarning?: (error: Error) => void;
+  /** Receives what happened without changing the state (e.g. a frame that is not JSON, skipped). */
+  onDiagnostic?: (d: ClientDiagnostic) => void;
   /**
    * Consecutive failed attempts allowed before `failed`. Default `Infinity`: while it is open the
    * client retries through any outage (a server restart, a lost network), with backoff capped at

@@ -231,7 +231,7 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
       lastId = frame.seq;
       if (opened) opened.progress = true;
     }
-    if (frame.kind === 'invalid') return o.onWarning?.(new Error(`ignored ${frame.reason}`));
+    if (frame.kind === 'invalid') return o.onDiagnostic?.({ type: 'invalid_frame', reason: frame.reason, seq: frame.seq });
     if (frame.event.type === 'exit' && frame.event.data.reason === 'shutdown') {
       // The server is going away (a deploy), not the agent: come back when it does.
       o.onEvent(frame.event);

@@ -18,6 +18,7 @@ export { watchWakeEvents, type WakeReason } from './watch-wake-events';
 export type {
   AgentStreamClientOptions,
   ClientAgentEvent,
+  ClientDiagnostic,
   ConnectionState,
   ConnectionStateInfo,
   EventSourceLike,

@@ -1,7 +1,5 @@
 /** Why a kilo serve HTTP call failed. */
 export type KiloClientErrorCode =
-  /** Bad options or arguments (thrown synchronously). */
-  | 'invalid_options'
   /** kilo answered with a non-2xx status (`status`, `body`). */
   | 'http_error'
   /** No answer: connection refused or reset, DNS… */

@@ -1,7 +1,5 @@
 /** Why a kilo serve process could not be launched. */
 export type KiloLaunchErrorCode =
-  /** The options were invalid (thrown synchronously, before anything is started). */
-  | 'invalid_options'
   /** The process could not be spawned at all (binary missing, not executable…). */
   | 'spawn_failed'
   /** The process exited before it answered `GET /global/health`. */

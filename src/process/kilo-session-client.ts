@@ -39,7 +39,8 @@ export interface KiloSessionClient {
   health(): Promise<{ healthy: boolean; version: string }>;
 }
 
-const bad = (message: string) => new KiloClientError('invalid_options', `kilo session client: ${message}`);
+/** Misuse (bad options or arguments): a TypeError saying what to pass; `KiloClientError` is for kilo's failures. */
+const bad = (message: string) => new TypeError(`kilo session client: ${message}`);
 const sessionPath = (id: string, rest: string) => {
   if (typeof id !== 'string' || !/^ses[A-Za-z0-9_]*$/.test(id)) throw bad(`not a session id: ${String(id)}`);
   return `/session/${id}/${rest}`;
@@ -66,7 +67,7 @@ export function createKiloSessionClient(options: KiloSessionClientOptions): Kilo
     throw bad(`baseUrl is not a URL: ${options.baseUrl}`);
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw bad(`timeoutMs must be > 0, got ${timeoutMs}`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`kilo session client: timeoutMs must be > 0, got ${timeoutMs}`);
   if (options.password !== undefined && (typeof options.password !== 'string' || options.password === ''))
     throw bad('password must be a non-empty string');
   if (options.directory !== undefined && (typeof options.directory !== 'string' || options.directory === ''))

@@ -42,13 +42,14 @@ export type ResolvedLaunchKiloOptions = Required<Omit<LaunchKiloOptions, 'workDi
   Pick<LaunchKiloOptions, 'workDir' | 'password' | 'onOutput' | 'tempParent'>;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const bad = (message: string) => new KiloLaunchError('invalid_options', `launchKilo: ${message}`);
+/** Misuse (bad options): a TypeError saying what to pass; `KiloLaunchError` is for failures to start kilo. */
+const bad = (message: string) => new TypeError(`launchKilo: ${message}`);
 const isPlainObject = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-    throw bad(`${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+    throw new RangeError(`launchKilo: ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
   return v;
 }
 
@@ -58,12 +59,17 @@ function existingDir(name: string, v: unknown): string {
   return v;
 }
 
-/** Validates {@link LaunchKiloOptions} and fills the defaults; throws `KiloLaunchError('invalid_options')`. */
+/** Validates {@link LaunchKiloOptions} and fills the defaults; misuse throws `TypeError`/`RangeError`; a missing binary `KiloLaunchError('spawn_failed')`. */
 export function resolveLaunchKiloOptions(options: LaunchKiloOptions = {}): ResolvedLaunchKiloOptions {
   if (!isPlainObject(options)) throw bad('options must be an object');
   const binaryPath = options.binaryPath ?? resolveKiloBinary();
-  if (!binaryPath) throw bad('no kilo binary found: install @kilocode/cli or pass binaryPath / set KILO_BIN_PATH');
-  if (typeof binaryPath !== 'string' || !existsSync(binaryPath)) throw bad(`binaryPath does not exist: ${String(binaryPath)}`);
+  if (!binaryPath)
+    throw new KiloLaunchError(
+      'spawn_failed',
+      'launchKilo: no kilo binary found: install @kilocode/cli or pass binaryPath / set KILO_BIN_PATH',
+    );
+  if (typeof binaryPath !== 'string') throw bad(`binaryPath must be a string, got ${String(binaryPath)}`);
+  if (!existsSync(binaryPath)) throw new KiloLaunchError('spawn_failed', `launchKilo: binaryPath does not exist: ${binaryPath}`);
   if (options.config !== undefined && !isPlainObject(options.config)) throw bad('config must be a plain object (the kilo.json content)');
   if (options.password !== undefined && (typeof options.password !== 'string' || options.password === ''))
     throw bad('password must be a non-empty string');

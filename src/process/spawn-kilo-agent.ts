@@ -41,7 +41,8 @@ export interface SpawnedKiloAgent {
   prompt(text: string): Promise<void>;
 }
 
-const bad = (message: string) => new KiloLaunchError('invalid_options', `spawnKiloAgent: ${message}`);
+/** Misuse (bad options): a TypeError saying what to pass. */
+const bad = (message: string) => new TypeError(`spawnKiloAgent: ${message}`);
 
 /**
  * Launches a kilo serve (see {@link launchKilo}), creates a titled session, and builds a
@@ -64,7 +65,8 @@ export function spawnKiloAgent(options: SpawnKiloAgentOptions): Promise<SpawnedK
   if (model !== undefined && (typeof model?.providerID !== 'string' || typeof model?.modelID !== 'string'))
     throw bad('model must be {providerID, modelID}');
   if (directory !== undefined && (typeof directory !== 'string' || directory === '')) throw bad('directory must be a non-empty string');
-  if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0) throw bad(`connectTimeoutMs must be > 0, got ${connectTimeoutMs}`);
+  if (!Number.isFinite(connectTimeoutMs) || connectTimeoutMs <= 0)
+    throw new RangeError(`spawnKiloAgent: connectTimeoutMs must be > 0, got ${connectTimeoutMs}`);
   const launching = launchKilo(launch);
 
   return (async () => {
