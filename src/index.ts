@@ -43,5 +43,3 @@ export { SseEncodeError, type SseEncodeErrorCode } from './sse/sse-encode-error'
 
 export { createMemoryTicketStore, type MemoryTicketStoreOptions } from './tickets/create-memory-ticket-store';
 export { TicketCapacityError, type TicketStore, type IssuedTicket, type TicketCheck } from './tickets/ticket-store';
-export { createDemoKiloServer, type DemoKiloServer, type DemoKiloServerOptions } from './demo/create-demo-kilo-server';
-export { loadDemoSession, DEMO_SESSION_FILE, type DemoFrame } from './demo/demo-session';

@@ -2,17 +2,12 @@ import { createAgentEventMapper } from '../../src/agent/create-agent-event-mappe
 import type { AgentEvent } from '../../src/agent/agent-event';
 import type { KiloEvent } from '../../src/kilo/kilo-event';
 import { readKiloEvents } from '../helpers/fixtures';
-import { SES, delta, fileEdited, status, textPart } from '../helpers/kilo-builders';
+import { SES, delta, fileEdited, reasoningPart, status, textPart, toolPart } from '../helpers/kilo-builders';
 
 const mapAll = (events: KiloEvent[], sessionId?: string) => {
   const m = createAgentEventMapper({ agentId: 'a1', sessionId });
   return { m, out: events.flatMap((e) => m.map(e)) };
 };
-const tool = (callID: string, state: object, tool = 'bash'): KiloEvent =>
-  ({
-    type: 'message.part.updated',
-    properties: { sessionID: SES, part: { id: `prt_${callID}`, sessionID: SES, messageID: 'msg_a', type: 'tool', callID, tool, state } },
-  }) as KiloEvent;
 
 describe('createAgentEventMapper on a real recorded turn (write tool)', () => {
   const { m, out } = mapAll(readKiloEvents('kilo/transcript-write-tool.sse'));
@@ -63,14 +58,14 @@ describe('createAgentEventMapper on a real recorded turn (write tool)', () => {
 
 describe('createAgentEventMapper rules', () => {
   it('tracks active tools while pending/running', () => {
-    const { m } = mapAll([status('busy'), tool('c1', { status: 'running', input: { command: 'ls' }, time: { start: 1 } })]);
+    const { m } = mapAll([status('busy'), toolPart('c1', { status: 'running', input: { command: 'ls' }, time: { start: 1 } })]);
     expect(m.status().activeTools).toEqual(['bash']);
-    m.map(tool('c1', { status: 'error', input: { command: 'ls' }, error: 'boom', time: { start: 1, end: 2 } }));
+    m.map(toolPart('c1', { status: 'error', input: { command: 'ls' }, error: 'boom', time: { start: 1, end: 2 } }));
     expect(m.status().activeTools).toEqual([]);
   });
 
   it('reports a tool error with its message', () => {
-    const { out } = mapAll([tool('c1', { status: 'error', input: {}, error: 'boom', time: { start: 1, end: 2 } })]);
+    const { out } = mapAll([toolPart('c1', { status: 'error', input: {}, error: 'boom', time: { start: 1, end: 2 } })]);
     expect(out).toEqual([
       { type: 'tool', data: { messageId: 'msg_a', partId: 'prt_c1', callId: 'c1', tool: 'bash', status: 'error', error: 'boom' } },
     ]);
@@ -78,13 +73,13 @@ describe('createAgentEventMapper rules', () => {
 
   it('bounds a tool error like its output, and an input whose JSON exceeds 64 KiB is sent as that JSON cut, as a string', () => {
     const big = 'x'.repeat(70_000);
-    const { out } = mapAll([tool('c1', { status: 'error', input: { content: big }, error: big, time: { start: 1, end: 2 } })]);
+    const { out } = mapAll([toolPart('c1', { status: 'error', input: { content: big }, error: big, time: { start: 1, end: 2 } })]);
     const data = (out[0] as Extract<AgentEvent, { type: 'tool' }>).data;
     expect(data.truncated).toBe(true);
     expect(data.error).toBe('x'.repeat(65536));
     expect(typeof data.input).toBe('string');
     expect(data.input).toBe(JSON.stringify({ content: big }).slice(0, 65536));
-    const small = mapAll([tool('c2', { status: 'running', input: { command: 'ls' }, time: { start: 1 } })]).out[0] as Extract<
+    const small = mapAll([toolPart('c2', { status: 'running', input: { command: 'ls' }, time: { start: 1 } })]).out[0] as Extract<
       AgentEvent,
       { type: 'tool' }
     >;
@@ -94,7 +89,7 @@ describe('createAgentEventMapper rules', () => {
 
   it('cuts tool output over 64 KiB at a character boundary and marks it truncated', () => {
     const big = 'é'.repeat(40_000); // 80 000 bytes
-    const { out } = mapAll([tool('c1', { status: 'completed', input: {}, output: big, title: 't', time: { start: 1, end: 2 } })]);
+    const { out } = mapAll([toolPart('c1', { status: 'completed', input: {}, output: big, title: 't', time: { start: 1, end: 2 } })]);
     const data = (out[0] as Extract<AgentEvent, { type: 'tool' }>).data;
     expect(data.truncated).toBe(true);
     expect(Buffer.byteLength(data.output!, 'utf8')).toBe(65536);
@@ -113,11 +108,7 @@ describe('createAgentEventMapper rules', () => {
   });
 
   it('sends deltas as deltas, keeps the whole text for the history, and keeps reasoning apart', () => {
-    const reasoning: KiloEvent = {
-      type: 'message.part.updated',
-      properties: { part: { id: 'r1', sessionID: SES, messageID: 'msg_a', type: 'reasoning', text: 'hm' } },
-    };
-    const { m, out } = mapAll([textPart('p1', ''), delta('p1', 'Hel'), delta('p1', 'lo'), reasoning, delta('r1', '…')]);
+    const { m, out } = mapAll([textPart('p1', ''), delta('p1', 'Hel'), delta('p1', 'lo'), reasoningPart('r1', 'hm'), delta('r1', '…')]);
     expect(out.map((e) => [e.type, e.data])).toEqual([
       ['text', { messageId: 'msg_a', partId: 'p1', role: 'assistant', text: '' }],
       ['text', { messageId: 'msg_a', partId: 'p1', role: 'assistant', delta: 'Hel' }],

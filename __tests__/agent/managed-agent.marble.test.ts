@@ -1,8 +1,9 @@
-import { TestScheduler } from 'rxjs/testing';
+import type { TestScheduler } from 'rxjs/testing';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
 import type { ExitData, SequencedAgentEvent } from '../../src/agent/agent-event';
 import type { KiloEvent } from '../../src/kilo/kilo-event';
-import { fileEdited } from '../helpers/kilo-builders';
+import { createTestScheduler } from '../../src/testing/marbles';
+import { fileEdited, idle, status } from '../helpers/kilo-builders';
 
 const k: Record<string, KiloEvent> = { a: fileEdited('a'), b: fileEdited('b'), c: fileEdited('c'), d: fileEdited('d'), e: fileEdited('e') };
 const f = (path: string, seq: number): SequencedAgentEvent => ({ type: 'file', data: { path }, seq });
@@ -15,7 +16,7 @@ const values = { a: f('a', 1), b: f('b', 2), c: f('c', 3), d: f('d', 4), e: f('e
 
 let ts: TestScheduler;
 beforeEach(() => {
-  ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+  ts = createTestScheduler((actual, expected) => expect(actual).toEqual(expected));
 });
 
 describe('ManagedAgent.events$ (marbles)', () => {
@@ -101,10 +102,7 @@ describe('ManagedAgent.events$ (marbles)', () => {
 
   it('status$ follows state changes and completes at exit', () => {
     ts.run(({ cold, expectObservable }) => {
-      const upstream = cold<KiloEvent>('-b-i-', {
-        b: { type: 'session.status', properties: { sessionID: 's', status: { type: 'busy' } } },
-        i: { type: 'session.idle', properties: { sessionID: 's' } },
-      });
+      const upstream = cold<KiloEvent>('-b-i-', { b: status('busy', 's'), i: idle('s') });
       const agent = createManagedAgent({
         agentId: 'x',
         firstId: 1,

@@ -6,7 +6,7 @@ beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
 describe('agentStream$', () => {
-  test('emits the events and completes after exit', async () => {
+  it('emits the events and completes after exit', async () => {
     const es = createFakeEventSource();
     const ff = createFakeFetch();
     const all = firstValueFrom(agentStream$({ agentId: 'a1', EventSource: es.EventSource, fetch: ff.fetch }).pipe(toArray()));
@@ -21,7 +21,7 @@ describe('agentStream$', () => {
     expect(es.instances[0].closed).toBe(true);
   });
 
-  test('errors with a typed error when the agent does not exist', async () => {
+  it('errors with a typed error when the agent does not exist', async () => {
     const ff = createFakeFetch();
     ff.replies.push({ status: 404, body: { error: { code: 'agent_not_found', message: 'nope' } } });
     const done = firstValueFrom(agentStream$({ agentId: 'a1', EventSource: createFakeEventSource().EventSource, fetch: ff.fetch }));
@@ -30,7 +30,7 @@ describe('agentStream$', () => {
     await expect(done).rejects.toMatchObject({ code: 'agent_not_found' });
   });
 
-  test('unsubscribing closes the stream and stops retries', async () => {
+  it('unsubscribing closes the stream and stops retries', async () => {
     const es = createFakeEventSource();
     const ff = createFakeFetch();
     const sub = agentStream$({ agentId: 'a1', EventSource: es.EventSource, fetch: ff.fetch }).subscribe();
@@ -44,7 +44,7 @@ describe('agentStream$', () => {
 });
 
 describe('computeBackoffDelay', () => {
-  test('stays within [min, max] for any random value and attempt', () => {
+  it('stays within [min, max] for any random value and attempt', () => {
     for (const r of [0, 0.1, 0.5, 0.9, 0.999999, 1, -1, NaN]) {
       for (let attempt = 0; attempt < 40; attempt++) {
         const d = computeBackoffDelay(attempt, { minDelayMs: 250, maxDelayMs: 5000, random: () => r });

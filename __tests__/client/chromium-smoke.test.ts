@@ -88,7 +88,7 @@ async function watchAndCheck(pageUrl: string, click: boolean) {
   }
 }
 
-test('the dashboard watches an agent across a dropped stream, with a new ticket each time', async () => {
+it('the dashboard watches an agent across a dropped stream, with a new ticket each time', async () => {
   server = await startFakeControlServer(html);
   await watchAndCheck(`${server.url}/`, true);
   expect(server.streams.map((s) => s.status)).toEqual([200, 200]);
@@ -97,14 +97,14 @@ test('the dashboard watches an agent across a dropped stream, with a new ticket 
   expect(server.ticketsIssued).toBe(2);
 });
 
-test('?agent=ID preselects the agent', async () => {
+it('?agent=ID preselects the agent', async () => {
   server = await startFakeControlServer(html);
   await watchAndCheck(`${server.url}/?agent=demo`, false);
   expect(server.streams.map((s) => s.status)).toEqual([200, 200]);
   expect(server.ticketsIssued).toBe(2);
 });
 
-test('the log follows new rows until the user scrolls up; "latest" brings it back', async () => {
+it('the log follows new rows until the user scrolls up; "latest" brings it back', async () => {
   server = await startFakeControlServer(html);
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
   try {
@@ -140,7 +140,7 @@ test('the log follows new rows until the user scrolls up; "latest" brings it bac
   }
 });
 
-test('a `reset` from a new server instance clears the view: only the new state is shown', async () => {
+it('a `reset` from a new server instance clears the view: only the new state is shown', async () => {
   server = await startFakeControlServer(html);
   const context = await browser.newContext();
   try {
@@ -189,7 +189,7 @@ async function watchLong() {
   return { context, page, ticketRequests, seenStates, seqs };
 }
 
-test('across a server restart the dashboard shows "reconnecting · next try in N s", never failed, and recovers by itself', async () => {
+it('across a server restart the dashboard shows "reconnecting · next try in N s", never failed, and recovers by itself', async () => {
   server = await startFakeControlServer(html);
   const v = await watchLong();
   try {
@@ -219,7 +219,7 @@ test('across a server restart the dashboard shows "reconnecting · next try in N
   }
 });
 
-test('`online` while reconnecting tries at once instead of waiting out the backoff; no tight loop while down', async () => {
+it('`online` while reconnecting tries at once instead of waiting out the backoff; no tight loop while down', async () => {
   server = await startFakeControlServer(html);
   const v = await watchLong();
   try {

@@ -19,7 +19,7 @@ function recordingFetch(replies: Array<{ status: number; body?: unknown } | Erro
 
 const bodyOf = (c: Call) => JSON.parse(String(c.init.body)) as unknown;
 
-test('each call posts JSON to its route, same origin with the cookie, with `by` when a name is set', async () => {
+it('each call posts JSON to its route, same origin with the cookie, with `by` when a name is set', async () => {
   const { fetch, calls } = recordingFetch();
   let name = 'alice';
   const act = createAgentActions({ agentId: 'a/1', baseUrl: '/api/', fetch, by: () => name });
@@ -39,7 +39,7 @@ test('each call posts JSON to its route, same origin with the cookie, with `by` 
   expect((calls[0]!.init.headers as Record<string, string>)['content-type']).toBe('application/json');
 });
 
-test('a refusal rejects with the status and the server code; no server: status 0', async () => {
+it('a refusal rejects with the status and the server code; no server: status 0', async () => {
   const { fetch } = recordingFetch([
     { status: 409, body: { error: { code: 'not_pending', message: 'the permission request "per_1" was already answered' } } },
     { status: 403, body: { error: { code: 'forbidden', message: 'not allowed to act' } } },

@@ -33,7 +33,7 @@ beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
 describe('createAgentStreamClient', () => {
-  test('POSTs for a ticket, then opens the stream with it', async () => {
+  it('POSTs for a ticket, then opens the stream with it', async () => {
     const t = setup();
     expect(t.client.state).toBe('connecting');
     await flush();
@@ -47,7 +47,7 @@ describe('createAgentStreamClient', () => {
     expect(t.current().closed).toBe(true);
   });
 
-  test('resumes with a NEW ticket and lastEventId, and never reuses a consumed ticket', async () => {
+  it('resumes with a NEW ticket and lastEventId, and never reuses a consumed ticket', async () => {
     const t = setup();
     await flush();
     const first = t.current();
@@ -75,7 +75,7 @@ describe('createAgentStreamClient', () => {
     t.client.close();
   });
 
-  test('drops events whose id is not above the last one; id-less frames pass and keep the id', async () => {
+  it('drops events whose id is not above the last one; id-less frames pass and keep the id', async () => {
     const t = setup();
     await flush();
     const first = t.current();
@@ -101,7 +101,7 @@ describe('createAgentStreamClient', () => {
     t.client.close();
   });
 
-  test('stops for good after exit: no more ticket requests, no reconnects', async () => {
+  it('stops for good after exit: no more ticket requests, no reconnects', async () => {
     const t = setup();
     await flush();
     const es = t.current();
@@ -120,7 +120,7 @@ describe('createAgentStreamClient', () => {
     expect(t.states.map((s) => s.state)).toEqual(['live', 'exited']);
   });
 
-  test('backoff stays within bounds, doubles its window, and the tries are bounded', async () => {
+  it('backoff stays within bounds, doubles its window, and the tries are bounded', async () => {
     for (const r of [0, 0.5, 0.999999]) {
       const down = Array.from({ length: 6 }, () => new TypeError('network down'));
       const t = setup({ maxRetries: 5, minDelayMs: 100, maxDelayMs: 1000, random: () => r }, down);
@@ -145,7 +145,7 @@ describe('createAgentStreamClient', () => {
     }
   });
 
-  test('streams that never open count as failures; a connection that delivers new events resets the count', async () => {
+  it('streams that never open count as failures; a connection that delivers new events resets the count', async () => {
     const t = setup({ maxRetries: 2, minDelayMs: 10, maxDelayMs: 10 });
     await flush();
     t.current().fail(); // e.g. 401: refused before open
@@ -168,7 +168,7 @@ describe('createAgentStreamClient', () => {
     expect(t.states.filter((s) => s.state === 'reconnecting').map((s) => s.info.attempt)).toEqual([1, 2, 1, 2]);
   });
 
-  test('a stream that opens and drops at once, again and again, is bounded too', async () => {
+  it('a stream that opens and drops at once, again and again, is bounded too', async () => {
     const t = setup({ maxRetries: 3, minDelayMs: 10, maxDelayMs: 10 });
     await flush();
     for (let i = 0; i < 10 && t.client.state !== 'failed'; i++) {
@@ -181,7 +181,7 @@ describe('createAgentStreamClient', () => {
     expect(t.es.instances).toHaveLength(4);
   });
 
-  test('a connection that stayed open healthyAfterMs resets the count even without events', async () => {
+  it('a connection that stayed open healthyAfterMs resets the count even without events', async () => {
     const t = setup({ maxRetries: 1, minDelayMs: 10, maxDelayMs: 10, healthyAfterMs: 1000 });
     await flush();
     for (let i = 0; i < 4; i++) {
@@ -196,7 +196,7 @@ describe('createAgentStreamClient', () => {
     t.client.close();
   });
 
-  test('an `error` event from the agent is delivered and does not drop the connection', async () => {
+  it('an `error` event from the agent is delivered and does not drop the connection', async () => {
     const t = setup();
     await flush();
     t.current().open();
@@ -212,7 +212,7 @@ describe('createAgentStreamClient', () => {
     t.client.close();
   });
 
-  test('a 404 from the ticket endpoint fails at once, without retry', async () => {
+  it('a 404 from the ticket endpoint fails at once, without retry', async () => {
     const t = setup({}, [{ status: 404, body: { error: { code: 'agent_not_found', message: 'no agent a1' } } }]);
     await flush();
     expect(t.client.state).toBe('failed');
@@ -224,7 +224,7 @@ describe('createAgentStreamClient', () => {
     expect(t.es.instances).toHaveLength(0);
   });
 
-  test('503 with Retry-After waits at least that long (capped at maxDelayMs), then retries', async () => {
+  it('503 with Retry-After waits at least that long (capped at maxDelayMs), then retries', async () => {
     const t = setup({ minDelayMs: 100, maxDelayMs: 5000, random: () => 0 }, [
       { status: 503, body: { error: { code: 'ticket_capacity', message: 'full' } }, headers: { 'retry-after': '2' } },
     ]);
@@ -240,7 +240,7 @@ describe('createAgentStreamClient', () => {
     t.client.close();
   });
 
-  test('types and an initial lastEventId are passed through', async () => {
+  it('types and an initial lastEventId are passed through', async () => {
     const t = setup({ types: ['tool', 'text'], lastEventId: 7 });
     await flush();
     expect(t.current().url).toBe('http://host.test/agents/a1/stream?ticket=t1&lastEventId=7&types=tool,text');
@@ -258,7 +258,7 @@ describe('createAgentStreamClient', () => {
     ).toThrow(TypeError);
   });
 
-  test('the stream URL comes from the ticket, resolved against the ticket URL', async () => {
+  it('the stream URL comes from the ticket, resolved against the ticket URL', async () => {
     const es = createFakeEventSource();
     const ff = createFakeFetch('stream?x=1');
     const client = createAgentStreamClient({
@@ -273,7 +273,7 @@ describe('createAgentStreamClient', () => {
     client.close();
   });
 
-  test('close() cancels a pending retry; a frame that is not JSON is skipped with a warning', async () => {
+  it('close() cancels a pending retry; a frame that is not JSON is skipped with a warning', async () => {
     const diagnostics: ClientDiagnostic[] = [];
     const t = setup({ onDiagnostic: (d) => diagnostics.push(d) });
     await flush();
@@ -289,7 +289,7 @@ describe('createAgentStreamClient', () => {
     expect(t.client.state).toBe('closed');
   });
 
-  test('getTicket replaces the POST', async () => {
+  it('getTicket replaces the POST', async () => {
     const es = createFakeEventSource();
     let n = 0;
     const client = createAgentStreamClient({
@@ -303,7 +303,7 @@ describe('createAgentStreamClient', () => {
     client.close();
   });
 
-  test('validates options eagerly', () => {
+  it('validates options eagerly', () => {
     const base = { onEvent: () => {}, EventSource: createFakeEventSource().EventSource, fetch: createFakeFetch().fetch };
     expect(() => createAgentStreamClient({ ...base })).toThrow(/agentId, ticketUrl or getTicket/);
     expect(() => createAgentStreamClient({ ...base, agentId: 'a', maxRetries: -1 })).toThrow(/maxRetries/);

@@ -45,7 +45,7 @@ afterEach(() => {
 });
 
 describe('createAgentStreamClient never gives up while open', () => {
-  test.each([
+  it.each([
     [0, 10],
     [0.5, 9],
     [0.999999, 8],
@@ -82,7 +82,7 @@ describe('createAgentStreamClient never gives up while open', () => {
     t.client.close();
   });
 
-  test('with Math.random, a minute of outage costs at most 10 ticket requests', async () => {
+  it('with Math.random, a minute of outage costs at most 10 ticket requests', async () => {
     for (let run = 0; run < 20; run++) {
       const t = setup({}, down(100));
       await flush();
@@ -93,7 +93,7 @@ describe('createAgentStreamClient never gives up while open', () => {
     }
   });
 
-  test('`reconnecting` carries nextAttemptAt = now + delayMs; the attempt starts then', async () => {
+  it('`reconnecting` carries nextAttemptAt = now + delayMs; the attempt starts then', async () => {
     const t = setup({ random: () => 0.5 }, down(3));
     await flush();
     const first = t.states[0];
@@ -116,7 +116,7 @@ describe('createAgentStreamClient never gives up while open', () => {
     t.client.close();
   });
 
-  test('a stream that opens and drops at once counts as a failure: the backoff grows to the cap, never `failed`', async () => {
+  it('a stream that opens and drops at once counts as a failure: the backoff grows to the cap, never `failed`', async () => {
     const t = setup({ random: () => 0.5 });
     await flush();
     for (let i = 0; i < 14; i++) {
@@ -133,7 +133,7 @@ describe('createAgentStreamClient never gives up while open', () => {
     t.client.close();
   });
 
-  test('agent_not_found is final, even after a long outage', async () => {
+  it('agent_not_found is final, even after a long outage', async () => {
     const t = setup({}, [...down(12), { status: 404, body: { error: { code: 'agent_not_found', message: 'no agent "a1"' } } }]);
     await flush();
     await jest.advanceTimersByTimeAsync(10 * 60_000);
@@ -145,7 +145,7 @@ describe('createAgentStreamClient never gives up while open', () => {
     expect(t.client.nextAttemptAt).toBeNull();
   });
 
-  test('a 404 that is not agent_not_found (e.g. a proxy page during a deploy) is retried', async () => {
+  it('a 404 that is not agent_not_found (e.g. a proxy page during a deploy) is retried', async () => {
     const t = setup({ random: () => 0 }, [
       { status: 404, body: 'not json' },
       { status: 404, body: { error: { code: 'not_found', message: 'no route' } } },
@@ -160,7 +160,7 @@ describe('createAgentStreamClient never gives up while open', () => {
     t.client.close();
   });
 
-  test('exit is final: no retry, and a wake does nothing', async () => {
+  it('exit is final: no retry, and a wake does nothing', async () => {
     browser = installBrowserGlobals();
     const t = setup();
     await flush();
@@ -176,7 +176,7 @@ describe('createAgentStreamClient never gives up while open', () => {
     expect(browser.document.listeners).toBe(0);
   });
 
-  test('exit with reason shutdown is the server going away (a deploy): delivered, then the client comes back', async () => {
+  it('exit with reason shutdown is the server going away (a deploy): delivered, then the client comes back', async () => {
     const t = setup({ random: () => 0 });
     await flush();
     t.current().open();
@@ -189,7 +189,7 @@ describe('createAgentStreamClient never gives up while open', () => {
     expect(t.es.instances.at(-1)!.url).toContain('lastEventId=6');
   });
 
-  test('a bound you set still ends in `failed` (retries_exhausted)', async () => {
+  it('a bound you set still ends in `failed` (retries_exhausted)', async () => {
     const t = setup({ maxRetries: 3 }, down(10));
     await flush();
     await jest.advanceTimersByTimeAsync(60_000);
@@ -212,7 +212,7 @@ describe('online and visibilitychange try at once', () => {
     return t;
   }
 
-  test('`online` cancels the pending timer and connects now; a second event does not open a second attempt', async () => {
+  it('`online` cancels the pending timer and connects now; a second event does not open a second attempt', async () => {
     browser = installBrowserGlobals();
     const t = await waiting();
     browser.online();
@@ -232,7 +232,7 @@ describe('online and visibilitychange try at once', () => {
     t.client.close();
   });
 
-  test('the page becoming visible tries at once; becoming hidden does not', async () => {
+  it('the page becoming visible tries at once; becoming hidden does not', async () => {
     browser = installBrowserGlobals();
     const t = await waiting();
     browser.setVisibility('hidden');
@@ -244,7 +244,7 @@ describe('online and visibilitychange try at once', () => {
     t.client.close();
   });
 
-  test('a wake attempt that fails backs off further; wakes start at most one attempt a second', async () => {
+  it('a wake attempt that fails backs off further; wakes start at most one attempt a second', async () => {
     browser = installBrowserGlobals();
     const t = await waiting();
     t.ff.replies.push(...down(5));
@@ -263,7 +263,7 @@ describe('online and visibilitychange try at once', () => {
     t.client.close();
   });
 
-  test('nothing happens while live or while the first attempt is under way', async () => {
+  it('nothing happens while live or while the first attempt is under way', async () => {
     browser = installBrowserGlobals();
     const t = setup();
     browser.online(); // connecting: the ticket request is out
@@ -278,7 +278,7 @@ describe('online and visibilitychange try at once', () => {
     t.client.close();
   });
 
-  test('close() removes the listeners', async () => {
+  it('close() removes the listeners', async () => {
     browser = installBrowserGlobals();
     const t = setup({}, down(1));
     expect(browser.window.listeners).toBe(1);
@@ -292,7 +292,7 @@ describe('online and visibilitychange try at once', () => {
     expect(t.ff.calls).toHaveLength(1);
   });
 
-  test('agent_not_found removes the listeners too', async () => {
+  it('agent_not_found removes the listeners too', async () => {
     browser = installBrowserGlobals();
     const t = setup({}, [{ status: 404, body: { error: { code: 'agent_not_found', message: 'gone' } } }]);
     await flush();
@@ -302,7 +302,7 @@ describe('online and visibilitychange try at once', () => {
 });
 
 describe('reset', () => {
-  test('reaches onEvent after the snapshot and clears the folded view; the larger ids that follow are kept', async () => {
+  it('reaches onEvent after the snapshot and clears the folded view; the larger ids that follow are kept', async () => {
     const t = setup();
     await flush();
     const first = t.current();

@@ -8,6 +8,7 @@ import type { KiloEvent } from '../../src/kilo/kilo-event';
 import { KNOWN_KILO_EVENT_TYPES, parseKiloEvent } from '../../src/kilo/parse-kilo-event';
 import { sessionIdOf } from '../../src/kilo/session-id-of';
 import { readSseData } from '../helpers/fixtures';
+import { serverConnected } from '../helpers/kilo-builders';
 
 const frames = loadDemoSession();
 const sessionId = demoSessionId(frames);
@@ -20,7 +21,7 @@ function parsed(event: unknown): KiloEvent {
 
 const kilo = frames.map((f) => parsed(f.event));
 const mapper = createAgentEventMapper({ agentId: 'demo', sessionId });
-const agent: AgentEvent[] = [...mapper.map(parsed({ type: 'server.connected', properties: {} })), ...kilo.flatMap((e) => mapper.map(e))];
+const agent: AgentEvent[] = [...mapper.map(serverConnected()), ...kilo.flatMap((e) => mapper.map(e))];
 type DataOf<T extends AgentEvent['type']> = Extract<AgentEvent, { type: T }>['data'];
 const of = <T extends AgentEvent['type']>(type: T): DataOf<T>[] => agent.filter((e) => e.type === type).map((e) => e.data as DataOf<T>);
 const indexOf = (pred: (e: AgentEvent) => boolean) => agent.findIndex(pred);

@@ -74,7 +74,7 @@ async function expectNoDuplicateRows(v: Viewer): Promise<void> {
   expect(new Set(rowSeqs).size).toBe(rowSeqs.length);
 }
 
-test('the dashboard lists demo; picking it shows the history at once: tool rows and streamed text within 3 s', async () => {
+it('the dashboard lists demo; picking it shows the history at once: tool rows and streamed text within 3 s', async () => {
   // A late viewer: let the demo get past its first tool calls and assistant text (ids ~11-30).
   await waitUntil('the demo to emit 30 events', async () => (await demoAgent()).lastEventId >= 30, 20_000);
   const v = await openViewer(await browser!.newContext({ viewport: { width: 1280, height: 800 } }), `${cli!.url}/`);
@@ -111,7 +111,7 @@ test('the dashboard lists demo; picking it shows the history at once: tool rows 
   expect(v.pageErrors).toEqual([]);
 });
 
-test('three pages watching demo receive the same event ids', async () => {
+it('three pages watching demo receive the same event ids', async () => {
   for (let i = 0; i < 2; i++) {
     viewers.push(await openViewer(await browser!.newContext({ viewport: { width: 1280, height: 800 } }), `${cli!.url}/?agent=demo`));
   }
@@ -135,7 +135,7 @@ test('three pages watching demo receive the same event ids', async () => {
   await viewers[0].page.locator('button[data-agent-id="demo"][data-viewers="3"]').waitFor({ timeout: 6000 });
 });
 
-test('the server cutting the streams: each page resumes with a new ticket, no duplicate or missing id', async () => {
+it('the server cutting the streams: each page resumes with a new ticket, no duplicate or missing id', async () => {
   expect(viewers).toHaveLength(3);
   for (const v of viewers) expect(v.streams).toHaveLength(1);
   const cut = await api('POST', '/agents/demo/disconnect-viewers');
@@ -168,7 +168,7 @@ test('the server cutting the streams: each page resumes with a new ticket, no du
   expect((await demoAgent()).viewers).toBe(3);
 });
 
-test('screenshot of the dashboard watching demo (docs/img/dashboard.png)', async () => {
+it('screenshot of the dashboard watching demo (docs/img/dashboard.png)', async () => {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     const v = await openViewer(context, `${cli!.url}/?agent=demo`);
@@ -201,7 +201,7 @@ test('screenshot of the dashboard watching demo (docs/img/dashboard.png)', async
   }
 });
 
-test('after the agent is stopped every page shows "exited" and asks for no more tickets', async () => {
+it('after the agent is stopped every page shows "exited" and asks for no more tickets', async () => {
   expect(await api('POST', '/agents/demo/stop')).toMatchObject({ status: 202 });
   for (const v of viewers) {
     await v.page.locator('[data-testid=agent-state][data-agent-state=exited]').waitFor({ timeout: 5000 });

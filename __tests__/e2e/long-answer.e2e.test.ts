@@ -7,8 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Browser, Page } from 'playwright-core';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
-import { SES, delta, status, textPart } from '../helpers/kilo-builders';
+import { delta, idle, messageUpdated, reasoningPart, status, textPart, toolPart } from '../helpers/kilo-builders';
 import { startTestControlServer, type TestControlServer } from '../helpers/test-control-server';
 import { launchTestBrowser, openViewer, waitUntil, type Viewer } from './browser-viewer';
 
@@ -41,42 +40,23 @@ const ANSWER_BODY = `${ANSWER_ROW} .as-text-body`;
 const WORDS = Array.from({ length: TOKENS }, (_, i) => `w${i}${i % 23 === 22 ? '\n' : ' '}`);
 const WHOLE = WORDS.join('');
 
-const message = (id: string, role: 'user' | 'assistant'): KiloEvent =>
-  ({
-    type: 'message.updated',
-    properties: { sessionID: SES, info: { id, sessionID: SES, role, time: { created: Date.now() } } },
-  }) as KiloEvent;
-const part = (id: string, type: 'text' | 'reasoning', text: string, messageId: string): KiloEvent =>
-  ({
-    type: 'message.part.updated',
-    properties: { sessionID: SES, part: { id, sessionID: SES, messageID: messageId, type, text } },
-  }) as KiloEvent;
-const tool = (state: 'running' | 'completed'): KiloEvent =>
-  ({
-    type: 'message.part.updated',
-    properties: {
-      sessionID: SES,
-      part: {
-        id: TOOL_PART,
-        sessionID: SES,
-        messageID: MSG,
-        type: 'tool',
-        callID: CALL,
-        tool: 'bash',
-        state:
-          state === 'running'
-            ? { status: 'running', input: { command: 'git diff --stat' }, title: 'git diff --stat', time: { start: 1 } }
-            : {
-                status: 'completed',
-                input: { command: 'git diff --stat' },
-                output: ' 3 files changed',
-                title: 'git diff --stat',
-                metadata: {},
-                time: { start: 1, end: 2 },
-              },
-      },
-    },
-  }) as KiloEvent;
+const message = (id: string, role: 'user' | 'assistant') => messageUpdated(id, role, { time: { created: Date.now() } });
+/** The assistant's one tool call, running or completed. */
+const tool = (state: 'running' | 'completed') =>
+  toolPart(
+    CALL,
+    state === 'running'
+      ? { status: 'running', input: { command: 'git diff --stat' }, title: 'git diff --stat', time: { start: 1 } }
+      : {
+          status: 'completed',
+          input: { command: 'git diff --stat' },
+          output: ' 3 files changed',
+          title: 'git diff --stat',
+          metadata: {},
+          time: { start: 1, end: 2 },
+        },
+    { partId: TOOL_PART, messageId: MSG },
+  );
 
 /** How many whole tokens a text holds. */
 const shown = (text: string) => (text.match(/w\d+\s/g) ?? []).length;
@@ -111,10 +91,10 @@ afterAll(async () => {
 async function streamPrelude(up: TestControlServer['upstream']): Promise<void> {
   up.next(status('busy'));
   up.next(message(MSG_USER, 'user'));
-  up.next(part(PROMPT, 'text', PROMPT_TEXT, MSG_USER));
+  up.next(textPart(PROMPT, PROMPT_TEXT, MSG_USER));
   up.next(message(MSG, 'assistant'));
   await turn();
-  up.next(part(REASONING, 'reasoning', 'Let me look at the diff first.', MSG));
+  up.next(reasoningPart(REASONING, 'Let me look at the diff first.', MSG));
   await turn();
   up.next(tool('running'));
   await sleep(20);
@@ -216,7 +196,7 @@ async function openPage(url: string): Promise<Viewer> {
   return v;
 }
 
-test('a 5000-token answer: whole and in order on a page watching from the start, one reloaded mid-answer and one opened late', async () => {
+it('a 5000-token answer: whole and in order on a page watching from the start, one reloaded mid-answer and one opened late', async () => {
   const started = Date.now();
   const url = `${t!.url}/?agent=${AGENT}`;
   const up = t!.upstream;
@@ -254,8 +234,8 @@ test('a 5000-token answer: whole and in order on a page watching from the start,
 
   const lastTokenAt = await driving;
   await turn();
-  up.next(part(ANSWER, 'text', WHOLE, MSG)); // kilo's full update of the finished part
-  up.next({ type: 'session.idle', properties: { sessionID: SES } });
+  up.next(textPart(ANSWER, WHOLE, MSG)); // kilo's full update of the finished part
+  up.next(idle());
 
   // How long after the last token page A shows the whole answer.
   await a.page.waitForFunction(([sel, whole]) => document.querySelector(sel)?.textContent === whole, [ANSWER_BODY, WHOLE] as const, {

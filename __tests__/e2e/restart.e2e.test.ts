@@ -209,7 +209,7 @@ afterAll(async () => {
   }
 });
 
-test('the dashboard on /?agent=demo is live with rows while the demo turn runs', async () => {
+it('the dashboard on /?agent=demo is live with rows while the demo turn runs', async () => {
   context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
   await context.addInitScript(recordStates);
   context.on('request', (req) => {
@@ -225,7 +225,7 @@ test('the dashboard on /?agent=demo is live with rows while the demo turn runs',
   expect(viewer.pageErrors).toEqual([]);
 });
 
-test('SIGKILL mid-turn, ~3 s down: the page says reconnecting (never failed) and asks for few tickets', async () => {
+it('SIGKILL mid-turn, ~3 s down: the page says reconnecting (never failed) and asks for few tickets', async () => {
   const v = viewer!;
   const { page } = v;
   // Mid-turn: the tools are done (one failed) and the final answer has started streaming.
@@ -286,7 +286,7 @@ test('SIGKILL mid-turn, ~3 s down: the page says reconnecting (never failed) and
   expect(outage.listPolls).toBeLessThanOrEqual(MAX_LIST_POLLS_DURING_OUTAGE);
 });
 
-test('restarted on the same port: the page is live again within 10 s of the server’s return', async () => {
+it('restarted on the same port: the page is live again within 10 s of the server’s return', async () => {
   const v = viewer!;
   const { page } = v;
   await page.waitForFunction(
@@ -325,7 +325,7 @@ test('restarted on the same port: the page is live again within 10 s of the serv
   expect(v.pageErrors).toEqual([]);
 });
 
-test('after the turn the page shows the whole session, as a fresh page does, each row once and nothing failed', async () => {
+it('after the turn the page shows the whole session, as a fresh page does, each row once and nothing failed', async () => {
   const v = viewer!;
   const { page } = v;
   await waitUntil('the demo to finish its turn', () => demo!.loops >= 1, 20_000);

@@ -125,7 +125,7 @@ afterAll(async () => {
 });
 
 describe('the dashboard sign-in', () => {
-  test('without the token: the sign-in note, no agents, no stream, and no spinning (one GET /agents in 3 s)', async () => {
+  it('without the token: the sign-in note, no agents, no stream, and no spinning (one GET /agents in 3 s)', async () => {
     signedIn = await browser!.newContext();
     signedOutPage = await signedIn.newPage();
     const page = signedOutPage;
@@ -155,7 +155,7 @@ describe('the dashboard sign-in', () => {
     expect(tickets).toBe(0);
   });
 
-  test('a wrong token answers 401 and sets no cookie', async () => {
+  it('a wrong token answers 401 and sets no cookie', async () => {
     const context = await browser!.newContext();
     try {
       const page = await context.newPage();
@@ -169,7 +169,7 @@ describe('the dashboard sign-in', () => {
     }
   });
 
-  test('/?token=T redirects to / without the token, sets an HttpOnly SameSite=Strict cookie; the list loads and demo streams', async () => {
+  it('/?token=T redirects to / without the token, sets an HttpOnly SameSite=Strict cookie; the list loads and demo streams', async () => {
     let redirect: Promise<{ status: number; location?: string; setCookie?: string }> | undefined;
     const onResponse = (res: PageResponse) => {
       if (new URL(res.url()).searchParams.has('token')) {
@@ -207,7 +207,7 @@ describe('the dashboard sign-in', () => {
     expect(v.pageErrors).toEqual([]);
   });
 
-  test('the page opened without the token recovers by itself once the cookie is there (next slow poll)', async () => {
+  it('the page opened without the token recovers by itself once the cookie is there (next slow poll)', async () => {
     const page = signedOutPage!;
     await page.locator('button[data-agent-id="demo"]').waitFor({ timeout: 12_000 });
     expect(await page.locator('[data-testid=auth-needed]').count()).toBe(0);
@@ -264,7 +264,7 @@ describe('a page on another origin (a second loopback port), in the signed-in br
     expect(before.viewers).toBeGreaterThanOrEqual(2); // the signed-in pages watch demo
   });
 
-  test('fetch(POST, credentials: include): sent WITH the session cookie, refused 403, unreadable (CORS)', async () => {
+  it('fetch(POST, credentials: include): sent WITH the session cookie, refused 403, unreadable (CORS)', async () => {
     for (const route of TARGETS) {
       const target = `${cli!.url}${route}`;
       const result = await page.evaluate(async (u) => {
@@ -293,7 +293,7 @@ describe('a page on another origin (a second loopback port), in the signed-in br
     }
   });
 
-  test('a plain HTML form POST: 403 forbidden_origin, in a frame the page cannot read', async () => {
+  it('a plain HTML form POST: 403 forbidden_origin, in a frame the page cannot read', async () => {
     for (const route of TARGETS) {
       const target = `${cli!.url}${route}`;
       const answered = page.waitForResponse((r) => r.url() === target && r.request().method() === 'POST', { timeout: 5000 });
@@ -318,7 +318,7 @@ describe('a page on another origin (a second loopback port), in the signed-in br
     }
   });
 
-  test('a form from a no-referrer page (Origin: null) is refused too', async () => {
+  it('a form from a no-referrer page (Origin: null) is refused too', async () => {
     const p = await signedIn!.newPage();
     try {
       await p.goto(`${foreignOrigin}/no-referrer`);
@@ -341,7 +341,7 @@ describe('a page on another origin (a second loopback port), in the signed-in br
     }
   });
 
-  test('the server did nothing: demo runs, no viewer was cut, no ticket was issued', async () => {
+  it('the server did nothing: demo runs, no viewer was cut, no ticket was issued', async () => {
     const demo = await demoAgent();
     expect(demo.state).not.toBe('exited');
     expect(demo.viewers).toBe(before.viewers);
@@ -352,7 +352,7 @@ describe('a page on another origin (a second loopback port), in the signed-in br
     expect(JSON.parse((await raw(cli!, 'GET', '/agents', bearer)).body).agents.map((a: { id: string }) => a.id)).toEqual(['demo']);
   });
 
-  test('the Origin check alone refuses: from Node, the session cookie plus a foreign Origin is 403 forbidden_origin', async () => {
+  it('the Origin check alone refuses: from Node, the session cookie plus a foreign Origin is 403 forbidden_origin', async () => {
     const cookie = (await signedIn!.cookies()).find((c) => c.name.startsWith(COOKIE))!;
     const withCookie = { Cookie: `${cookie.name}=${cookie.value}`, 'Content-Type': 'application/json' };
     for (const route of TARGETS) {
@@ -376,7 +376,7 @@ describe('a page on another origin (a second loopback port), in the signed-in br
 });
 
 describe('a Host that is not allowed (DNS rebinding)', () => {
-  test(`http://${REBIND}:<port>/ resolves to the server but is refused: the page, GET /agents, even with the token`, async () => {
+  it(`http://${REBIND}:<port>/ resolves to the server but is refused: the page, GET /agents, even with the token`, async () => {
     const context = await browser!.newContext();
     try {
       const page = await context.newPage();
@@ -409,7 +409,7 @@ describe('a Host that is not allowed (DNS rebinding)', () => {
     }
   });
 
-  test(`with --allow-host ${REBIND} the same name works: the page, the sign-in, the list`, async () => {
+  it(`with --allow-host ${REBIND} the same name works: the page, the sign-in, the list`, async () => {
     const context = await browser!.newContext();
     try {
       const origin = `http://${REBIND}:${portOf(cliAllowing!.url)}`;

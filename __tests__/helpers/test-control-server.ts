@@ -27,5 +27,3 @@ export async function startTestControlServer(
   const { url } = await server.listen();
   return { server, url, agent, upstream, exit$, close: () => server.close() };
 }
-
-export const fileEvent = (n: number | string): KiloEvent => ({ type: 'file.edited', properties: { file: `/f${n}` } });

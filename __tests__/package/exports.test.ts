@@ -12,6 +12,8 @@ const ENTRIES: Array<[string, string]> = [
   ['agent-stream/client', 'createAgentStreamClient'],
   ['agent-stream/react', 'AgentStream'],
   ['agent-stream/redis', 'createRedisAgentCluster'],
+  ['agent-stream/kilo', 'launchKilo'],
+  ['agent-stream/demo', 'createDemoKiloServer'],
   ['agent-stream/testing', 'createFakeKiloServer'],
 ];
 
@@ -68,5 +70,17 @@ describe('package entry points (built dist, resolved through package.json export
     const r = node(['bin/agent-stream.js', 'nonsense']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('usage: agent-stream serve');
+  });
+});
+
+describe('what each entry does not export', () => {
+  it('the core entry has no demo, and the server entry no kilo launcher (they have their own entries)', () => {
+    const r = node([
+      '-e',
+      `const core = require('agent-stream'); const server = require('agent-stream/server');
+       process.stdout.write(JSON.stringify([typeof core.createDemoKiloServer, typeof server.launchKilo, typeof server.spawnKiloAgent]));`,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(['undefined', 'undefined', 'undefined']);
   });
 });

@@ -14,6 +14,8 @@ const PACKED_ENTRIES: Array<[string, string]> = [
   ['agent-stream/client', 'createAgentStreamClient'],
   ['agent-stream/react', 'AgentStream'],
   ['agent-stream/redis', 'createRedisAgentCluster'],
+  ['agent-stream/kilo', 'launchKilo'],
+  ['agent-stream/demo', 'createDemoKiloServer'],
   ['agent-stream/testing', 'createFakeKiloServer'],
 ];
 

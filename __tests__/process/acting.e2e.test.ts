@@ -11,8 +11,8 @@ import type { AgentEvent, PermissionData, QuestionData, ToolData } from '../../s
 import { createFoldedView, foldAgentEvent } from '../../src/agent/fold-agent-events';
 import { createFakeLlm, type FakeLlm, type FakeLlmTurn } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
-import { createKiloSessionClient } from '../../src/process/kilo-session-client';
-import { launchKilo, type KiloProcess } from '../../src/process/launch-kilo';
+import { createKiloSessionClient } from '../../src/kilo/kilo-session-client';
+import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import { createControlServer, type ControlServer } from '../../src/server/create-control-server';
 import { createTokenAuth } from '../../src/server/create-token-auth';
 import { openSse, type RawSseViewer } from '../helpers/sse-client';

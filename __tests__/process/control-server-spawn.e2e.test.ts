@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { EventSource } from 'eventsource';
 import { createControlServer, type ControlServer } from '../../src/server/create-control-server';
 import { agentSpawnRoutes } from '../../src/server/create-agent-spawn-routes';
-import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/process/spawn-kilo-agent';
+import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/kilo/spawn-kilo-agent';
 import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { AGENT_EVENT_TYPES } from '../../src/agent/agent-event';

@@ -2,7 +2,7 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SequencedAgentEvent } from '../../src/agent/agent-event';
-import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/process/spawn-kilo-agent';
+import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/kilo/spawn-kilo-agent';
 import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { splitText } from '../../src/demo/fake-llm-chunks';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';

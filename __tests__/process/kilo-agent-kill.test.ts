@@ -1,5 +1,5 @@
 import type { SequencedAgentEvent } from '../../src/agent/agent-event';
-import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/process/spawn-kilo-agent';
+import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/kilo/spawn-kilo-agent';
 import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { isAlive } from './process-helpers';

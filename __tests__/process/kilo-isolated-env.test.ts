@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kiloIsolatedEnv } from '../../src/process/kilo-isolated-env';
-import { resolveLaunchKiloOptions } from '../../src/process/launch-kilo-options';
+import { kiloIsolatedEnv } from '../../src/kilo/kilo-isolated-env';
+import { resolveLaunchKiloOptions } from '../../src/kilo/launch-kilo-options';
 
 describe('kiloIsolatedEnv: an allowlist, never the parent environment', () => {
   const saved = { ...process.env };

@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom } from 'rxjs';
-import { KiloClientError } from '../../src/process/kilo-client-error';
-import { KiloLaunchError } from '../../src/process/kilo-launch-error';
-import { createKiloSessionClient } from '../../src/process/kilo-session-client';
-import { launchKilo, type KiloProcess } from '../../src/process/launch-kilo';
+import { KiloClientError } from '../../src/kilo/kilo-client-error';
+import { KiloLaunchError } from '../../src/kilo/kilo-launch-error';
+import { createKiloSessionClient } from '../../src/kilo/kilo-session-client';
+import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { isAlive } from './process-helpers';
 

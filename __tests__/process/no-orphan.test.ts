@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnWithWatchdog } from '../../src/process/spawn-with-watchdog';
+import { spawnWithWatchdog } from '../../src/kilo/spawn-with-watchdog';
 import { isAlive, waitGone } from './process-helpers';
 
 const ROOT = join(__dirname, '..', '..');
@@ -48,7 +48,7 @@ describe('no orphans', () => {
   it('kills the kilo process when the process that launched it is SIGKILLed', async () => {
     // A separate Node process (the "control server") launches the real kilo, then is SIGKILLed.
     const script = `
-      const { launchKilo } = require('./src/process/launch-kilo');
+      const { launchKilo } = require('./src/kilo/launch-kilo');
       launchKilo({ orphanGraceMs: 1000 }).then((k) => {
         process.stdout.write(JSON.stringify({ pid: k.pid, tempDir: k.tempDir }) + '\\n');
         setInterval(() => {}, 1000);

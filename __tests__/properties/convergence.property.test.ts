@@ -7,6 +7,21 @@ import type { KiloEvent } from '../../src/kilo/kilo-event';
 import { createAgentBroadcast } from '../../src/server/create-agent-broadcast';
 import { createStreamMetrics } from '../../src/server/create-stream-metrics';
 import { createFakeResponse, parseFrames, type FakeResponse } from '../helpers/fake-response';
+import {
+  SES,
+  delta,
+  fileEdited,
+  idle,
+  messageUpdated,
+  permissionAsked,
+  permissionReplied,
+  questionAsked,
+  questionReplied,
+  reasoningPart,
+  status,
+  textPart,
+  toolPart,
+} from '../helpers/kilo-builders';
 
 /**
  * Convergence (docs/protocol.md §3) as a property: random kilo event sequences (parts streamed
@@ -16,7 +31,6 @@ import { createFakeResponse, parseFrames, type FakeResponse } from '../helpers/f
  * what the kilo events imply.
  */
 
-const SES = 'ses_prop';
 const turn = () => new Promise((r) => setImmediate(r));
 
 type Op =
@@ -70,11 +84,8 @@ function kiloScript(ops: Op[]): { events: KiloEvent[]; truth: Truth } {
   let current: { id: string; type: 'text' | 'reasoning' }[] = []; // parts of this turn: deltas only go there
   const calls: { callId: string; partId: string; step: number }[] = [];
   const partEvent = (partId: string, type: 'text' | 'reasoning', text: string): KiloEvent =>
-    ({
-      type: 'message.part.updated',
-      properties: { sessionID: SES, part: { id: partId, sessionID: SES, messageID: messageId, type, text } },
-    }) as KiloEvent;
-  events.push({ type: 'session.status', properties: { sessionID: SES, status: { type: 'busy' } } });
+    (type === 'reasoning' ? reasoningPart : textPart)(partId, text, messageId);
+  events.push(status('busy'));
   for (const o of ops) {
     switch (o.kind) {
       case 'part': {
@@ -88,10 +99,7 @@ function kiloScript(ops: Op[]): { events: KiloEvent[]; truth: Truth } {
         const p = current[o.i % Math.max(1, current.length)];
         if (!p) break;
         truth.parts[p.id] += o.word;
-        events.push({
-          type: 'message.part.delta',
-          properties: { sessionID: SES, messageID: messageId, partID: p.id, field: 'text', delta: o.word },
-        });
+        events.push(delta(p.id, o.word, messageId));
         break;
       }
       case 'full': {
@@ -107,36 +115,36 @@ function kiloScript(ops: Op[]): { events: KiloEvent[]; truth: Truth } {
         let c = calls.filter((x) => x.step < 3)[o.i % 4];
         if (!c || o.i % 4 === 3) calls.push((c = { callId: `call_${++serial}`, partId: id('prt'), step: 0 }));
         c.step = c.step === 2 ? 3 : c.step + 1;
-        const status = c.step === 1 ? 'pending' : c.step === 2 ? 'running' : o.fail ? 'error' : 'completed';
-        truth.tools[c.callId] = status;
+        const toolStatus = c.step === 1 ? 'pending' : c.step === 2 ? 'running' : o.fail ? 'error' : 'completed';
+        truth.tools[c.callId] = toolStatus;
         const state =
-          status === 'pending'
-            ? { status, input: {}, raw: '' }
-            : status === 'running'
-              ? { status, input: { command: `run ${c.callId}` }, title: 't', time: { start: 1 } }
-              : status === 'error'
-                ? { status, input: { command: `run ${c.callId}` }, error: 'failed', time: { start: 1, end: 2 } }
-                : { status, input: { command: `run ${c.callId}` }, output: `out ${c.callId}`, title: 't', time: { start: 1, end: 2 } };
-        events.push({
-          type: 'message.part.updated',
-          properties: {
-            sessionID: SES,
-            part: { id: c.partId, sessionID: SES, messageID: messageId, type: 'tool', callID: c.callId, tool: 'bash', state },
-          },
-        } as KiloEvent);
+          toolStatus === 'pending'
+            ? { status: toolStatus, input: {}, raw: '' }
+            : toolStatus === 'running'
+              ? { status: toolStatus, input: { command: `run ${c.callId}` }, title: 't', time: { start: 1 } }
+              : toolStatus === 'error'
+                ? { status: toolStatus, input: { command: `run ${c.callId}` }, error: 'failed', time: { start: 1, end: 2 } }
+                : {
+                    status: toolStatus,
+                    input: { command: `run ${c.callId}` },
+                    output: `out ${c.callId}`,
+                    title: 't',
+                    time: { start: 1, end: 2 },
+                  };
+        events.push(toolPart(c.callId, state, { partId: c.partId, messageId }));
         break;
       }
       case 'file':
         truth.files.push(`/src/f${o.n}.ts`);
-        events.push({ type: 'file.edited', properties: { file: `/src/f${o.n}.ts` } });
+        events.push(fileEdited(`/src/f${o.n}.ts`));
         break;
       case 'busy':
         current = [];
         messageId = id('msg');
-        events.push({ type: 'session.status', properties: { sessionID: SES, status: { type: 'busy' } } });
+        events.push(status('busy'));
         break;
       case 'idle':
-        events.push({ type: 'session.idle', properties: { sessionID: SES } });
+        events.push(idle());
         break;
       case 'ask': {
         // Every other time a new request is asked, else the oldest pending one is answered.
@@ -145,33 +153,16 @@ function kiloScript(ops: Op[]): { events: KiloEvent[]; truth: Truth } {
           const r = { id: `${o.question ? 'que' : 'per'}_${++serial}`, question: o.question };
           asked.push(r);
           truth.requests[r.id] = 'asked';
-          events.push(
-            r.question
-              ? ({
-                  type: 'question.asked',
-                  properties: { id: r.id, sessionID: SES, questions: [{ question: 'Which?', header: 'Pick', options: [{ label: 'A' }] }] },
-                } as KiloEvent)
-              : ({ type: 'permission.asked', properties: { id: r.id, sessionID: SES, permission: 'bash', patterns: ['ls'] } } as KiloEvent),
-          );
+          events.push(r.question ? questionAsked(r.id) : permissionAsked(r.id));
         } else {
           const r = pending[0]!;
           truth.requests[r.id] = 'replied';
-          events.push(
-            r.question
-              ? { type: 'question.replied', properties: { sessionID: SES, requestID: r.id, answers: [['A']] } }
-              : { type: 'permission.replied', properties: { sessionID: SES, requestID: r.id, reply: 'once' } },
-          );
+          events.push(r.question ? questionReplied(r.id, [['A']]) : permissionReplied(r.id, 'once'));
         }
         break;
       }
       case 'message':
-        events.push({
-          type: 'message.updated',
-          properties: {
-            sessionID: SES,
-            info: { id: `${messageId}_${msg++}`, sessionID: SES, role: 'assistant', time: { created: 1, completed: 2 }, finish: 'stop' },
-          },
-        } as KiloEvent);
+        events.push(messageUpdated(`${messageId}_${msg++}`, 'assistant', { time: { created: 1, completed: 2 }, finish: 'stop' }));
         break;
     }
   }

@@ -44,7 +44,7 @@ const tag = (html: string, re: RegExp): string => {
 };
 
 describe('permission card', () => {
-  test('shows the tool, the title, the patterns and the three answers', () => {
+  it('shows the tool, the title, the patterns and the three answers', () => {
     const html = renderToString(<PermissionCard row={permission} disabled={false} onAnswer={noop} />);
     expect(html).toContain('data-testid="permission-card"');
     expect(html).toContain('data-request-id="per_1"');
@@ -62,7 +62,7 @@ describe('permission card', () => {
     }
   });
 
-  test('disabled: every button off, with the reason', () => {
+  it('disabled: every button off, with the reason', () => {
     const html = renderToString(<PermissionCard row={permission} disabled reason="you may only watch" onAnswer={noop} />);
     for (const response of ['once', 'always', 'reject']) {
       const button = tag(html, new RegExp(`<button[^>]*data-response="${response}"[^>]*>`));
@@ -71,7 +71,7 @@ describe('permission card', () => {
     }
   });
 
-  test('in flight, and once sent: buttons off until the stream shows the answer; an error inline', () => {
+  it('in flight, and once sent: buttons off until the stream shows the answer; an error inline', () => {
     const busy = renderToString(<PermissionCard row={permission} disabled={false} status={{ busy: true }} onAnswer={noop} />);
     expect(tag(busy, /<button[^>]*data-response="once"[^>]*>/)).toContain('disabled=""');
     expect(busy).toContain('sending…');
@@ -92,7 +92,7 @@ describe('permission card', () => {
 });
 
 describe('question form', () => {
-  test('a radio per option of a single-choice question, a checkbox per option of a multiple one; Submit waits for answers', () => {
+  it('a radio per option of a single-choice question, a checkbox per option of a multiple one; Submit waits for answers', () => {
     const html = renderToString(<QuestionForm row={question} disabled={false} onAnswer={noop} />);
     expect(html).toMatch(/<form[^>]*data-testid="question-form"[^>]*data-request-id="que_1"/);
     expect(html).toContain('data-question-index="0"');
@@ -105,7 +105,7 @@ describe('question form', () => {
     expect(tag(html, /<button[^>]*data-testid="question-reject"[^>]*>/)).not.toContain('disabled');
   });
 
-  test('disabled: the options and both buttons off, with the reason', () => {
+  it('disabled: the options and both buttons off, with the reason', () => {
     const html = renderToString(<QuestionForm row={question} disabled reason="this agent can only be watched" onAnswer={noop} />);
     expect(tag(html, /<fieldset[^>]*data-question-index="1"[^>]*>/)).toContain('disabled=""');
     const reject = tag(html, /<button[^>]*data-testid="question-reject"[^>]*>/);
@@ -120,13 +120,13 @@ describe('<AgentStream> acting controls', () => {
       <AgentStream agentId="a1" EventSource={createFakeEventSource().EventSource} fetch={createFakeFetch().fetch} {...props} />,
     );
 
-  test('no callbacks: no controls (watch only, as before)', () => {
+  it('no callbacks: no controls (watch only, as before)', () => {
     const html = stream({});
     expect(html).not.toContain('act-panel');
     expect(html).not.toContain('prompt-box');
   });
 
-  test('with callbacks: the prompt box (enabled); no Stop while the agent is not busy', () => {
+  it('with callbacks: the prompt box (enabled); no Stop while the agent is not busy', () => {
     const html = stream({ onPrompt: noop, onAbort: noop, onPermission: noop, onQuestion: noop });
     expect(html).toMatch(/data-testid="act-panel" data-can-act="true"/);
     expect(html).toContain('data-testid="prompt-box"');
@@ -135,7 +135,7 @@ describe('<AgentStream> acting controls', () => {
     expect(html).not.toContain('act-disabled-reason');
   });
 
-  test('canAct={false}: disabled, with the reason (default "you may only watch")', () => {
+  it('canAct={false}: disabled, with the reason (default "you may only watch")', () => {
     const html = stream({ onPrompt: noop, canAct: false, actDisabledReason: 'your token may only watch' });
     expect(html).toMatch(/data-testid="act-panel" data-can-act="false"/);
     expect(html).toMatch(/data-testid="act-disabled-reason">your token may only watch</);
@@ -145,7 +145,7 @@ describe('<AgentStream> acting controls', () => {
     expect(stream({ onPrompt: noop, canAct: false })).toMatch(/data-testid="act-disabled-reason">you may only watch</);
   });
 
-  test('the prompt box alone: Send is off while empty or in flight', () => {
+  it('the prompt box alone: Send is off while empty or in flight', () => {
     const html = renderToString(<PromptBox disabled={false} onSend={async () => true} />);
     expect(tag(html, /<button[^>]*data-testid="prompt-send"[^>]*>/)).toContain('disabled=""');
     const busy = renderToString(<PromptBox disabled={false} status={{ busy: true }} onSend={async () => true} />);
@@ -156,7 +156,7 @@ describe('<AgentStream> acting controls', () => {
 describe('request and action rows in the log', () => {
   const row = (r: LogRow) => renderToString(<AgentLogRow row={r} />);
 
-  test('a pending permission waits; an answered one says who answered', () => {
+  it('a pending permission waits; an answered one says who answered', () => {
     expect(row(permission)).toMatch(/data-row-type="permission"/);
     expect(row(permission)).toContain('data-request-state="asked"');
     expect(row(permission)).toContain('waiting for an answer');
@@ -167,12 +167,12 @@ describe('request and action rows in the log', () => {
     expect(row({ ...permission, state: 'replied', response: 'reject' })).toMatch(/data-testid="request-outcome">rejected</);
   });
 
-  test('an answered question shows the answers or the rejection, and who', () => {
+  it('an answered question shows the answers or the rejection, and who', () => {
     expect(row({ ...question, state: 'replied', answers: [['blue'], ['S', 'M']], by: 'bob' })).toContain('answered blue / S, M by bob');
     expect(row({ ...question, state: 'replied', rejected: true, by: 'bob' })).toContain('rejected by bob');
   });
 
-  test('an action row says who did what', () => {
+  it('an action row says who did what', () => {
     const html = row({
       kind: 'action',
       key: 'action:9',
@@ -189,14 +189,14 @@ describe('request and action rows in the log', () => {
 });
 
 describe('dashboard', () => {
-  test('the sidebar has the display name field', () => {
+  it('the sidebar has the display name field', () => {
     const html = renderToString(<Dashboard initialAgentId="demo" fetch={createFakeFetch().fetch} />);
     const input = tag(html, /<input[^>]*data-testid="display-name"[^>]*>/);
     expect(input).toContain('maxLength="40"');
     expect(input).toContain('value=""');
   });
 
-  test('a display name keeps only what the server accepts', () => {
+  it('a display name keeps only what the server accepts', () => {
     expect(cleanDisplayName('Zoë <script>@home.')).toBe('Zoë script@home.');
     expect(cleanDisplayName('x'.repeat(50))).toHaveLength(40);
   });

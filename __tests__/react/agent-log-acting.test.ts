@@ -50,7 +50,7 @@ const label = (r: LogRow): string => {
 };
 
 describe('reduceAgentLog: permission, question and action rows', () => {
-  test('a permission sits right after its tool call and is updated in place when answered', () => {
+  it('a permission sits right after its tool call and is updated in place when answered', () => {
     const before = [
       text('msg_1', 'prt_1', 'prompt', 1),
       text('msg_2', 'prt_2', 'thinking it over', 2),
@@ -95,7 +95,7 @@ describe('reduceAgentLog: permission, question and action rows', () => {
     expect(describeAction(act)).toBe('alice (operator session ab12cd) allowed once: external_directory: /etc/*');
   });
 
-  test('a late viewer (history order: the request before its tool call, the action before the reply) ends with the same rows', () => {
+  it('a late viewer (history order: the request before its tool call, the action before the reply) ends with the same rows', () => {
     const live = apply([
       text('msg_1', 'prt_1', 'prompt', 1),
       tool('running', 2),
@@ -118,7 +118,7 @@ describe('reduceAgentLog: permission, question and action rows', () => {
     expect(describeAction(act)).toBe('bob rejected: external_directory: /etc/*');
   });
 
-  test('a request with no known tool call goes after the newest message parts, before the message end, like a file row', () => {
+  it('a request with no known tool call goes after the newest message parts, before the message end, like a file row', () => {
     const log = apply([
       text('msg_2', 'prt_2', 'answer', 1),
       { type: 'question', data: question, seq: 2 },
@@ -136,7 +136,7 @@ describe('reduceAgentLog: permission, question and action rows', () => {
     expect(updated.rows[2]).toMatchObject({ seq: 6, answers: [['blue']], by: 'carol' });
   });
 
-  test('a question of a tool call moves next to that call when the call row arrives', () => {
+  it('a question of a tool call moves next to that call when the call row arrives', () => {
     const log = apply([
       text('msg_2', 'prt_2', 'answer', 1),
       text('msg_2', 'prt_9', 'last', 2),
@@ -146,7 +146,7 @@ describe('reduceAgentLog: permission, question and action rows', () => {
     expect(log.rows.map(label)).toEqual(['answer', 'tool', 'question:que_1:asked', 'last']);
   });
 
-  test('action rows accumulate and say who did what; those about a request follow it', () => {
+  it('action rows accumulate and say who did what; those about a request follow it', () => {
     const log = apply([
       { type: 'question', data: question, seq: 1 },
       action({ kind: 'prompt', by: 'alice (operator token)', text: 'fix the\n tests' }, 2),
@@ -167,7 +167,7 @@ describe('reduceAgentLog: permission, question and action rows', () => {
     expect(new Set(log.rows.map((r) => r.key)).size).toBe(log.rows.length);
   });
 
-  test('reset clears requests and actions like the other rows', () => {
+  it('reset clears requests and actions like the other rows', () => {
     const log = apply([
       tool('running', 1),
       permission({}, 2),
@@ -179,7 +179,7 @@ describe('reduceAgentLog: permission, question and action rows', () => {
     expect(log.rows.map(label)).toEqual(['file']);
   });
 
-  test('maxRows never drops a request still waiting for an answer', () => {
+  it('maxRows never drops a request still waiting for an answer', () => {
     const files: ClientAgentEvent[] = Array.from({ length: 6 }, (_, i) => ({ type: 'file', data: { path: `f${i}` }, seq: 10 + i }));
     const log = apply([permission({ callId: undefined, messageId: undefined }, 1), ...files], { maxRows: 3 });
     expect(log.rows.map((r) => r.seq)).toEqual([1, 14, 15]);
@@ -190,7 +190,7 @@ describe('reduceAgentLog: permission, question and action rows', () => {
   });
 });
 
-test('a batch of request and action events equals the same events one by one, and leaves the old state alone', () => {
+it('a batch of request and action events equals the same events one by one, and leaves the old state alone', () => {
   const events: ClientAgentEvent[] = [
     text('msg_2', 'prt_2', 'answer', 1),
     action({ kind: 'permission', by: 'bob', requestId: 'per_1', response: 'once' }, 2),

@@ -3,9 +3,9 @@ import type { AgentActions } from '../../src/agent/create-managed-agent';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
 import type { KiloEvent } from '../../src/kilo/kilo-event';
 import { createControlServer, type ControlServer } from '../../src/server/create-control-server';
+import { SES, permissionAsked, permissionReplied, questionAsked } from '../helpers/kilo-builders';
 import { openSse, ticketFor } from '../helpers/sse-client';
 
-const SES = 'ses_act';
 let server: ControlServer;
 let url: string;
 let upstream: Subject<KiloEvent>;
@@ -19,7 +19,7 @@ const actions: AgentActions = {
   abort: async () => void calls.push('abort'),
   replyPermission: async (id, r) => {
     calls.push(`permission ${id} ${r}`);
-    if (echoFirst) upstream.next(replied(id, r)); // kilo's event can come before its HTTP answer
+    if (echoFirst) upstream.next(permissionReplied(id, r)); // kilo's event can come before its HTTP answer
     if (slow) await slow;
     if (refuse) throw Object.assign(new Error('nope'), { status: 404 });
   },
@@ -48,21 +48,9 @@ const post = async (path: string, body?: unknown) => {
   const json = (await r.json()) as { error?: { code: string; message: string } };
   return { status: r.status, code: json.error?.code, message: json.error?.message };
 };
-const asked = (id: string): KiloEvent =>
-  ({
-    type: 'permission.asked',
-    properties: {
-      id,
-      sessionID: SES,
-      permission: 'external_directory',
-      patterns: ['/etc/*'],
-      tool: { messageID: 'msg_1', callID: 'call_1' },
-    },
-  }) as KiloEvent;
-const replied = (id: string, reply: string): KiloEvent => ({
-  type: 'permission.replied',
-  properties: { sessionID: SES, requestID: id, reply },
-});
+/** kilo asking to reach outside the project from call_1. */
+const asked = (id: string) =>
+  permissionAsked(id, { permission: 'external_directory', patterns: ['/etc/*'], tool: { messageID: 'msg_1', callID: 'call_1' } });
 
 describe('acting through agent-stream', () => {
   it("answers a pending permission once; every viewer sees the request, who answered it, and kilo's reply", async () => {
@@ -84,7 +72,7 @@ describe('acting through agent-stream', () => {
       message: undefined,
     });
     expect(calls).toEqual(['permission per_1 once']);
-    upstream.next(replied('per_1', 'once'));
+    upstream.next(permissionReplied('per_1', 'once'));
     await viewer.waitFor((v) => v.events().filter((e) => e.event === 'permission').length === 2);
     const events = viewer.events().map((e) => ({ event: e.event, data: JSON.parse(e.data!) }));
     expect(events.find((e) => e.event === 'action')!.data).toMatchObject({
@@ -164,15 +152,8 @@ describe('acting through agent-stream', () => {
   });
 
   it('questions: answered or rejected once; prompt and abort reach kilo and show as actions', async () => {
-    upstream.next({
-      type: 'question.asked',
-      properties: {
-        id: 'que_1',
-        sessionID: SES,
-        questions: [{ question: 'Which?', header: 'Pick', options: [{ label: 'A' }, { label: 'B' }] }],
-      },
-    } as KiloEvent);
-    upstream.next({ type: 'question.asked', properties: { id: 'que_2', sessionID: SES, questions: [] } } as KiloEvent);
+    upstream.next(questionAsked('que_1', [{ question: 'Which?', header: 'Pick', options: [{ label: 'A' }, { label: 'B' }] }]));
+    upstream.next(questionAsked('que_2', []));
     expect((await post('/agents/a1/questions/que_1', { answers: [['B']] })).status).toBe(202);
     expect((await post('/agents/a1/questions/que_2/reject')).status).toBe(202);
     expect((await post('/agents/a1/questions/que_2/reject')).code).toBe('not_pending');

@@ -1,7 +1,8 @@
 import { createControlServer } from '../../src/server/create-control-server';
 import { createAgentStreamRouter } from '../../src/server/create-agent-stream-router';
 import { createAgentRegistry } from '../../src/agent/create-agent-registry';
-import { startTestControlServer, fileEvent, type TestControlServer } from '../helpers/test-control-server';
+import { fileEvent } from '../helpers/kilo-builders';
+import { startTestControlServer, type TestControlServer } from '../helpers/test-control-server';
 import { openSse, ticketFor } from '../helpers/sse-client';
 
 let t: TestControlServer;

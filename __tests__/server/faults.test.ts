@@ -1,14 +1,14 @@
 import { createControlServer, type ControlServer } from '../../src/server/create-control-server';
 import { startSseTestServer, type SseTestServer } from '../helpers/sse-test-server';
 import { openSse, ticketFor, type RawSseViewer } from '../helpers/sse-client';
-import { startTestControlServer, fileEvent, type TestControlServer } from '../helpers/test-control-server';
+import { fileEdited, fileEvent } from '../helpers/kilo-builders';
+import { startTestControlServer, type TestControlServer } from '../helpers/test-control-server';
 
 const ids = (v: RawSseViewer) =>
   v
     .events()
     .filter((f) => f.id !== undefined)
     .map((f) => Number(f.id));
-const fileData = (n: number) => JSON.stringify({ type: 'file.edited', properties: { file: `/f${n}` } });
 
 describe('upstream faults (real loopback kilo-like upstream)', () => {
   let upstream: SseTestServer;
@@ -29,12 +29,12 @@ describe('upstream faults (real loopback kilo-like upstream)', () => {
   it('the upstream dropping and coming back: viewers stay connected, see later events, no duplicates', async () => {
     await start();
     const viewers = await Promise.all([0, 1].map(async () => openSse(await ticketFor(url, 'k'))));
-    upstream.send(fileData(1));
+    upstream.send(JSON.stringify(fileEvent(1)));
     await Promise.all(viewers.map((v) => v.waitFor((x) => x.events().some((f) => f.data === '{"path":"/f1"}'))));
     upstream.drop();
     await upstream.waitForClients(0);
     await upstream.waitForClients(1);
-    upstream.send(fileData(2));
+    upstream.send(JSON.stringify(fileEvent(2)));
     await Promise.all(viewers.map((v) => v.waitFor((x) => x.events().some((f) => f.data === '{"path":"/f2"}'))));
     for (const v of viewers) {
       expect(v.ended).toBe(false);
@@ -73,7 +73,7 @@ describe('viewers', () => {
     const big = 'x'.repeat(4000);
     const total = 5000;
     for (let i = 1; i <= total; i++) {
-      t.upstream.next({ type: 'file.edited', properties: { file: `/${i}/${big}` } });
+      t.upstream.next(fileEdited(`/${i}/${big}`));
       if (i % 50 === 0) await new Promise((r) => setImmediate(r));
     }
     await Promise.all(readers.map((v) => v.waitFor((x) => x.events().length >= total + 1, 20_000, 'all events')));

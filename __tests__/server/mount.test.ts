@@ -7,6 +7,7 @@ import { createAgentRegistry } from '../../src/agent/create-agent-registry';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
 import type { KiloEvent } from '../../src/kilo/kilo-event';
 import { createAgentStreamRouter } from '../../src/server/create-agent-stream-router';
+import { fileEdited } from '../helpers/kilo-builders';
 import { openSse } from '../helpers/sse-client';
 
 describe.each([
@@ -38,7 +39,7 @@ describe.each([
     expect(streamUrl).toBe(`/api/v1/agents/m1/stream?ticket=${ticket}`);
     const v = await openSse(`${new URL(base).origin}${streamUrl}&types=file`);
     expect(v.status).toBe(200);
-    upstream.next({ type: 'file.edited', properties: { file: '/mounted' } });
+    upstream.next(fileEdited('/mounted'));
     await v.waitFor((x) => x.events().some((f) => f.data === '{"path":"/mounted"}'));
     v.close();
   });
@@ -76,7 +77,7 @@ describe('the router on a bare node:http server (how the control server serves s
       const { ticket, streamUrl } = await r.json();
       expect(streamUrl).toBe(`/agents/b1/stream?ticket=${ticket}`);
       const v = await openSse(`${base}${streamUrl}`, { 'Last-Event-ID': '0' });
-      upstream.next({ type: 'file.edited', properties: { file: '/bare' } });
+      upstream.next(fileEdited('/bare'));
       await v.waitFor((x) => x.events().some((f) => f.data === '{"path":"/bare"}'));
       v.close();
       const bad = await fetch(`${base}/agents/b1/stream?ticket=${ticket}`);

@@ -1,4 +1,5 @@
-import { startTestControlServer, fileEvent, type TestControlServer } from '../helpers/test-control-server';
+import { fileEvent, status, textPart } from '../helpers/kilo-builders';
+import { startTestControlServer, type TestControlServer } from '../helpers/test-control-server';
 import { EventSource } from 'eventsource';
 import { AGENT_EVENT_TYPES } from '../../src/agent/agent-event';
 import { openSse, ticketFor, type RawSseViewer } from '../helpers/sse-client';
@@ -43,7 +44,7 @@ describe('GET /agents/:agentId/stream', () => {
     const viewers = await Promise.all([0, 1, 2].map(async () => openSse(await ticketFor(t.url, 'a1'))));
     await Promise.all(viewers.map((v) => v.waitFor((x) => x.events().length >= 3)));
     push(3, 50);
-    t.upstream.next({ type: 'session.status', properties: { sessionID: 'ses_test', status: { type: 'busy' } } });
+    t.upstream.next(status('busy'));
     await Promise.all(viewers.map((v) => v.waitFor((x) => x.events().length >= 52)));
     const [a, b, c] = viewers.map(ids);
     expect(a).toHaveLength(51);
@@ -156,10 +157,7 @@ describe('GET /agents/:agentId/stream', () => {
     const v = await openSse(await ticketFor(t.url, 'a1', '&types=text'));
     await v.waitFor((x) => x.events().length >= 1);
     push(1, 2);
-    t.upstream.next({
-      type: 'message.part.updated',
-      properties: { sessionID: 'ses_test', part: { id: 'p', sessionID: 'ses_test', messageID: 'm', type: 'text', text: 'hi' } },
-    });
+    t.upstream.next(textPart('p', 'hi'));
     t.exit$.next({ reason: 'stopped' });
     await v.waitForEnd();
     expect(v.events().map((f) => f.event)).toEqual(['status', 'text', 'status', 'exit']);

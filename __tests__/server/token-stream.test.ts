@@ -1,8 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
 import { encodeSseMessage } from '../../src/sse/encode-sse';
-import { SES, delta, textPart } from '../helpers/kilo-builders';
+import { delta, idle, messageUpdated, reasoningPart, status, textPart, toolPart } from '../helpers/kilo-builders';
 import { openSse, ticketFor } from '../helpers/sse-client';
 import { startTestControlServer, type TestControlServer } from '../helpers/test-control-server';
 
@@ -14,43 +13,26 @@ const ANSWER = 'prt_9000';
 const MSG_USER = 'msg_0001';
 const MSG = 'msg_0002';
 
-const message = (id: string, role: 'user' | 'assistant'): KiloEvent =>
-  ({ type: 'message.updated', properties: { sessionID: SES, info: { id, sessionID: SES, role, time: { created: 1 } } } }) as KiloEvent;
-const part = (id: string, type: 'text' | 'reasoning', text: string, messageId = MSG): KiloEvent =>
-  ({
-    type: 'message.part.updated',
-    properties: { sessionID: SES, part: { id, sessionID: SES, messageID: messageId, type, text } },
-  }) as KiloEvent;
-const tool = (n: number, status: 'running' | 'completed', output = 'ok'): KiloEvent =>
-  ({
-    type: 'message.part.updated',
-    properties: {
-      sessionID: SES,
-      part: {
-        id: `prt_${String(1000 + n)}`,
-        sessionID: SES,
-        messageID: MSG,
-        type: 'tool',
-        callID: `call_${n}`,
-        tool: 'bash',
-        state:
-          status === 'running'
-            ? { status, input: { command: `step ${n}` }, title: `step ${n}`, time: { start: 1 } }
-            : { status, input: { command: `step ${n}` }, output, title: `step ${n}`, metadata: {}, time: { start: 1, end: 2 } },
-      },
-    },
-  }) as KiloEvent;
+/** Step `n` of the turn: a bash call, running or completed. */
+const step = (n: number, state: 'running' | 'completed', output = 'ok') =>
+  toolPart(
+    `call_${n}`,
+    state === 'running'
+      ? { status: 'running', input: { command: `step ${n}` }, title: `step ${n}`, time: { start: 1 } }
+      : { status: 'completed', input: { command: `step ${n}` }, output, title: `step ${n}`, metadata: {}, time: { start: 1, end: 2 } },
+    { partId: `prt_${String(1000 + n)}`, messageId: MSG },
+  );
 
 /** A turn as real kilo streams it: prompt, reasoning, two tool calls, then the answer token by token, each in its own turn. */
 async function streamTurn(t: TestControlServer, tokens: number): Promise<string[]> {
-  t.upstream.next({ type: 'session.status', properties: { sessionID: SES, status: { type: 'busy' } } });
-  t.upstream.next(message(MSG_USER, 'user'));
-  t.upstream.next(part('prt_0001', 'text', 'Explain the change, please.', MSG_USER));
-  t.upstream.next(message(MSG, 'assistant'));
-  t.upstream.next(part('prt_0500', 'reasoning', 'Let me look at the files first.'));
+  t.upstream.next(status('busy'));
+  t.upstream.next(messageUpdated(MSG_USER, 'user'));
+  t.upstream.next(textPart('prt_0001', 'Explain the change, please.', MSG_USER));
+  t.upstream.next(messageUpdated(MSG, 'assistant'));
+  t.upstream.next(reasoningPart('prt_0500', 'Let me look at the files first.', MSG));
   for (const n of [1, 2]) {
-    t.upstream.next(tool(n, 'running'));
-    t.upstream.next(tool(n, 'completed'));
+    t.upstream.next(step(n, 'running'));
+    t.upstream.next(step(n, 'completed'));
   }
   await turn();
   t.upstream.next(textPart(ANSWER, '', MSG));
@@ -61,8 +43,8 @@ async function streamTurn(t: TestControlServer, tokens: number): Promise<string[
     t.upstream.next(delta(ANSWER, w, MSG));
     await turn();
   }
-  t.upstream.next(part(ANSWER, 'text', words.join('')));
-  t.upstream.next({ type: 'session.idle', properties: { sessionID: SES } });
+  t.upstream.next(textPart(ANSWER, words.join(''), MSG));
+  t.upstream.next(idle());
   await turn();
   return words;
 }
@@ -132,7 +114,7 @@ describe('a real answer streamed token by token, over real sockets', () => {
 
   it('8 late joiners that read nothing, over a 5 MB history, grow the server heap + external by at most 16 MiB in all', async () => {
     t = await startTestControlServer();
-    for (let n = 1; n <= 100; n++) t.upstream.next(tool(n, 'completed', `${n} `.repeat(50_000).slice(0, 50_000)));
+    for (let n = 1; n <= 100; n++) t.upstream.next(step(n, 'completed', `${n} `.repeat(50_000).slice(0, 50_000)));
     await turn();
     expect(t.agent.history.bytes).toBeGreaterThan(5_000_000);
     const used = () => {

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { lastValueFrom } from 'rxjs';
 import type { AgentRegistry } from '../agent/create-agent-registry';
-import { spawnKiloAgent } from '../process/spawn-kilo-agent';
+import { spawnKiloAgent } from '../kilo/spawn-kilo-agent';
 import { agentSpawnRoutes } from '../server/create-agent-spawn-routes';
 import type { Logger } from '../server/logger';
 import { createFakeLlm, type FakeLlm, type FakeLlmTurn } from '../demo/fake-llm';

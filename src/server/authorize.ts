@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendError } from './send-error';
+import { sendError } from './http';
 
 /** What a request wants to do (docs/protocol.md §6). */
 export type Action = 'watch' | 'act' | 'admin';

@@ -2,7 +2,7 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import type { ActionData } from '../agent/agent-event';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { ManagedAgent } from '../agent/create-managed-agent';
-import { sendError } from './send-error';
+import { methodNotAllowed, requireAgent, sendError } from './http';
 import type { Logger } from './logger';
 import { createMemoryClaims, type RequestClaims } from './request-claims';
 
@@ -52,8 +52,8 @@ export function actingRoutes(options: ActingRoutesOptions): (app: Express) => vo
   const withAgent =
     (fn: (agent: ManagedAgent, req: Request, res: Response) => Promise<void> | void): RequestHandler =>
     (req, res, next) => {
-      const agent = registry.get(String(req.params.agentId));
-      if (!agent) return sendError(res, 404, 'agent_not_found', `no agent "${req.params.agentId}"`);
+      const agent = requireAgent(registry, req.params.agentId, res);
+      if (!agent) return;
       if (!agent.actions) return sendError(res, 501, 'not_supported', `agent "${agent.id}" can only be watched`);
       if (agent.exited) return sendError(res, 409, 'agent_exited', `agent "${agent.id}" has exited`);
       Promise.resolve(fn(agent, req, res)).catch(next);
@@ -104,10 +104,6 @@ export function actingRoutes(options: ActingRoutesOptions): (app: Express) => vo
   };
 
   return (app) => {
-    const only =
-      (allow: string): RequestHandler =>
-      (_req, res) =>
-        sendError(res, 405, 'method_not_allowed', `use ${allow}`, { Allow: allow });
     app.post(
       '/agents/:agentId/prompt',
       guard,
@@ -181,7 +177,7 @@ export function actingRoutes(options: ActingRoutesOptions): (app: Express) => vo
       }),
     );
     for (const path of ['prompt', 'abort', 'permissions/:requestId', 'questions/:requestId', 'questions/:requestId/reject']) {
-      app.all(`/agents/:agentId/${path}`, only('POST'));
+      app.all(`/agents/:agentId/${path}`, methodNotAllowed('POST'));
     }
   };
 }

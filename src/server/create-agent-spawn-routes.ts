@@ -1,7 +1,7 @@
 import type { Express, Request, Response } from 'express';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { ManagedAgent } from '../agent/create-managed-agent';
-import { sendError } from './send-error';
+import { methodNotAllowed, requireAgent, sendError } from './http';
 import type { Logger } from './logger';
 
 /** What `POST /agents` asks for, validated. */
@@ -129,8 +129,8 @@ export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: Expres
     });
 
     app.post('/agents/:agentId/message', (req, res) => {
-      const agent = registry.get(String(req.params.agentId));
-      if (!agent) return sendError(res, 404, 'agent_not_found', `no agent "${req.params.agentId}"`);
+      const agent = requireAgent(registry, req.params.agentId, res);
+      if (!agent) return;
       const prompt = promptOf(req, res);
       if (prompt === undefined) return;
       const send = prompts.get(agent);
@@ -143,6 +143,6 @@ export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: Expres
         },
       );
     });
-    app.all('/agents/:agentId/message', (_req, res) => sendError(res, 405, 'method_not_allowed', 'use POST', { Allow: 'POST' }));
+    app.all('/agents/:agentId/message', methodNotAllowed('POST'));
   };
 }

@@ -8,7 +8,7 @@ import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadc
 import { createRateLimiter, type RateLimiter } from './create-rate-limiter';
 import { createStreamHandler } from './create-stream-handler';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
-import { sendError, sendJson } from './send-error';
+import { methodNotAllowed, requireAgent, sendError, sendJson } from './http';
 
 export interface AgentStreamRouterOptions {
   /** Where the agents are looked up by id. */
@@ -49,11 +49,6 @@ const wrap =
   (req, res, next: NextFunction) => {
     fn(req, res).catch(next);
   };
-
-const methodNotAllowed =
-  (allow: string): RequestHandler =>
-  (_req, res) =>
-    sendError(res, 405, 'method_not_allowed', `use ${allow}`, { Allow: allow });
 
 /** The broadcast options of the router's options, validated once, with defaults. */
 export function broadcastOptionsOf(
@@ -96,7 +91,7 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
     wrap(async (req, res) => {
       const agentId = String(req.params.agentId);
       if (!(await checkAction(authorize, req, res, 'watch', agentId))) return;
-      if (!registry.get(agentId)) return sendError(res, 404, 'agent_not_found', `no agent "${agentId}"`);
+      if (!requireAgent(registry, agentId, res)) return;
       const rate = ticketRate?.take(clientAddress(req));
       if (rate && !rate.ok) {
         metrics.rejectTicket('rate_limited');

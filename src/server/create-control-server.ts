@@ -23,7 +23,7 @@ import { createPrometheusRegistry } from './create-prometheus-registry';
 import { createStreamHandler } from './create-stream-handler';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
 import { silentLogger, type Logger } from './logger';
-import { sendError } from './send-error';
+import { methodNotAllowed, requireAgent, sendError } from './http';
 
 export interface ControlServerOptions {
   registry?: AgentRegistry;
@@ -134,16 +134,11 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '256kb' }));
-  const only =
-    (allow: string): RequestHandler =>
-    (_req, res) =>
-      sendError(res, 405, 'method_not_allowed', `use ${allow}`, { Allow: allow });
   const withAgent =
     (fn: (agent: ManagedAgent, res: express.Response) => void): RequestHandler =>
     (req, res) => {
-      const agent = registry.get(String(req.params.agentId));
-      if (!agent) return sendError(res, 404, 'agent_not_found', `no agent "${req.params.agentId}"`);
-      fn(agent, res);
+      const agent = requireAgent(registry, req.params.agentId, res);
+      if (agent) fn(agent, res);
     };
 
   const isShuttingDown = () => shuttingDown;
@@ -186,13 +181,13 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   app.get('/agents', (req, res, next) => {
     mayAct(req).then((act) => res.json({ agents: registry.list().map((a) => agentView(a, broadcasts, act)) }), next);
   });
-  app.all('/agents', only(options.routes ? 'GET, POST' : 'GET'));
+  app.all('/agents', methodNotAllowed(options.routes ? 'GET, POST' : 'GET'));
   app.get('/agents/:agentId', (req, res, next) => {
-    const agent = registry.get(String(req.params.agentId));
-    if (!agent) return sendError(res, 404, 'agent_not_found', `no agent "${req.params.agentId}"`);
+    const agent = requireAgent(registry, req.params.agentId, res);
+    if (!agent) return;
     mayAct(req).then((act) => res.json(agentView(agent, broadcasts, act)), next);
   });
-  app.all('/agents/:agentId', only('GET'));
+  app.all('/agents/:agentId', methodNotAllowed('GET'));
   app.post(
     '/agents/:agentId/stop',
     withAgent((agent, res) => {
@@ -200,7 +195,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
       res.status(202).json(agentView(agent, broadcasts));
     }),
   );
-  app.all('/agents/:agentId/stop', only('POST'));
+  app.all('/agents/:agentId/stop', methodNotAllowed('POST'));
   // Operator tool: cut every open stream of an agent (clients resume with a fresh ticket).
   app.post(
     '/agents/:agentId/disconnect-viewers',
@@ -208,22 +203,22 @@ export function createControlServer(options: ControlServerOptions = {}): Control
       res.status(202).json({ disconnected: broadcasts.disconnect(agent.id) });
     }),
   );
-  app.all('/agents/:agentId/disconnect-viewers', only('POST'));
+  app.all('/agents/:agentId/disconnect-viewers', methodNotAllowed('POST'));
   app.get('/healthz', (_req, res) => {
     res.status(shuttingDown ? 503 : 200).json({ ok: !shuttingDown, agents: registry.size, viewers: broadcasts.viewerCount() });
   });
-  app.all('/healthz', only('GET'));
+  app.all('/healthz', methodNotAllowed('GET'));
   app.get('/metrics', (_req, res, next) => {
     prometheus.metrics().then((text) => res.type(prometheus.contentType).send(text), next);
   });
-  app.all('/metrics', only('GET'));
+  app.all('/metrics', methodNotAllowed('GET'));
   app.get(['/', '/index.html'], (_req, res) => {
     const index = join(publicDir, 'index.html');
     if (existsSync(index)) res.sendFile(index);
     else res.type('html').send(FALLBACK_PAGE);
   });
   app.use(express.static(publicDir, { index: false, fallthrough: true }));
-  app.all(['/', '/index.html'], only('GET'));
+  app.all(['/', '/index.html'], methodNotAllowed('GET'));
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;

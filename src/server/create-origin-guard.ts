@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendError } from './send-error';
+import { sendError } from './http';
 
 export interface OriginGuardOptions {
   /** The address the server is bound to (its name is allowed as a Host). */

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OriginGuard } from './create-origin-guard';
 import type { StreamHandler } from './create-stream-handler';
 import type { Logger } from './logger';
-import { sendError } from './send-error';
+import { sendError } from './http';
 
 export interface RequestDispatcherOptions {
   /** Host/Origin checks, run first on every request. */

@@ -4,7 +4,7 @@ import type { TicketStore } from '../tickets/ticket-store';
 import type { BroadcastRegistry } from './create-broadcast-registry';
 import type { StreamMetrics } from './create-stream-metrics';
 import { parseStreamQuery } from './parse-stream-query';
-import { sendError } from './send-error';
+import { methodNotAllowed, requireAgent, sendError } from './http';
 
 export interface StreamHandlerOptions {
   registry: AgentRegistry;
@@ -35,7 +35,7 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
   const shuttingDown = options.isShuttingDown ?? (() => false);
   return async (req, res, agentId) => {
     // HEAD must neither consume a ticket nor hold a connection open.
-    if (req.method !== 'GET') return sendError(res, 405, 'method_not_allowed', 'use GET', { Allow: 'GET' });
+    if (req.method !== 'GET') return methodNotAllowed('GET')(req, res);
     const url = req.url ?? '';
     const at = url.indexOf('?');
     const header = req.headers['last-event-id'];
@@ -60,8 +60,8 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
       metrics.rejectTicket('ticket_agent_mismatch');
       return sendError(res, 403, 'ticket_agent_mismatch', 'the ticket was issued for another agent');
     }
-    const agent = registry.get(agentId);
-    if (!agent) return sendError(res, 404, 'agent_not_found', `no agent "${agentId}"`);
+    const agent = requireAgent(registry, agentId, res);
+    if (!agent) return;
     if (shuttingDown()) return sendError(res, 503, 'shutting_down', 'the server is shutting down');
     if (req.socket.destroyed) return;
     broadcasts.of(agent).join(res, { lastEventId: query.lastEventId, types: query.types });

@@ -6,7 +6,7 @@ export { createPrometheusRegistry } from './create-prometheus-registry';
 export { attachKiloAgent, type AttachKiloAgentOptions } from './attach-kilo-agent';
 export { parseStreamQuery, type StreamQuery, type StreamQueryResult } from './parse-stream-query';
 export { agentView, type AgentView } from './agent-view';
-export { sendError, type ErrorCode } from './send-error';
+export { sendError, sendJson, methodNotAllowed, requireAgent, type ErrorCode } from './http';
 export { silentLogger, type Logger } from './logger';
 export { agentSpawnRoutes, type AgentSpawnRoutesOptions, type SpawnRequest, type SpawnedAgent } from './create-agent-spawn-routes';
 export { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
@@ -20,19 +20,6 @@ export {
 } from './create-agent-broadcast';
 export { createStreamHandler, type StreamHandler, type StreamHandlerOptions } from './create-stream-handler';
 
-// Running real kilo serve agents.
-export { launchKilo, type KiloProcess } from '../process/launch-kilo';
-export type { LaunchKiloOptions } from '../process/launch-kilo-options';
-export { KiloLaunchError } from '../process/kilo-launch-error';
-export {
-  createKiloSessionClient,
-  type KiloSessionClient,
-  type KiloSessionClientOptions,
-  type KiloModelRef,
-} from '../process/kilo-session-client';
-export { KiloClientError } from '../process/kilo-client-error';
-export { spawnKiloAgent, type SpawnKiloAgentOptions, type SpawnedKiloAgent } from '../process/spawn-kilo-agent';
-export { resolveKiloBinary } from '../process/resolve-kilo-binary';
 export { createClientAddress, socketAddress, type ClientAddress } from './client-address';
 export { createMemoryClaims, type RequestClaims } from './request-claims';
 export type { AgentCluster, AgentRecord, UpstreamFactory } from './agent-cluster';

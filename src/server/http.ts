@@ -1,4 +1,8 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AgentRegistry } from '../agent/create-agent-registry';
+import type { ManagedAgent } from '../agent/create-managed-agent';
+
+// The HTTP vocabulary of every route: one JSON shape, one error shape, one 405, one agent lookup.
 
 /** The error codes of docs/protocol.md §4 (plus the generic ones every route may answer). */
 export type ErrorCode =
@@ -45,4 +49,34 @@ export function sendError(
   headers: Record<string, string> = {},
 ): void {
   sendJson(res, status, { error: { code, message } }, headers);
+}
+
+/**
+ * A handler answering 405 `method_not_allowed` with `Allow: allow` (mount it with `all` after a
+ * path's routes).
+ *
+ * ## Example
+ * ```ts
+ * app.get('/healthz', health);
+ * app.all('/healthz', methodNotAllowed('GET'));
+ * ```
+ */
+export function methodNotAllowed(allow: string): (req: IncomingMessage, res: ServerResponse) => void {
+  return (_req, res) => sendError(res, 405, 'method_not_allowed', `use ${allow}`, { Allow: allow });
+}
+
+/**
+ * The agent `agentId` of `registry`, or undefined after answering 404 `agent_not_found`.
+ *
+ * ## Example
+ * ```ts
+ * const agent = requireAgent(registry, req.params.agentId, res);
+ * if (!agent) return;
+ * ```
+ */
+export function requireAgent(registry: Pick<AgentRegistry, 'get'>, agentId: unknown, res: ServerResponse): ManagedAgent | undefined {
+  const id = String(agentId);
+  const agent = registry.get(id);
+  if (!agent) sendError(res, 404, 'agent_not_found', `no agent "${id}"`);
+  return agent;
 }

@@ -1,13 +1,13 @@
 import { firstValueFrom, tap } from 'rxjs';
 import { createManagedAgent, type ManagedAgent } from '../agent/create-managed-agent';
-import { createKiloActions } from '../kilo/create-kilo-actions';
-import { kiloSessionEvents, type KiloSessionEventsOptions } from '../kilo/kilo-session-events';
-import type { KiloEvent } from '../kilo/kilo-event';
+import { createKiloActions } from './create-kilo-actions';
+import { kiloSessionEvents, type KiloSessionEventsOptions } from './kilo-session-events';
+import type { KiloEvent } from './kilo-event';
 import { KiloLaunchError } from './kilo-launch-error';
 import { createKiloSessionClient, type KiloModelRef, type KiloSessionClient } from './kilo-session-client';
 import { launchKilo, type KiloProcess } from './launch-kilo';
 import type { LaunchKiloOptions } from './launch-kilo-options';
-import { kiloAuthorization } from '../kilo/kilo-authorization';
+import { kiloAuthorization } from './kilo-authorization';
 
 /** Options of {@link spawnKiloAgent}: the agent's own, plus every {@link LaunchKiloOptions} option. */
 export interface SpawnKiloAgentOptions extends LaunchKiloOptions {

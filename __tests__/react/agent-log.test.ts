@@ -11,7 +11,7 @@ const text = (partId: string, t: string, seq: number): ClientAgentEvent => ({
 });
 
 describe('reduceAgentLog', () => {
-  test('streams text into one row per part, updated in place', () => {
+  it('streams text into one row per part, updated in place', () => {
     const log = apply([text('p1', 'He', 1), text('p2', 'Other', 2), text('p1', 'Hello', 3), text('p1', 'Hello!', 4)]);
     expect(log.rows.map((r) => [r.key, r.seq, (r as Extract<LogRow, { kind: 'text' }>).text])).toEqual([
       ['text:p1', 4, 'Hello!'],
@@ -19,7 +19,7 @@ describe('reduceAgentLog', () => {
     ]);
   });
 
-  test('one row per tool call, holding its latest state', () => {
+  it('one row per tool call, holding its latest state', () => {
     const log = apply([
       { type: 'tool', data: { messageId: 'm', callId: 'c1', tool: 'bash', status: 'pending' }, seq: 1 },
       {
@@ -45,7 +45,7 @@ describe('reduceAgentLog', () => {
     });
   });
 
-  test('appends deltas, replaces on a whole text, and starts an unknown part from its delta', () => {
+  it('appends deltas, replaces on a whole text, and starts an unknown part from its delta', () => {
     const d = (partId: string, delta: string, seq: number): ClientAgentEvent => ({
       type: 'text',
       data: { messageId: 'm1', partId, role: 'assistant', delta },
@@ -65,7 +65,7 @@ describe('reduceAgentLog', () => {
     ]);
   });
 
-  test("keeps kilo's order of messages and parts whatever order their latest states arrive in", () => {
+  it("keeps kilo's order of messages and parts whatever order their latest states arrive in", () => {
     const at = (messageId: string, partId: string, t: string, seq: number): ClientAgentEvent => ({
       type: 'text',
       data: { messageId, partId, role: 'assistant', text: t },
@@ -89,7 +89,7 @@ describe('reduceAgentLog', () => {
     ]);
   });
 
-  test('reset clears the rows and the exit but keeps the status', () => {
+  it('reset clears the rows and the exit but keeps the status', () => {
     const log = apply([
       { type: 'status', data: { agentId: 'a', sessionId: null, state: 'idle', activeTools: [] } },
       text('p1', 'old', 1),
@@ -102,12 +102,12 @@ describe('reduceAgentLog', () => {
     expect(log.status?.state).toBe('idle');
   });
 
-  test('a batch of events equals the same events one by one', () => {
+  it('a batch of events equals the same events one by one', () => {
     const events = [text('p1', 'a', 1), text('p2', 'b', 2), text('p1', 'ab', 3)];
     expect(reduceAgentLog(createAgentLogState(), events)).toEqual(apply(events));
   });
 
-  test('keeps at most maxRows rows, dropping the oldest', () => {
+  it('keeps at most maxRows rows, dropping the oldest', () => {
     const events: ClientAgentEvent[] = Array.from({ length: 10 }, (_, i) => ({ type: 'file', data: { path: `f${i + 1}` }, seq: i + 1 }));
     const log = apply(events, { maxRows: 3 });
     expect(log.rows.map((r) => r.seq)).toEqual([8, 9, 10]);
@@ -115,7 +115,7 @@ describe('reduceAgentLog', () => {
     expect(apply(events, { maxTrackedSeqs: 4 }).receivedSeqs).toEqual([7, 8, 9, 10]);
   });
 
-  test('tracks status, gaps, errors and exit', () => {
+  it('tracks status, gaps, errors and exit', () => {
     const log = apply([
       { type: 'status', data: { agentId: 'a', sessionId: null, state: 'busy', activeTools: ['bash'] } },
       { type: 'gap', data: { after: 0, oldest: 5 } },

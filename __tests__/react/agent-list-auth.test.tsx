@@ -5,8 +5,8 @@ import { renderToString } from 'react-dom/server';
 import { accessNoteOf, SIGN_IN_NOTE } from '../../src/dashboard/access-note';
 import { Dashboard } from '../../src/dashboard/dashboard';
 import { createAgentListPoller, type AgentList, type AgentListPollerOptions } from '../../src/dashboard/use-agent-list';
-import { installBrowserGlobals, type BrowserGlobals } from './browser-globals';
-import { flush } from './fakes';
+import { installBrowserGlobals, type BrowserGlobals } from '../client/browser-globals';
+import { flush } from '../client/fakes';
 
 const AGENTS = [{ id: 'demo', sessionId: 'ses_1', state: 'busy', activeTools: [], viewers: 1, lastEventId: 7 }];
 
@@ -71,7 +71,7 @@ afterEach(() => {
 });
 
 describe('createAgentListPoller when the server refuses the page', () => {
-  test('a 401 from the start: sign-in needed, no agents, never reconnecting, one poll every 10 s; recovers once signed in', async () => {
+  it('a 401 from the start: sign-in needed, no agents, never reconnecting, one poll every 10 s; recovers once signed in', async () => {
     const t = setup(UNAUTHENTICATED);
     await flush();
     expect(t.poller.list).toEqual({
@@ -93,7 +93,7 @@ describe('createAgentListPoller when the server refuses the page', () => {
     expect(await callsDuring(t, 60_000)).toBe(0);
   });
 
-  test('a session lost while watching: the agents go, then an outage keeps the note and backs off as before', async () => {
+  it('a session lost while watching: the agents go, then an outage keeps the note and backs off as before', async () => {
     const t = setup('ok');
     await flush();
     expect(t.poller.list.agents).toEqual(AGENTS);
@@ -120,7 +120,7 @@ describe('createAgentListPoller when the server refuses the page', () => {
     t.poller.stop();
   });
 
-  test.each([
+  it.each([
     ['forbidden', FORBIDDEN, 'not allowed to watch'],
     ['forbidden_origin', FORBIDDEN_ORIGIN, 'this Host is not allowed'],
   ])('a 403 %s: refused, not reconnecting, slow poll', async (code, mode, message) => {
@@ -131,7 +131,7 @@ describe('createAgentListPoller when the server refuses the page', () => {
     t.poller.stop();
   });
 
-  test('a 401 whose body is not JSON (a proxy in front) is still a sign-in, not an outage', async () => {
+  it('a 401 whose body is not JSON (a proxy in front) is still a sign-in, not an outage', async () => {
     const t = setup({ status: 401, body: '<html>401</html>' });
     await flush();
     expect(t.poller.list).toMatchObject({
@@ -141,7 +141,7 @@ describe('createAgentListPoller when the server refuses the page', () => {
     t.poller.stop();
   });
 
-  test('other statuses stay outages: a 500 or a 429 backs off and reconnects', async () => {
+  it('other statuses stay outages: a 500 or a 429 backs off and reconnects', async () => {
     const t = setup({ status: 500, body: { error: { code: 'internal', message: 'internal error' } } });
     await flush();
     expect(t.poller.list).toMatchObject({ reconnecting: true, failures: 1, access: null, error: 'GET /agents answered 500' });
@@ -151,7 +151,7 @@ describe('createAgentListPoller when the server refuses the page', () => {
     t.poller.stop();
   });
 
-  test('signed out, the page becoming visible asks at once (signed in in another tab)', async () => {
+  it('signed out, the page becoming visible asks at once (signed in in another tab)', async () => {
     browser = installBrowserGlobals();
     const t = setup(UNAUTHENTICATED);
     await flush();
@@ -170,7 +170,7 @@ describe('the notes', () => {
   const access = (status: 401 | 403, code: string | null) =>
     ({ status, kind: status === 401 ? 'unauthenticated' : 'forbidden', code, message: 'm' }) as const;
 
-  test('401: how to sign in; 403: may only watch (acting), may not watch, or a refused address', () => {
+  it('401: how to sign in; 403: may only watch (acting), may not watch, or a refused address', () => {
     expect(SIGN_IN_NOTE).toBe('Sign in: open the link with ?token=… that agent-stream printed when it started');
     expect(accessNoteOf(access(401, 'unauthenticated'))).toBe(SIGN_IN_NOTE);
     expect(accessNoteOf(access(401, null), 'admin')).toBe(SIGN_IN_NOTE);
@@ -180,7 +180,7 @@ describe('the notes', () => {
     expect(accessNoteOf(access(403, 'forbidden_origin'))).toMatch(/forbidden_origin/);
   });
 
-  test('<Dashboard> before the first answer shows loading, no sign-in note', () => {
+  it('<Dashboard> before the first answer shows loading, no sign-in note', () => {
     const html = renderToString(<Dashboard fetch={() => new Promise<Response>(() => {})} />);
     expect(html).toContain('loading…');
     expect(html).not.toContain('auth-needed');

@@ -1,10 +1,10 @@
 import { renderToString } from 'react-dom/server';
 import { AgentLogRow, AgentStream } from '../../src/react';
 import { Dashboard } from '../../src/dashboard/dashboard';
-import { createFakeEventSource, createFakeFetch } from './fakes';
+import { createFakeEventSource, createFakeFetch } from '../client/fakes';
 
 describe('static render', () => {
-  test('<AgentStream> renders its hooks before the first event', () => {
+  it('<AgentStream> renders its hooks before the first event', () => {
     const html = renderToString(
       <AgentStream agentId="a1" EventSource={createFakeEventSource().EventSource} fetch={createFakeFetch().fetch} />,
     );
@@ -16,7 +16,7 @@ describe('static render', () => {
     expect(html).toContain('waiting for events');
   });
 
-  test('a tool row shows status, name, title and input/output in a <details>', () => {
+  it('a tool row shows status, name, title and input/output in a <details>', () => {
     const html = renderToString(
       <ol>
         <AgentLogRow
@@ -45,7 +45,7 @@ describe('static render', () => {
     expect(html).toContain('exit 1');
   });
 
-  test('<Dashboard> renders the list and the preselected agent; its stream waits for the list to answer', () => {
+  it('<Dashboard> renders the list and the preselected agent; its stream waits for the list to answer', () => {
     const html = renderToString(<Dashboard initialAgentId="demo" fetch={createFakeFetch().fetch} />);
     expect(html).toContain('data-testid="agent-list"');
     expect(html).toContain('data-selected-agent="demo"');

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kiloAuthorization } from '../kilo/kilo-authorization';
+import { kiloAuthorization } from './kilo-authorization';
 
 export interface WaitForKiloHealthOptions {
   /** Basic auth password (user `kilo`). */

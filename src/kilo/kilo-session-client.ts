@@ -3,9 +3,9 @@
 // five small JSON routes (session create, prompt_async, abort, status, health), which fetch covers
 // in a few lines, and docs/protocol.md §1 keeps runtime dependencies few. The shapes were checked against the
 // real 7.7.7 binary (`GET /doc`, saved in ../shared/kilo/openapi.json); 7.7.9's differ only outside them.
-import type { KiloSessionInfo, KiloSessionStatus } from '../kilo/kilo-event';
+import type { KiloSessionInfo, KiloSessionStatus } from './kilo-event';
 import { KiloClientError } from './kilo-client-error';
-import { kiloAuthorization } from '../kilo/kilo-authorization';
+import { kiloAuthorization } from './kilo-authorization';
 
 export interface KiloSessionClientOptions {
   /** kilo serve's base URL, e.g. `http://127.0.0.1:4096`. */

@@ -2,8 +2,8 @@
 // capped jittered backoff, shows `reconnecting` (never a dead error), keeps the last known agents,
 // recovers by itself, and polls at once on `online` / page visible.
 import { createAgentListPoller, type AgentList, type AgentListPollerOptions } from '../../src/dashboard/use-agent-list';
-import { installBrowserGlobals, type BrowserGlobals } from './browser-globals';
-import { flush } from './fakes';
+import { installBrowserGlobals, type BrowserGlobals } from '../client/browser-globals';
+import { flush } from '../client/fakes';
 
 const AGENTS = [{ id: 'demo', sessionId: 'ses_1', state: 'busy', activeTools: [], viewers: 1, lastEventId: 7 }];
 
@@ -51,7 +51,7 @@ afterEach(() => {
 });
 
 describe('createAgentListPoller', () => {
-  test('polls every pollMs while the server answers', async () => {
+  it('polls every pollMs while the server answers', async () => {
     const t = setup();
     await flush();
     expect(t.poller.list).toEqual({ agents: AGENTS, error: null, reconnecting: false, nextAttemptAt: null, failures: 0, access: null });
@@ -62,7 +62,7 @@ describe('createAgentListPoller', () => {
     expect(t.server.calls).toHaveLength(6);
   });
 
-  test.each([0, 0.5, 0.999999])(
+  it.each([0, 0.5, 0.999999])(
     'keeps polling through an outage (random %p): reconnecting, backoff capped at 30 s, recovers by itself',
     async (r) => {
       const t = setup({ random: () => r });
@@ -96,7 +96,7 @@ describe('createAgentListPoller', () => {
     },
   );
 
-  test('a 502 while the server restarts is an outage too; so is a request that never answers', async () => {
+  it('a 502 while the server restarts is an outage too; so is a request that never answers', async () => {
     const t = setup({ random: () => 0, requestTimeoutMs: 5000 });
     await flush();
     t.server.up = false;
@@ -113,7 +113,7 @@ describe('createAgentListPoller', () => {
     t.poller.stop();
   });
 
-  test('`online` and the page becoming visible poll at once (debounced); stop() removes the listeners', async () => {
+  it('`online` and the page becoming visible poll at once (debounced); stop() removes the listeners', async () => {
     browser = installBrowserGlobals();
     const t = setup({ random: () => 0.999999 });
     await flush();
