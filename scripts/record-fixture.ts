@@ -20,9 +20,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { AgentEvent } from '../src/agent/agent-event';
+import type { AgentEvent } from '../src/protocol/agent-event';
 import { createAgentEventMapper } from '../src/agent/create-agent-event-mapper';
-import type { KiloEvent } from '../src/kilo/kilo-event';
+import type { KiloEvent } from '../src/kilo/kilo-event-types';
 import { parseKiloEvent } from '../src/kilo/parse-kilo-event';
 import { sessionIdOf } from '../src/kilo/session-id-of';
 import { createKiloSessionClient } from '../src/kilo/kilo-session-client';

@@ -1,6 +1,6 @@
 // agent-stream core: event types, the kilo consumer, ManagedAgent, operators, SSE encoding,
 // tickets. Must not import express.
-export type * from './kilo/kilo-event';
+export type * from './kilo/kilo-event-types';
 export { parseKiloEvent, KNOWN_KILO_EVENT_TYPES, type KiloParseResult } from './kilo/parse-kilo-event';
 export { KiloParseError, type KiloParseErrorCode } from './kilo/kilo-parse-error';
 export { sessionIdOf } from './kilo/session-id-of';
@@ -9,8 +9,7 @@ export { kiloSessionEvents, type KiloSessionEventsOptions, type KiloRefillDiagno
 export { fetchKiloLog, fetchKiloSessionStatus, type KiloLogEntry, type KiloHttp } from './kilo/fetch-kilo-log';
 export { KiloUpstreamError, type KiloUpstreamErrorCode } from './kilo/kilo-upstream-error';
 
-export type * from './agent/agent-event';
-export { AGENT_EVENT_TYPES, isAgentEventType } from './agent/agent-event';
+export * from './protocol';
 export { createAgentEventMapper, type AgentEventMapper, type AgentEventMapperOptions } from './agent/create-agent-event-mapper';
 export {
   createEventHistory,
@@ -19,7 +18,6 @@ export {
   type HistoryEntry,
   type HistorySlice,
 } from './agent/create-event-history';
-export { createFoldedView, foldAgentEvent, type FoldedView, type FoldedPart } from './agent/fold-agent-events';
 export { createManagedAgent, type AgentActions, type ManagedAgent, type ManagedAgentOptions } from './agent/create-managed-agent';
 export { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from './agent/create-agent-registry';
 export { truncateUtf8, MAX_TOOL_OUTPUT_BYTES } from './agent/truncate-output';
@@ -31,7 +29,7 @@ export { pendingRequests } from './operators/pending-requests';
 export { actionsTaken } from './operators/actions-taken';
 export { assistantText } from './operators/assistant-text';
 export { fileEdits } from './operators/file-edits';
-export { errors } from './operators/errors';
+export { errorEvents } from './operators/error-events';
 export { coalesceText } from './operators/coalesce-text';
 export { withKeepalive, KEEPALIVE, type Keepalive } from './operators/with-keepalive';
 export { toSseFrames } from './operators/to-sse-frames';

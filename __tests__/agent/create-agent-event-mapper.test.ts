@@ -1,6 +1,6 @@
 import { createAgentEventMapper } from '../../src/agent/create-agent-event-mapper';
-import type { AgentEvent } from '../../src/agent/agent-event';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { AgentEvent } from '../../src/protocol/agent-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { readKiloEvents } from '../helpers/fixtures';
 import { SES, delta, fileEdited, reasoningPart, status, textPart, toolPart } from '../helpers/kilo-builders';
 

@@ -2,7 +2,7 @@ import { NEVER, Subject } from 'rxjs';
 import { createEventHistory } from '../../src/agent/create-event-history';
 import { createAgentRegistry } from '../../src/agent/create-agent-registry';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
-import type { ExitData, SequencedAgentEvent } from '../../src/agent/agent-event';
+import type { ExitData, SequencedAgentEvent } from '../../src/protocol/agent-event';
 
 const ev = (seq: number): SequencedAgentEvent => ({ type: 'file', data: { path: `f${seq}` }, seq });
 

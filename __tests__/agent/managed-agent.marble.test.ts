@@ -1,7 +1,7 @@
 import type { TestScheduler } from 'rxjs/testing';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
-import type { ExitData, SequencedAgentEvent } from '../../src/agent/agent-event';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { ExitData, SequencedAgentEvent } from '../../src/protocol/agent-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { createTestScheduler } from '../../src/testing/marbles';
 import { fileEdited, idle, status } from '../helpers/kilo-builders';
 

@@ -1,10 +1,10 @@
 // The bundled demo session (demo/demo-session.jsonl) is a real kilo serve turn recorded by
 // scripts/record-fixture.ts: these tests hold it to that and to the rich content the demo must show.
 import { readFileSync } from 'node:fs';
-import type { AgentEvent, ToolData } from '../../src/agent/agent-event';
+import type { AgentEvent, ToolData } from '../../src/protocol/agent-event';
 import { createAgentEventMapper } from '../../src/agent/create-agent-event-mapper';
 import { DEMO_SESSION_FILE, demoSessionId, loadDemoSession } from '../../src/demo/demo-session';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { KNOWN_KILO_EVENT_TYPES, parseKiloEvent } from '../../src/kilo/parse-kilo-event';
 import { sessionIdOf } from '../../src/kilo/session-id-of';
 import { readSseData } from '../helpers/fixtures';

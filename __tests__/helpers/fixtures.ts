@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { parseKiloEvent } from '../../src/kilo/parse-kilo-event';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures');

@@ -1,7 +1,7 @@
 // The one set of kilo serve event builders for tests: well-formed events of session `SES` (unless
-// told otherwise), shaped as kilo sends them (src/kilo/kilo-event.ts). Tests of exact wire text keep
+// told otherwise), shaped as kilo sends them (src/kilo/kilo-event-types.ts). Tests of exact wire text keep
 // their literal JSON; everything else builds its kilo events here.
-import type { KiloEvent, KiloQuestionInfo } from '../../src/kilo/kilo-event';
+import type { KiloEvent, KiloQuestionInfo } from '../../src/kilo/kilo-event-types';
 
 export const SES = 'ses_test';
 

@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import { createManagedAgent, type ManagedAgent } from '../../src/agent/create-managed-agent';
-import type { ExitData } from '../../src/agent/agent-event';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { ExitData } from '../../src/protocol/agent-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { createControlServer, type ControlServer, type ControlServerOptions } from '../../src/server/create-control-server';
 
 /** A control server on a real loopback socket with one agent whose upstream the test drives. */

@@ -1,7 +1,7 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { kiloEvents, type KiloDiagnostic } from '../../src/kilo/kilo-events';
 import { KiloUpstreamError } from '../../src/kilo/kilo-upstream-error';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { startSseTestServer, type SseTestServer } from '../helpers/sse-test-server';
 
 let server: SseTestServer;

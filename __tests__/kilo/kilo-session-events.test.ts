@@ -1,5 +1,5 @@
 import { createManagedAgent, type ManagedAgent } from '../../src/agent/create-managed-agent';
-import { createFoldedView, foldAgentEvent } from '../../src/agent/fold-agent-events';
+import { createFoldedView, foldAgentEvent } from '../../src/protocol/fold-agent-events';
 import { createDemoKiloServer, type DemoKiloServer } from '../../src/demo/create-demo-kilo-server';
 import { loadDemoSession } from '../../src/demo/demo-session';
 import { kiloSessionEvents, type KiloRefillDiagnostic } from '../../src/kilo/kilo-session-events';

@@ -1,5 +1,5 @@
 import { sessionIdOf } from '../../src/kilo/session-id-of';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { readKiloEvents } from '../helpers/fixtures';
 
 const ev = (type: string, properties: object) => ({ type, properties }) as unknown as KiloEvent;

@@ -2,12 +2,12 @@
 // specs: `e1` is the source, `e1subs` its subscriptions, `expected` the output, aligned by frame.
 import { from, mergeMap, of } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
-import type { AgentEvent, SequencedAgentEvent } from '../../src/agent/agent-event';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { AgentEvent, SequencedAgentEvent } from '../../src/protocol/agent-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { actionsTaken } from '../../src/operators/actions-taken';
 import { assistantText } from '../../src/operators/assistant-text';
 import { coalesceText } from '../../src/operators/coalesce-text';
-import { errors } from '../../src/operators/errors';
+import { errorEvents } from '../../src/operators/error-events';
 import { fileEdits } from '../../src/operators/file-edits';
 import { forSession } from '../../src/operators/for-session';
 import { ofType } from '../../src/operators/of-type';
@@ -166,13 +166,13 @@ describe('fileEdits', () => {
   });
 });
 
-describe('errors', () => {
+describe('errorEvents', () => {
   it('keeps only error events: values, not a stream error', () => {
     ts.run(({ hot, expectObservable, expectSubscriptions }) => {
       const e1 = hot('  -s-e-t-e-|', ev);
       const e1subs = '  ^--------!';
       const expected = '---e---e-|';
-      expectObservable(e1.pipe(errors())).toBe(expected, ev);
+      expectObservable(e1.pipe(errorEvents())).toBe(expected, ev);
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
   });
@@ -182,7 +182,7 @@ describe('errors', () => {
       const e1 = hot('  -e-t-#', ev);
       const e1subs = '  ^----!';
       const expected = '-e---#';
-      expectObservable(e1.pipe(errors())).toBe(expected, ev);
+      expectObservable(e1.pipe(errorEvents())).toBe(expected, ev);
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
   });
@@ -193,7 +193,7 @@ describe('errors', () => {
       const e1subs = '  ^--!    ';
       const unsub = '   ---!    ';
       const expected = '-e-     ';
-      expectObservable(e1.pipe(errors()), unsub).toBe(expected, ev);
+      expectObservable(e1.pipe(errorEvents()), unsub).toBe(expected, ev);
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
   });

@@ -20,8 +20,20 @@ describe('layering', () => {
   });
 
   it('the core entry (and what it imports) never imports express', () => {
-    const core = files(SRC).filter((f) => /^(agent|kilo|operators|sse|tickets)\//.test(relative(SRC, f)));
+    const core = files(SRC).filter((f) => /^(protocol|agent|kilo|operators|sse|tickets)\//.test(relative(SRC, f)));
     expect(core.length).toBeGreaterThan(10);
     expect(core.filter((f) => /from 'express'/.test(readFileSync(f, 'utf8'))).map((f) => relative(SRC, f))).toEqual([]);
+  });
+
+  it('the browser side (client, react, dashboard) imports only the protocol and itself from src/', () => {
+    const browser = files(SRC).filter((f) => /^(client|react|dashboard)\//.test(relative(SRC, f)));
+    const offenders = browser.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/from '\.\.\/([a-z-]+)\//g)]
+        .map((m) => m[1]!)
+        .filter((dir) => !['protocol', 'client', 'react', 'dashboard'].includes(dir))
+        .map((dir) => `${relative(SRC, f)} → ${dir}/`),
+    );
+    expect(browser.length).toBeGreaterThan(10);
+    expect(offenders).toEqual([]);
   });
 });

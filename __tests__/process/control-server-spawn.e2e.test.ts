@@ -7,7 +7,7 @@ import { agentSpawnRoutes } from '../../src/server/create-agent-spawn-routes';
 import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/kilo/spawn-kilo-agent';
 import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
-import { AGENT_EVENT_TYPES } from '../../src/agent/agent-event';
+import { AGENT_EVENT_TYPES } from '../../src/protocol/agent-event';
 import { isAlive, waitGone } from './process-helpers';
 
 const FINAL = 'The file hello.txt is written. Nothing else to do.';

@@ -1,7 +1,7 @@
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SequencedAgentEvent } from '../../src/agent/agent-event';
+import type { SequencedAgentEvent } from '../../src/protocol/agent-event';
 import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/kilo/spawn-kilo-agent';
 import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { splitText } from '../../src/demo/fake-llm-chunks';

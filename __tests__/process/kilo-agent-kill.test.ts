@@ -1,4 +1,4 @@
-import type { SequencedAgentEvent } from '../../src/agent/agent-event';
+import type { SequencedAgentEvent } from '../../src/protocol/agent-event';
 import { spawnKiloAgent, type SpawnedKiloAgent } from '../../src/kilo/spawn-kilo-agent';
 import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';

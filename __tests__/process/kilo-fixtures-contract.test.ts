@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentEvent } from '../../src/agent/agent-event';
+import type { AgentEvent } from '../../src/protocol/agent-event';
 import { createAgentEventMapper } from '../../src/agent/create-agent-event-mapper';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { KNOWN_KILO_EVENT_TYPES, parseKiloEvent } from '../../src/kilo/parse-kilo-event';
 
 const FIXTURES = join(__dirname, '..', 'fixtures');

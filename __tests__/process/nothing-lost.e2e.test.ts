@@ -4,8 +4,8 @@
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentEvent } from '../../src/agent/agent-event';
-import { createFoldedView, foldAgentEvent } from '../../src/agent/fold-agent-events';
+import type { AgentEvent } from '../../src/protocol/agent-event';
+import { createFoldedView, foldAgentEvent } from '../../src/protocol/fold-agent-events';
 import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/kilo-session-client';

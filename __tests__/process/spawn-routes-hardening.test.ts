@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
-import type { ExitData } from '../../src/agent/agent-event';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { ExitData } from '../../src/protocol/agent-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { KiloLaunchError } from '../../src/kilo/kilo-launch-error';
 import { createControlServer, type ControlServer } from '../../src/server/create-control-server';
 import {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { Subject } from 'rxjs';
-import type { AgentEvent } from '../../src/agent/agent-event';
+import type { AgentEvent } from '../../src/protocol/agent-event';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
-import { createFoldedView, foldAgentEvent, type FoldedView } from '../../src/agent/fold-agent-events';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import { createFoldedView, foldAgentEvent, type FoldedView } from '../../src/protocol/fold-agent-events';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { createAgentBroadcast } from '../../src/server/create-agent-broadcast';
 import { createStreamMetrics } from '../../src/server/create-stream-metrics';
 import { createFakeResponse, parseFrames, type FakeResponse } from '../helpers/fake-response';

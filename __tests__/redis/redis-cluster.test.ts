@@ -2,10 +2,10 @@
 // in one process (one upstream, same ids and state on both), a graceful handover, claims, the
 // reader's resync after a gap.
 import { Subject, firstValueFrom, filter, take, toArray } from 'rxjs';
-import type { AgentEvent, SequencedAgentEvent } from '../../src/agent/agent-event';
+import type { AgentEvent, SequencedAgentEvent } from '../../src/protocol/agent-event';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
-import { createFoldedView, foldAgentEvent } from '../../src/agent/fold-agent-events';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import { createFoldedView, foldAgentEvent } from '../../src/protocol/fold-agent-events';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { createRedisAgentCluster } from '../../src/redis/create-redis-agent-cluster';
 import { createRedisTicketStore } from '../../src/redis/create-redis-ticket-store';
 import { readAgentStream } from '../../src/redis/read-agent-stream';

@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import type { AgentActions } from '../../src/agent/create-managed-agent';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { createControlServer, type ControlServer } from '../../src/server/create-control-server';
 import { SES, permissionAsked, permissionReplied, questionAsked } from '../helpers/kilo-builders';
 import { openSse, ticketFor } from '../helpers/sse-client';

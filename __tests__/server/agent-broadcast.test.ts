@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
-import type { ExitData } from '../../src/agent/agent-event';
+import type { ExitData } from '../../src/protocol/agent-event';
 import { createManagedAgent, type ManagedAgent } from '../../src/agent/create-managed-agent';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { createAgentBroadcast, type AgentBroadcast } from '../../src/server/create-agent-broadcast';
 import { createStreamMetrics, type StreamMetrics } from '../../src/server/create-stream-metrics';
 import { createFakeResponse, parseFrames } from '../helpers/fake-response';

@@ -5,7 +5,7 @@ import express5 from 'express';
 import express4 from 'express4';
 import { createAgentRegistry } from '../../src/agent/create-agent-registry';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { createAgentStreamRouter } from '../../src/server/create-agent-stream-router';
 import { fileEdited } from '../helpers/kilo-builders';
 import { openSse } from '../helpers/sse-client';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Subject } from 'rxjs';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { agentSpawnRoutes } from '../../src/server/create-agent-spawn-routes';
 import { createControlServer, type ControlServer, type ControlServerOptions } from '../../src/server/create-control-server';
 import { createTokenAuth } from '../../src/server/create-token-auth';

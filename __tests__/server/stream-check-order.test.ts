@@ -9,7 +9,7 @@ import express from 'express';
 import { Subject } from 'rxjs';
 import { createAgentRegistry } from '../../src/agent/create-agent-registry';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
-import type { KiloEvent } from '../../src/kilo/kilo-event';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { createAgentStreamRouter } from '../../src/server/create-agent-stream-router';
 import { createMemoryTicketStore } from '../../src/tickets/create-memory-ticket-store';
 import type { TicketStore } from '../../src/tickets/ticket-store';

@@ -1,7 +1,7 @@
 import { fileEvent, status, textPart } from '../helpers/kilo-builders';
 import { startTestControlServer, type TestControlServer } from '../helpers/test-control-server';
 import { EventSource } from 'eventsource';
-import { AGENT_EVENT_TYPES } from '../../src/agent/agent-event';
+import { AGENT_EVENT_TYPES } from '../../src/protocol/agent-event';
 import { openSse, ticketFor, type RawSseViewer } from '../helpers/sse-client';
 
 let t: TestControlServer;

@@ -1,7 +1,7 @@
 import { encodeSseComment, encodeSseMessage, encodeSseRetry, SSE_KEEPALIVE } from '../../src/sse/encode-sse';
 import { encodeAgentEvent } from '../../src/sse/encode-agent-event';
 import { SseEncodeError } from '../../src/sse/sse-encode-error';
-import type { SequencedAgentEvent } from '../../src/agent/agent-event';
+import type { SequencedAgentEvent } from '../../src/protocol/agent-event';
 
 describe('encodeSseMessage', () => {
   it('writes id, event and data lines in that order, ending with a blank line', () => {

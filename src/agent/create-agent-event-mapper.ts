@@ -1,6 +1,6 @@
-import type { KiloEvent, KiloError, KiloToolPart } from '../kilo/kilo-event';
+import type { KiloEvent, KiloError, KiloToolPart } from '../kilo/kilo-event-types';
 import { sessionIdOf } from '../kilo/session-id-of';
-import type { AgentEvent, AgentState, ExitData, PermissionData, QuestionData, StatusData, ToolData } from './agent-event';
+import type { AgentEvent, AgentState, ExitData, PermissionData, QuestionData, StatusData, ToolData } from '../protocol/agent-event';
 import { MAX_TOOL_OUTPUT_BYTES, truncateUtf8 } from './truncate-output';
 
 export interface AgentEventMapperOptions {

@@ -1,5 +1,5 @@
 import { encodeAgentEvent } from '../sse/encode-agent-event';
-import type { AgentEventType, GapData, SequencedAgentEvent } from './agent-event';
+import type { AgentEventType, GapData, SequencedAgentEvent } from '../protocol/agent-event';
 
 /** One retained state: the latest event of its key, encoded once (lazily for streamed text). */
 export interface HistoryEntry {

@@ -18,8 +18,8 @@ import {
   takeUntil,
   tap,
 } from 'rxjs';
-import type { KiloEvent } from '../kilo/kilo-event';
-import type { ActionData, AgentEvent, ExitData, ExitReason, SequencedAgentEvent, StatusData } from './agent-event';
+import type { KiloEvent } from '../kilo/kilo-event-types';
+import type { ActionData, AgentEvent, ExitData, ExitReason, SequencedAgentEvent, StatusData } from '../protocol/agent-event';
 
 /** What a person can do to an agent through agent-stream (docs/protocol.md §7), e.g. on kilo's routes. */
 export interface AgentActions {

@@ -1,4 +1,4 @@
-import { AGENT_EVENT_TYPES, type AgentEvent, type AgentEventType } from '../agent/agent-event';
+import { AGENT_EVENT_TYPES, type AgentEvent, type AgentEventType } from '../protocol/agent-event';
 
 /** An event as the browser client delivers it: `seq` is the SSE `id` (absent on the status snapshot, `gap` and `reset`). */
 export type ClientAgentEvent = AgentEvent & { readonly seq?: number };

@@ -1,4 +1,4 @@
-import { AGENT_EVENT_TYPES, type AgentEventType } from '../agent/agent-event';
+import { AGENT_EVENT_TYPES, type AgentEventType } from '../protocol/agent-event';
 import { AgentStreamClientError } from './agent-stream-client-error';
 import {
   resolveClientOptions,

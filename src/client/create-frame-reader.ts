@@ -1,4 +1,4 @@
-import type { AgentEventType } from '../agent/agent-event';
+import type { AgentEventType } from '../protocol/agent-event';
 import type { ClientAgentEvent } from './client-options';
 
 /** What one received frame amounts to. `seq` is set when the frame carried a new id. */

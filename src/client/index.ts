@@ -1,7 +1,5 @@
 // agent-stream/client: the browser client. No Node built-ins: only EventSource, fetch, URL, timers.
-export type * from '../agent/agent-event';
-export { AGENT_EVENT_TYPES, isAgentEventType } from '../agent/agent-event';
-export { createFoldedView, foldAgentEvent, type FoldedView, type FoldedPart } from '../agent/fold-agent-events';
+export * from '../protocol';
 export { createAgentStreamClient, type AgentStreamClient } from './create-agent-stream-client';
 export { agentStream$, type AgentStreamObservableOptions } from './agent-stream-observable';
 export { AgentStreamClientError, type AgentStreamClientErrorCode } from './agent-stream-client-error';

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { AgentState } from '../agent/agent-event';
+import type { AgentState } from '../protocol/agent-event';
 import { DEFAULT_MAX_DELAY_MS, DEFAULT_MIN_DELAY_MS, type FetchLike } from '../client/client-options';
 import { computeBackoffDelay } from '../client/compute-backoff-delay';
 import { watchWakeEvents } from '../client/watch-wake-events';

@@ -1,4 +1,4 @@
-import type { KiloEvent } from './kilo-event';
+import type { KiloEvent } from './kilo-event-types';
 import { parseKiloEvent } from './parse-kilo-event';
 
 /** One entry of kilo's durable session log, as an event the mapper takes. */

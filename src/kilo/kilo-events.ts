@@ -1,6 +1,6 @@
 import { EventSource, type FetchLike } from 'eventsource';
 import { Observable } from 'rxjs';
-import type { KiloEvent } from './kilo-event';
+import type { KiloEvent } from './kilo-event-types';
 import type { KiloParseError } from './kilo-parse-error';
 import { KiloUpstreamError } from './kilo-upstream-error';
 import { parseKiloEvent } from './parse-kilo-event';

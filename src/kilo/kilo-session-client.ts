@@ -3,7 +3,7 @@
 // five small JSON routes (session create, prompt_async, abort, status, health), which fetch covers
 // in a few lines, and docs/protocol.md §1 keeps runtime dependencies few. The shapes were checked against the
 // real 7.7.7 binary (`GET /doc`, saved in ../shared/kilo/openapi.json); 7.7.9's differ only outside them.
-import type { KiloSessionInfo, KiloSessionStatus } from './kilo-event';
+import type { KiloSessionInfo, KiloSessionStatus } from './kilo-event-types';
 import { KiloClientError } from './kilo-client-error';
 import { kiloAuthorization } from './kilo-authorization';
 

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { fetchKiloLog, fetchKiloPendingRequests, fetchKiloSessionStatus, type KiloHttp } from './fetch-kilo-log';
-import type { KiloEvent } from './kilo-event';
+import type { KiloEvent } from './kilo-event-types';
 import { kiloEvents, type KiloDiagnostic, type KiloEventsOptions } from './kilo-events';
 import { sessionIdOf } from './session-id-of';
 import { kiloAuthorization } from './kilo-authorization';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Observable, ReplaySubject } from 'rxjs';
-import type { ExitData } from '../agent/agent-event';
+import type { ExitData } from '../protocol/agent-event';
 import { KiloLaunchError } from './kilo-launch-error';
 import { kiloIsolatedEnv } from './kilo-isolated-env';
 import { resolveLaunchKiloOptions, type LaunchKiloOptions, type ResolvedLaunchKiloOptions } from './launch-kilo-options';

@@ -1,4 +1,4 @@
-import type { KiloEvent, KiloPart } from './kilo-event';
+import type { KiloEvent, KiloPart } from './kilo-event-types';
 import { KiloParseError } from './kilo-parse-error';
 
 export type KiloParseResult = { ok: true; event: KiloEvent } | { ok: false; error: KiloParseError };

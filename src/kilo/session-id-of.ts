@@ -1,4 +1,4 @@
-import type { KiloEvent } from './kilo-event';
+import type { KiloEvent } from './kilo-event-types';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined);

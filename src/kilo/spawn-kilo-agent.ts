@@ -2,7 +2,7 @@ import { firstValueFrom, tap } from 'rxjs';
 import { createManagedAgent, type ManagedAgent } from '../agent/create-managed-agent';
 import { createKiloActions } from './create-kilo-actions';
 import { kiloSessionEvents, type KiloSessionEventsOptions } from './kilo-session-events';
-import type { KiloEvent } from './kilo-event';
+import type { KiloEvent } from './kilo-event-types';
 import { KiloLaunchError } from './kilo-launch-error';
 import { createKiloSessionClient, type KiloModelRef, type KiloSessionClient } from './kilo-session-client';
 import { launchKilo, type KiloProcess } from './launch-kilo';

@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import type { AgentEvent } from '../agent/agent-event';
+import type { AgentEvent } from '../protocol/agent-event';
 import { ofType } from './of-type';
 
 /**

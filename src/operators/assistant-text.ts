@@ -1,5 +1,5 @@
 import { filter, type OperatorFunction } from 'rxjs';
-import type { AgentEvent } from '../agent/agent-event';
+import type { AgentEvent } from '../protocol/agent-event';
 
 /**
  * Only the assistant's text updates (not the user's prompt, not reasoning). Each carries either

@@ -1,5 +1,5 @@
 import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import type { AgentEvent } from '../agent/agent-event';
+import type { AgentEvent } from '../protocol/agent-event';
 
 type TextLike = Extract<AgentEvent, { type: 'text' | 'reasoning' }>;
 const isText = (e: AgentEvent): e is TextLike => e.type === 'text' || e.type === 'reasoning';

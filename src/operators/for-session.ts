@@ -1,5 +1,5 @@
 import { filter, type MonoTypeOperatorFunction } from 'rxjs';
-import type { KiloEvent } from '../kilo/kilo-event';
+import type { KiloEvent } from '../kilo/kilo-event-types';
 import { sessionIdOf } from '../kilo/session-id-of';
 
 /**

@@ -1,5 +1,5 @@
 import { filter, type OperatorFunction } from 'rxjs';
-import type { AgentEvent } from '../agent/agent-event';
+import type { AgentEvent } from '../protocol/agent-event';
 
 /**
  * Keeps only the events whose `type` is one of `types`, narrowing the element type.

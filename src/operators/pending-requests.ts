@@ -1,5 +1,5 @@
 import { filter, type OperatorFunction } from 'rxjs';
-import type { AgentEvent } from '../agent/agent-event';
+import type { AgentEvent } from '../protocol/agent-event';
 
 type Request<T extends AgentEvent> = Extract<T, { type: 'permission' | 'question' }>;
 

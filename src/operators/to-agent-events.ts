@@ -1,7 +1,7 @@
 import { defer, mergeMap, type OperatorFunction } from 'rxjs';
-import type { AgentEvent } from '../agent/agent-event';
+import type { AgentEvent } from '../protocol/agent-event';
 import { createAgentEventMapper, type AgentEventMapperOptions } from '../agent/create-agent-event-mapper';
-import type { KiloEvent } from '../kilo/kilo-event';
+import type { KiloEvent } from '../kilo/kilo-event-types';
 
 /**
  * Maps kilo serve events to browser-facing agent events (docs/protocol.md §3), with fresh state per

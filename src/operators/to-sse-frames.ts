@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { AgentEvent, SequencedAgentEvent } from '../agent/agent-event';
+import type { AgentEvent, SequencedAgentEvent } from '../protocol/agent-event';
 import { encodeAgentEvent } from '../sse/encode-agent-event';
 import { SSE_KEEPALIVE } from '../sse/encode-sse';
 import type { Keepalive } from './with-keepalive';

@@ -1,4 +1,4 @@
-import type { ActionData, ExitData, PermissionData, QuestionData, StatusData, ToolStatus } from '../agent/agent-event';
+import type { ActionData, ExitData, PermissionData, QuestionData, StatusData, ToolStatus } from '../protocol/agent-event';
 import type { ClientAgentEvent } from '../client/client-options';
 
 interface RowBase {

@@ -1,4 +1,4 @@
-import type { ActionData, ExitReason } from '../agent/agent-event';
+import type { ActionData, ExitReason } from '../protocol/agent-event';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { AgentOwnerChannel } from './create-replica-agent';
 import { command, type RedisConnection } from './redis-connection';

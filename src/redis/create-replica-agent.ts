@@ -1,5 +1,5 @@
 import { BehaviorSubject, ReplaySubject, Subject, share, takeUntil, tap, type Observable } from 'rxjs';
-import type { ActionData, ExitData, ExitReason, SequencedAgentEvent, StatusData } from '../agent/agent-event';
+import type { ActionData, ExitData, ExitReason, SequencedAgentEvent, StatusData } from '../protocol/agent-event';
 import type { AgentActions, ManagedAgent } from '../agent/create-managed-agent';
 import { createEventHistory } from '../agent/create-event-history';
 

@@ -1,5 +1,5 @@
 import type { Observable, Subscription } from 'rxjs';
-import type { SequencedAgentEvent } from '../agent/agent-event';
+import type { SequencedAgentEvent } from '../protocol/agent-event';
 import type { EventHistory } from '../agent/create-event-history';
 import { command, type RedisConnection } from './redis-connection';
 import type { AgentSnapshot } from './read-agent-stream';

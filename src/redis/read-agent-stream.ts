@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { SequencedAgentEvent } from '../agent/agent-event';
+import type { SequencedAgentEvent } from '../protocol/agent-event';
 import { command, duplicateRedis, type RedisConnection, type RedisReply } from './redis-connection';
 
 export interface ReadAgentStreamOptions {

@@ -1,5 +1,5 @@
 import type { Subscription } from 'rxjs';
-import type { ExitData } from '../agent/agent-event';
+import type { ExitData } from '../protocol/agent-event';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { AgentRecord, UpstreamFactory } from '../server/agent-cluster';
 import { publishAgentEvents, writeAgentSnapshot } from './publish-agent-events';

@@ -1,4 +1,4 @@
-import type { ExitData } from '../agent/agent-event';
+import type { ExitData } from '../protocol/agent-event';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { RequestClaims } from './request-claims';

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { ExitData, ExitReason } from '../agent/agent-event';
+import type { ExitData, ExitReason } from '../protocol/agent-event';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import { createManagedAgent, type ManagedAgent } from '../agent/create-managed-agent';
 import type { KiloDiagnostic, KiloEventsOptions } from '../kilo/kilo-events';

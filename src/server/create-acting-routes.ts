@@ -1,5 +1,5 @@
 import type { Express, Request, RequestHandler, Response } from 'express';
-import type { ActionData } from '../agent/agent-event';
+import type { ActionData } from '../protocol/agent-event';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import { methodNotAllowed, requireAgent, sendError } from './http';

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
-import type { AgentEventType } from '../agent/agent-event';
+import type { AgentEventType } from '../protocol/agent-event';
 import type { HistoryEntry } from '../agent/create-event-history';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import { withKeepalive } from '../operators/with-keepalive';

@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { AgentEventType, SequencedAgentEvent } from '../agent/agent-event';
+import type { AgentEventType, SequencedAgentEvent } from '../protocol/agent-event';
 import { encodeAgentEvent } from '../sse/encode-agent-event';
 
 /** One encoded event. */

@@ -1,4 +1,4 @@
-import { isAgentEventType, type AgentEventType } from '../agent/agent-event';
+import { isAgentEventType, type AgentEventType } from '../protocol/agent-event';
 
 /** The validated query of `GET /agents/:agentId/stream`. */
 export interface StreamQuery {

@@ -1,4 +1,4 @@
-import type { AgentEvent, SequencedAgentEvent } from '../agent/agent-event';
+import type { AgentEvent, SequencedAgentEvent } from '../protocol/agent-event';
 import { encodeSseMessage } from './encode-sse';
 
 const cache = new WeakMap<object, string>();

@@ -1,5 +1,5 @@
 import { TestScheduler } from 'rxjs/testing';
-import type { KiloEvent } from '../kilo/kilo-event';
+import type { KiloEvent } from '../kilo/kilo-event-types';
 
 /**
  * A `TestScheduler` that asserts with your framework's deep equality.

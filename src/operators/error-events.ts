@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import type { AgentEvent } from '../agent/agent-event';
+import type { AgentEvent } from '../protocol/agent-event';
 import { ofType } from './of-type';
 
 /**
@@ -8,9 +8,9 @@ import { ofType } from './of-type';
  *
  * ## Example
  * ```ts
- * agent.events$.pipe(errors()).subscribe((e) => alert(`${e.data.name}: ${e.data.message}`));
+ * agent.events$.pipe(errorEvents()).subscribe((e) => alert(`${e.data.name}: ${e.data.message}`));
  * ```
  */
-export function errors<T extends AgentEvent>(): OperatorFunction<T, Extract<T, { type: 'error' }>> {
+export function errorEvents<T extends AgentEvent>(): OperatorFunction<T, Extract<T, { type: 'error' }>> {
   return ofType<T, 'error'>('error');
 }
