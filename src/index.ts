@@ -18,7 +18,13 @@ export {
   type HistoryEntry,
   type HistorySlice,
 } from './agent/create-event-history';
-export { createManagedAgent, type AgentActions, type ManagedAgent, type ManagedAgentOptions } from './agent/create-managed-agent';
+export {
+  createManagedAgent,
+  type AgentActions,
+  type ManagedAgent,
+  type ManagedAgentOptions,
+  type ManagedAgentDiagnostic,
+} from './agent/create-managed-agent';
 export { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from './agent/create-agent-registry';
 export { truncateUtf8, MAX_TOOL_OUTPUT_BYTES } from './agent/truncate-output';
 

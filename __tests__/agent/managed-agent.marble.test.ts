@@ -81,12 +81,30 @@ describe('ManagedAgent.events$ (marbles)', () => {
     });
   });
 
-  it('an upstream error ends the agent as failed with reason upstream_lost', () => {
+  it('an upstream error ends the agent as failed with reason upstream_lost, and the error on its exit', () => {
     ts.run(({ cold, expectObservable }) => {
-      const upstream = cold('-a-#', k, new Error('gone'));
+      const upstream = cold('-a-#', k, Object.assign(new Error('gone'), { code: 'upstream_lost' }));
       const agent = createManagedAgent({ agentId: 'x', firstId: 1, events: upstream });
-      expectObservable(agent.events$).toBe('-a-(yz|)', { a: f('a', 1), ...exitValues(2, 'failed', { reason: 'upstream_lost' }) });
+      const exit = { reason: 'upstream_lost', error: { message: 'gone', code: 'upstream_lost' } };
+      expectObservable(agent.events$).toBe('-a-(yz|)', { a: f('a', 1), ...exitValues(2, 'failed', exit) });
     });
+  });
+
+  it('a kilo event the mapper cannot handle is skipped and reported as map_failed; the stream goes on', () => {
+    const diagnostics: unknown[] = [];
+    const properties = {};
+    const broken = { type: 'message.part.updated', properties } as unknown as KiloEvent;
+    Object.defineProperty(properties, 'part', {
+      get() {
+        throw new Error('bad part');
+      },
+    });
+    ts.run(({ cold, expectObservable }) => {
+      const upstream = cold('-a-b-c', { ...k, b: broken });
+      const agent = createManagedAgent({ agentId: 'x', firstId: 1, events: upstream, onDiagnostic: (d) => diagnostics.push(d) });
+      expectObservable(agent.events$, '^------!').toBe('-a---c', { a: f('a', 1), c: f('c', 2) });
+    });
+    expect(diagnostics).toEqual([{ type: 'map_failed', error: new Error('bad part'), event: broken }]);
   });
 
   it('a subscriber after exit completes at once; history still replays', () => {

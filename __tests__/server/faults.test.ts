@@ -53,7 +53,11 @@ describe('upstream faults (real loopback kilo-like upstream)', () => {
     await upstream.close();
     await Promise.all(viewers.map((v) => v.waitForEnd(5000)));
     for (const v of viewers) {
-      expect(v.events().at(-1)).toMatchObject({ event: 'exit', data: '{"reason":"upstream_lost"}' });
+      expect(v.events().at(-1)!.event).toBe('exit');
+      expect(JSON.parse(v.events().at(-1)!.data!)).toEqual({
+        reason: 'upstream_lost',
+        error: { message: expect.stringMatching(/unreachable for \d+ ms/), code: 'upstream_lost' },
+      });
     }
     const agent = await (await fetch(`${url}/agents/k`)).json();
     expect(agent.state).toBe('failed');

@@ -55,8 +55,18 @@ export interface ManagedAgentOptions {
   actions?: AgentActions;
   /** Called once by `stop()` before the agent exits, e.g. to kill its process. */
   onStop?: (reason: ExitReason) => void;
-  /** Receives events the mapper could not handle; they are skipped. */
-  onMapError?: (error: unknown, event: KiloEvent) => void;
+  /** What the agent reports besides its events: a kilo event the mapper could not handle (skipped). */
+  onDiagnostic?: (d: ManagedAgentDiagnostic) => void;
+}
+
+/** What a ManagedAgent can report (`onDiagnostic`); an upstream failure is not one: it ends the agent (`exit`). */
+export type ManagedAgentDiagnostic = { type: 'map_failed'; error: unknown; event: KiloEvent };
+
+/** The `error` of an exit: a message and, when the error has one, its code. */
+function errorOf(err: unknown): NonNullable<ExitData['error']> {
+  const e = err as { message?: unknown; code?: unknown } | null;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  return typeof e?.code === 'string' ? { message, code: e.code } : { message };
 }
 
 /** One agent: a shared hot stream of its events, its status and its retained history. */
@@ -131,7 +141,7 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
     try {
       return mapper.map(event);
     } catch (err) {
-      options.onMapError?.(err, event);
+      options.onDiagnostic?.({ type: 'map_failed', error: err, event });
       return [];
     }
   };
@@ -162,8 +172,8 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
     ).pipe(
       takeUntil(exitSignal$),
       catchError((err: unknown) => {
-        ending = { reason: 'upstream_lost' };
-        options.onMapError?.(err, { type: 'unknown', rawType: 'upstream.error', properties: {} });
+        // The upstream gave up: the agent ends, and says why on its exit (where viewers and logs look).
+        ending = { reason: 'upstream_lost', error: errorOf(err) };
         return EMPTY;
       }),
     ),

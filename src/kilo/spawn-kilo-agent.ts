@@ -1,8 +1,7 @@
 import { firstValueFrom, tap } from 'rxjs';
-import { createManagedAgent, type ManagedAgent } from '../agent/create-managed-agent';
+import { createManagedAgent, type ManagedAgent, type ManagedAgentDiagnostic } from '../agent/create-managed-agent';
 import { createKiloActions } from './create-kilo-actions';
 import { kiloSessionEvents, type KiloSessionEventsOptions } from './kilo-session-events';
-import type { KiloEvent } from './kilo-event-types';
 import { KiloLaunchError } from './kilo-launch-error';
 import { createKiloSessionClient, type KiloModelRef, type KiloSessionClient } from './kilo-session-client';
 import { launchKilo, type KiloProcess } from './launch-kilo';
@@ -28,7 +27,7 @@ export interface SpawnKiloAgentOptions extends LaunchKiloOptions {
   /** More `kiloSessionEvents` options (reconnect policy, diagnostics). */
   events?: Omit<KiloSessionEventsOptions, 'directory' | 'password' | 'sessionId'>;
   /** Receives events the mapper could not handle. */
-  onMapError?: (error: unknown, event: KiloEvent) => void;
+  onDiagnostic?: (d: ManagedAgentDiagnostic) => void;
 }
 
 /** A ManagedAgent backed by its own kilo serve process. */
@@ -59,7 +58,7 @@ const bad = (message: string) => new TypeError(`spawnKiloAgent: ${message}`);
  */
 export function spawnKiloAgent(options: SpawnKiloAgentOptions): Promise<SpawnedKiloAgent> {
   if (!options || typeof options.agentId !== 'string' || options.agentId === '') throw bad('agentId must be a non-empty string');
-  const { agentId, prompt, model, title, directory, connectTimeoutMs = 10_000, historySize, events, onMapError, ...launch } = options;
+  const { agentId, prompt, model, title, directory, connectTimeoutMs = 10_000, historySize, events, onDiagnostic, ...launch } = options;
   if (prompt !== undefined && typeof prompt !== 'string') throw bad('prompt must be a string');
   if (title !== undefined && typeof title !== 'string') throw bad('title must be a string');
   if (model !== undefined && (typeof model?.providerID !== 'string' || typeof model?.modelID !== 'string'))
@@ -87,7 +86,7 @@ export function spawnKiloAgent(options: SpawnKiloAgentOptions): Promise<SpawnedK
         events: upstream,
         exit$: kilo.exit$,
         historySize,
-        onMapError,
+        onDiagnostic,
         onStop: () => void kilo.stop().catch(() => undefined),
         // A person may prompt, abort and answer kilo's requests on the session's own routes.
         actions: createKiloActions({

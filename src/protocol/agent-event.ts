@@ -116,6 +116,8 @@ export type ExitReason = 'stopped' | 'process_exit' | 'upstream_lost' | 'shutdow
 export interface ExitData {
   reason: ExitReason;
   code?: number | null;
+  /** Why, when the agent failed (`upstream_lost`: the upstream's last error). */
+  error?: { message: string; code?: string };
 }
 
 export type AgentEvent =
