@@ -43,3 +43,23 @@ export function installBrowserGlobals(): BrowserGlobals {
     },
   };
 }
+
+/**
+ * Fake timers for every test of the file, and browser globals on demand: `browser()` installs
+ * them for the current test; they are uninstalled after it.
+ */
+export function fakeBrowserPerTest(): { browser(): BrowserGlobals } {
+  let installed: BrowserGlobals | null = null;
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => {
+    installed?.uninstall();
+    installed = null;
+    jest.useRealTimers();
+  });
+  return {
+    browser() {
+      installed ??= installBrowserGlobals();
+      return installed;
+    },
+  };
+}

@@ -10,7 +10,7 @@ import {
   type ConnectionStateInfo,
 } from '../../src/client';
 import { createAgentLogState, reduceAgentLog } from '../../src/react';
-import { installBrowserGlobals, type BrowserGlobals } from './browser-globals';
+import { fakeBrowserPerTest } from './browser-globals';
 import { createFakeEventSource, createFakeFetch, flush, statusData, textData, type FetchReply } from './fakes';
 
 const down = (n: number): FetchReply[] => Array.from({ length: n }, () => new TypeError('fetch failed'));
@@ -35,14 +35,7 @@ function setup(extra: Partial<AgentStreamClientOptions> = {}, replies: FetchRepl
   return { es, ff, events, states, client, current, delays };
 }
 
-let browser: BrowserGlobals | null = null;
-
-beforeEach(() => jest.useFakeTimers());
-afterEach(() => {
-  browser?.uninstall();
-  browser = null;
-  jest.useRealTimers();
-});
+const page = fakeBrowserPerTest();
 
 describe('createAgentStreamClient never gives up while open', () => {
   it.each([
@@ -161,7 +154,7 @@ describe('createAgentStreamClient never gives up while open', () => {
   });
 
   it('exit is final: no retry, and a wake does nothing', async () => {
-    browser = installBrowserGlobals();
+    const browser = page.browser();
     const t = setup();
     await flush();
     t.current().open();
@@ -213,7 +206,7 @@ describe('online and visibilitychange try at once', () => {
   }
 
   it('`online` cancels the pending timer and connects now; a second event does not open a second attempt', async () => {
-    browser = installBrowserGlobals();
+    const browser = page.browser();
     const t = await waiting();
     browser.online();
     browser.setVisibility('visible'); // often fires together with online
@@ -233,7 +226,7 @@ describe('online and visibilitychange try at once', () => {
   });
 
   it('the page becoming visible tries at once; becoming hidden does not', async () => {
-    browser = installBrowserGlobals();
+    const browser = page.browser();
     const t = await waiting();
     browser.setVisibility('hidden');
     await flush();
@@ -245,7 +238,7 @@ describe('online and visibilitychange try at once', () => {
   });
 
   it('a wake attempt that fails backs off further; wakes start at most one attempt a second', async () => {
-    browser = installBrowserGlobals();
+    const browser = page.browser();
     const t = await waiting();
     t.ff.replies.push(...down(5));
     browser.online();
@@ -264,7 +257,7 @@ describe('online and visibilitychange try at once', () => {
   });
 
   it('nothing happens while live or while the first attempt is under way', async () => {
-    browser = installBrowserGlobals();
+    const browser = page.browser();
     const t = setup();
     browser.online(); // connecting: the ticket request is out
     await flush();
@@ -279,7 +272,7 @@ describe('online and visibilitychange try at once', () => {
   });
 
   it('close() removes the listeners', async () => {
-    browser = installBrowserGlobals();
+    const browser = page.browser();
     const t = setup({}, down(1));
     expect(browser.window.listeners).toBe(1);
     expect(browser.document.listeners).toBe(1);
@@ -293,7 +286,7 @@ describe('online and visibilitychange try at once', () => {
   });
 
   it('agent_not_found removes the listeners too', async () => {
-    browser = installBrowserGlobals();
+    const browser = page.browser();
     const t = setup({}, [{ status: 404, body: { error: { code: 'agent_not_found', message: 'gone' } } }]);
     await flush();
     expect(t.client.state).toBe('failed');

@@ -6,12 +6,11 @@ import http from 'node:http';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentEvent } from '../../src/protocol/agent-event';
-import { createFoldedView, foldAgentEvent } from '../../src/protocol/fold-agent-events';
 import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
+import { foldFrames, kiloView } from '../helpers/kilo-view';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { startCli, type RunningCli } from '../helpers/run-cli';
@@ -129,30 +128,6 @@ function startViewer(base: string, localAddress: string) {
 }
 type Viewer = ReturnType<typeof startViewer>;
 
-function fold(frames: Frame[]) {
-  const view = createFoldedView();
-  for (const f of frames) foldAgentEvent(view, { type: f.event, data: JSON.parse(f.data) } as AgentEvent);
-  return {
-    parts: Object.fromEntries(Object.entries(view.parts).map(([k, p]) => [k, p.text])),
-    tools: Object.fromEntries(Object.entries(view.tools).map(([k, t]) => [k, t.status])),
-  };
-}
-
-async function kiloView(kilo: KiloProcess, sessionId: string) {
-  const res = await fetch(`${kilo.url}/session/${sessionId}/message`);
-  const messages = (await res.json()) as {
-    parts: { id: string; type: string; text?: string; callID?: string; state?: { status: string } }[];
-  }[];
-  const parts: Record<string, string> = {};
-  const tools: Record<string, string> = {};
-  for (const m of messages)
-    for (const p of m.parts) {
-      if ((p.type === 'text' || p.type === 'reasoning') && typeof p.text === 'string') parts[p.id] = p.text;
-      if (p.type === 'tool' && p.callID && p.state) tools[p.callID] = p.state.status;
-    }
-  return { parts, tools };
-}
-
 describe('two control servers, redis-server and nginx, with the real kilo binary', () => {
   let root: string;
   let llm: FakeLlm;
@@ -168,6 +143,20 @@ describe('two control servers, redis-server and nginx, with the real kilo binary
   const prompt = async (base: string, text: string) => {
     const r = await request(`${base}/agents/${AGENT}/prompt`, 'POST', '127.0.0.1', JSON.stringify({ text }));
     expect(r.status).toBe(202);
+  };
+  /** Prompts through `base`, waits for kilo's turn to end, then for every viewer to fold kilo's state; returns it. */
+  const turnConverges = async (base: string, text: string) => {
+    const turns0 = llm.remainingTurns();
+    await prompt(base, text);
+    await until('the turn to start', () => llm.remainingTurns() < turns0);
+    await until('kilo idle', idle, 60_000);
+    const truth = await kiloView(kilo.url, sessionId);
+    await until(
+      'every viewer folded kilo’s state',
+      () => viewers.every((v) => JSON.stringify(foldFrames(v.frames)) === JSON.stringify(truth)),
+      20_000,
+    );
+    return truth;
   };
   const running = (n: RunningCli) => n.child.exitCode === null && n.child.signalCode === null;
   const ownerOf = () => nodes.findIndex((n) => /consumes its upstream/.test(n.stderr()) && running(n));
@@ -240,16 +229,7 @@ describe('two control servers, redis-server and nginx, with the real kilo binary
     expect(Math.min(...perNode)).toBeGreaterThan(10);
     const marks = viewers.map((v) => v.frames.length);
 
-    const turns0 = llm.remainingTurns();
-    await prompt(base, 'Say something.');
-    await until('the turn to start', () => llm.remainingTurns() < turns0);
-    await until('kilo idle', idle, 60_000);
-    const truth = await kiloView(kilo, sessionId);
-    await until(
-      'every viewer folded kilo’s state',
-      () => viewers.every((v) => JSON.stringify(fold(v.frames)) === JSON.stringify(truth)),
-      15_000,
-    );
+    const truth = await turnConverges(base, 'Say something.');
     // The turn itself: the same frames, ids included, on every viewer, whichever node it is on.
     const turns = viewers.map((v, i) => v.frames.slice(marks[i]).map((f) => `${f.id} ${f.event} ${f.data}`));
     expect(turns[0]!.length).toBeGreaterThan(60);
@@ -283,7 +263,7 @@ describe('two control servers, redis-server and nginx, with the real kilo binary
         data: /^data: (.*)$/m.exec(b)![1]!,
       }));
     const upToMid = viewers[0]!.frames.filter((f) => f.id === undefined || f.id <= mid);
-    expect(fold([...upToMid, ...tail])).toEqual(truth);
+    expect(foldFrames([...upToMid, ...tail])).toEqual(truth);
   });
 
   it('SIGKILL of the owner mid-turn: the other node takes the upstream within 5 s; every viewer resumes and converges on kilo’s state', async () => {
@@ -300,11 +280,11 @@ describe('two control servers, redis-server and nginx, with the real kilo binary
     process.stdout.write(`[multi-node] upstream taken over ${takeover} ms after SIGKILL of its owner\n`);
     expect(takeover).toBeLessThan(5000);
     await until('kilo idle', idle, 60_000);
-    const truth = await kiloView(kilo, sessionId);
+    const truth = await kiloView(kilo.url, sessionId);
     expect(Object.keys(truth.tools)).toHaveLength(1);
     await until(
       'every viewer folded kilo’s state',
-      () => viewers.every((v) => JSON.stringify(fold(v.frames)) === JSON.stringify(truth)),
+      () => viewers.every((v) => JSON.stringify(foldFrames(v.frames)) === JSON.stringify(truth)),
       20_000,
     );
     expect(viewers.filter((v) => v.connections > 1).length).toBeGreaterThan(0);
@@ -325,16 +305,7 @@ describe('two control servers, redis-server and nginx, with the real kilo binary
       throw new Error(`${e.message}: ${seen}`);
     });
     await sleep(2500);
-    const turns0 = llm.remainingTurns();
-    await prompt(base, 'Once more.');
-    await until('the turn to start', () => llm.remainingTurns() < turns0);
-    await until('kilo idle', idle, 60_000);
-    const truth = await kiloView(kilo, sessionId);
-    await until(
-      'every viewer folded kilo’s state',
-      () => viewers.every((v) => JSON.stringify(fold(v.frames)) === JSON.stringify(truth)),
-      20_000,
-    );
+    await turnConverges(base, 'Once more.');
     expect(alive.every(running)).toBe(true);
   });
 });

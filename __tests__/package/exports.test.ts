@@ -2,20 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { ENTRIES } from './entries';
 
 const ROOT = join(__dirname, '..', '..');
 const node = (args: string[]) => spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
-
-const ENTRIES: Array<[string, string]> = [
-  ['agent-stream', 'createManagedAgent'],
-  ['agent-stream/server', 'createAgentStreamRouter'],
-  ['agent-stream/client', 'createAgentStreamClient'],
-  ['agent-stream/react', 'AgentStream'],
-  ['agent-stream/redis', 'createRedisAgentCluster'],
-  ['agent-stream/kilo', 'launchKilo'],
-  ['agent-stream/demo', 'createDemoKiloServer'],
-  ['agent-stream/testing', 'createFakeKiloServer'],
-];
 
 describe('package entry points (built dist, resolved through package.json exports)', () => {
   beforeAll(() => {

@@ -4,20 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ENTRIES } from './entries';
 
 jest.setTimeout(180_000);
 
 const ROOT = join(__dirname, '..', '..');
-const PACKED_ENTRIES: Array<[string, string]> = [
-  ['agent-stream', 'createManagedAgent'],
-  ['agent-stream/server', 'createControlServer'],
-  ['agent-stream/client', 'createAgentStreamClient'],
-  ['agent-stream/react', 'AgentStream'],
-  ['agent-stream/redis', 'createRedisAgentCluster'],
-  ['agent-stream/kilo', 'launchKilo'],
-  ['agent-stream/demo', 'createDemoKiloServer'],
-  ['agent-stream/testing', 'createFakeKiloServer'],
-];
 
 const run = (cmd: string, args: string[], cwd: string) => {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 150_000 });
@@ -41,7 +32,7 @@ describe('the packed tarball, installed in a scratch app', () => {
   });
   afterAll(() => rmSync(app, { recursive: true, force: true }));
 
-  it.each(PACKED_ENTRIES)('%s loads with require() and exports %s', (entry, name) => {
+  it.each(ENTRIES)('%s loads with require() and exports %s', (entry, name) => {
     const out = run(
       process.execPath,
       ['-e', `process.stdout.write(typeof require(${JSON.stringify(entry)})[${JSON.stringify(name)}])`],
@@ -50,7 +41,7 @@ describe('the packed tarball, installed in a scratch app', () => {
     expect(out).toBe('function');
   });
 
-  it.each(PACKED_ENTRIES)('%s loads with import and exports %s', (entry, name) => {
+  it.each(ENTRIES)('%s loads with import and exports %s', (entry, name) => {
     const out = run(
       process.execPath,
       ['--input-type=module', '-e', `import { ${name} } from ${JSON.stringify(entry)}; process.stdout.write(typeof ${name})`],

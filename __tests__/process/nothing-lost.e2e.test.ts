@@ -4,13 +4,12 @@
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentEvent } from '../../src/protocol/agent-event';
-import { createFoldedView, foldAgentEvent } from '../../src/protocol/fold-agent-events';
 import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import { createControlServer, type ControlServer } from '../../src/server/create-control-server';
+import { foldFrames, kiloView } from '../helpers/kilo-view';
 import { startCli, type RunningCli } from '../helpers/run-cli';
 import { openSse, ticketFor, type RawSseViewer } from '../helpers/sse-client';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
@@ -19,31 +18,8 @@ jest.setTimeout(90_000);
 
 const words = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i} `);
 
-/** The view a viewer folded its stream into: text per part, final status per tool call. */
-function foldViewer(...viewers: RawSseViewer[]) {
-  const view = createFoldedView();
-  for (const v of viewers) for (const e of v.events()) foldAgentEvent(view, { type: e.event, data: JSON.parse(e.data!) } as AgentEvent);
-  return {
-    parts: Object.fromEntries(Object.entries(view.parts).map(([k, p]) => [k, p.text])),
-    tools: Object.fromEntries(Object.entries(view.tools).map(([k, t]) => [k, t.status])),
-  };
-}
-
-/** kilo's own state of the session (`GET /session/:id/message`), in the same shape. */
-async function kiloView(kilo: KiloProcess, sessionId: string) {
-  const res = await fetch(`${kilo.url}/session/${sessionId}/message`);
-  const messages = (await res.json()) as {
-    parts: { id: string; type: string; text?: string; callID?: string; state?: { status: string } }[];
-  }[];
-  const parts: Record<string, string> = {};
-  const tools: Record<string, string> = {};
-  for (const m of messages)
-    for (const p of m.parts) {
-      if ((p.type === 'text' || p.type === 'reasoning') && typeof p.text === 'string') parts[p.id] = p.text;
-      if (p.type === 'tool' && p.callID && p.state) tools[p.callID] = p.state.status;
-    }
-  return { parts, tools };
-}
+/** The view viewers folded their streams into (in order). */
+const foldViewer = (...viewers: RawSseViewer[]) => foldFrames(viewers.flatMap((v) => v.events()));
 
 async function until(what: string, pred: () => boolean | Promise<boolean>, ms = 30_000) {
   const deadline = Date.now() + ms;
@@ -102,7 +78,7 @@ describe('nothing lost, with the real kilo binary', () => {
       await until('kilo idle', () => idle(client, sessionId));
       await until('agent idle', () => server.registry.get('cut')!.status().state === 'idle');
       await new Promise((r) => setTimeout(r, 300));
-      const truth = await kiloView(kilo, sessionId);
+      const truth = await kiloView(kilo.url, sessionId);
       expect(Object.keys(truth.tools)).toHaveLength(1);
       for (const v of viewers) expect(foldViewer(v)).toEqual(truth);
       const late = await openSse(await ticketFor(url, 'cut'));
@@ -139,7 +115,7 @@ describe('nothing lost, with the real kilo binary', () => {
 
       const resumed = await openSse(await ticketFor(cli.url, 'r1', `&lastEventId=${lastBefore}`));
       const fresh = await openSse(await ticketFor(cli.url, 'r1'));
-      const truth = await kiloView(kilo, sessionId);
+      const truth = await kiloView(kilo.url, sessionId);
       expect(Object.keys(truth.tools)).toHaveLength(1);
       await until(
         'the rebuilt session',

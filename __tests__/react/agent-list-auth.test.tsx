@@ -5,7 +5,7 @@ import { renderToString } from 'react-dom/server';
 import { accessNoteOf, SIGN_IN_NOTE } from '../../src/dashboard/access-note';
 import { Dashboard } from '../../src/dashboard/dashboard';
 import { createAgentListPoller, type AgentList, type AgentListPollerOptions } from '../../src/dashboard/use-agent-list';
-import { installBrowserGlobals, type BrowserGlobals } from '../client/browser-globals';
+import { fakeBrowserPerTest } from '../client/browser-globals';
 import { flush } from '../client/fakes';
 
 const AGENTS = [{ id: 'demo', sessionId: 'ses_1', state: 'busy', activeTools: [], viewers: 1, lastEventId: 7 }];
@@ -61,14 +61,7 @@ async function callsDuring(t: ReturnType<typeof setup>, ms: number): Promise<num
   return t.server.calls.length - before;
 }
 
-let browser: BrowserGlobals | null = null;
-
-beforeEach(() => jest.useFakeTimers());
-afterEach(() => {
-  browser?.uninstall();
-  browser = null;
-  jest.useRealTimers();
-});
+const page = fakeBrowserPerTest();
 
 describe('createAgentListPoller when the server refuses the page', () => {
   it('a 401 from the start: sign-in needed, no agents, never reconnecting, one poll every 10 s; recovers once signed in', async () => {
@@ -152,7 +145,7 @@ describe('createAgentListPoller when the server refuses the page', () => {
   });
 
   it('signed out, the page becoming visible asks at once (signed in in another tab)', async () => {
-    browser = installBrowserGlobals();
+    const browser = page.browser();
     const t = setup(UNAUTHENTICATED);
     await flush();
     await jest.advanceTimersByTimeAsync(3000);

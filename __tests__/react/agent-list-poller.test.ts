@@ -2,7 +2,7 @@
 // capped jittered backoff, shows `reconnecting` (never a dead error), keeps the last known agents,
 // recovers by itself, and polls at once on `online` / page visible.
 import { createAgentListPoller, type AgentList, type AgentListPollerOptions } from '../../src/dashboard/use-agent-list';
-import { installBrowserGlobals, type BrowserGlobals } from '../client/browser-globals';
+import { fakeBrowserPerTest } from '../client/browser-globals';
 import { flush } from '../client/fakes';
 
 const AGENTS = [{ id: 'demo', sessionId: 'ses_1', state: 'busy', activeTools: [], viewers: 1, lastEventId: 7 }];
@@ -41,14 +41,7 @@ function setup(extra: Partial<AgentListPollerOptions> = {}) {
   return { server, lists, poller };
 }
 
-let browser: BrowserGlobals | null = null;
-
-beforeEach(() => jest.useFakeTimers());
-afterEach(() => {
-  browser?.uninstall();
-  browser = null;
-  jest.useRealTimers();
-});
+const page = fakeBrowserPerTest();
 
 describe('createAgentListPoller', () => {
   it('polls every pollMs while the server answers', async () => {
@@ -114,7 +107,7 @@ describe('createAgentListPoller', () => {
   });
 
   it('`online` and the page becoming visible poll at once (debounced); stop() removes the listeners', async () => {
-    browser = installBrowserGlobals();
+    const browser = page.browser();
     const t = setup({ random: () => 0.999999 });
     await flush();
     t.server.up = false;

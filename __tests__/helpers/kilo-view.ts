@@ -1,0 +1,34 @@
+import type { AgentEvent } from '../../src/protocol/agent-event';
+import { createFoldedView, foldAgentEvent } from '../../src/protocol/fold-agent-events';
+
+/** A view reduced to what kilo's own state has: text per part, final status per tool call. */
+export interface ComparableView {
+  parts: Record<string, string>;
+  tools: Record<string, string>;
+}
+
+/** Folds SSE frames (`event` name, JSON `data`) as a viewer does, into a {@link ComparableView}. */
+export function foldFrames(frames: Iterable<{ event?: string; data?: string }>): ComparableView {
+  const view = createFoldedView();
+  for (const f of frames) if (f.data !== undefined) foldAgentEvent(view, { type: f.event, data: JSON.parse(f.data) } as AgentEvent);
+  return {
+    parts: Object.fromEntries(Object.entries(view.parts).map(([k, p]) => [k, p.text])),
+    tools: Object.fromEntries(Object.entries(view.tools).map(([k, t]) => [k, t.status])),
+  };
+}
+
+/** kilo's own state of a session (`GET /session/:id/message`), as a {@link ComparableView}. */
+export async function kiloView(kiloUrl: string, sessionId: string): Promise<ComparableView> {
+  const res = await fetch(`${kiloUrl}/session/${sessionId}/message`);
+  const messages = (await res.json()) as {
+    parts: { id: string; type: string; text?: string; callID?: string; state?: { status: string } }[];
+  }[];
+  const parts: Record<string, string> = {};
+  const tools: Record<string, string> = {};
+  for (const m of messages)
+    for (const p of m.parts) {
+      if ((p.type === 'text' || p.type === 'reasoning') && typeof p.text === 'string') parts[p.id] = p.text;
+      if (p.type === 'tool' && p.callID && p.state) tools[p.callID] = p.state.status;
+    }
+  return { parts, tools };
+}
