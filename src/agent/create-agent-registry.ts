@@ -1,4 +1,5 @@
 import type { ManagedAgent } from './create-managed-agent';
+import { durationOption } from '../options/number-option';
 
 export interface AgentRegistryOptions {
   /** How long an exited agent stays listed so late viewers can replay it. Default 5 min. */
@@ -28,7 +29,7 @@ export interface AgentRegistry {
  */
 export function createAgentRegistry(options: AgentRegistryOptions = {}): AgentRegistry {
   const retentionMs = options.retentionMs ?? 5 * 60_000;
-  if (!Number.isFinite(retentionMs) || retentionMs < 0) throw new RangeError(`retentionMs must be >= 0, got ${retentionMs}`);
+  durationOption('createAgentRegistry', 'retentionMs', retentionMs, true);
   const agents = new Map<string, ManagedAgent>();
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
 

@@ -1,5 +1,6 @@
 import { encodeAgentEvent } from '../sse/encode-agent-event';
 import type { AgentEventType, GapData, SequencedAgentEvent } from '../protocol/agent-event';
+import { integerOption } from '../options/number-option';
 
 /** One retained state: the latest event of its key, encoded once (lazily for streamed text). */
 export interface HistoryEntry {
@@ -88,11 +89,6 @@ function lazyEntry(event: SequencedAgentEvent, estimate: number, onEncoded: (e: 
   return entry;
 }
 
-const positiveInt = (name: string, v: number) => {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`createEventHistory: ${name} must be a positive integer, got ${v}`);
-  return v;
-};
-
 /**
  * Creates the retained history of one agent: the latest state per text/reasoning part, per tool
  * call and of the status, every other event as it came; bounded by `historySize` entries and
@@ -107,8 +103,8 @@ const positiveInt = (name: string, v: number) => {
  * ```
  */
 export function createEventHistory(options: EventHistoryOptions = {}): EventHistory {
-  const maxSize = positiveInt('historySize', options.historySize ?? 10_000);
-  const maxBytes = positiveInt('historyBytes', options.historyBytes ?? 8 * 1024 * 1024);
+  const maxSize = integerOption('createEventHistory', 'historySize', options.historySize ?? 10_000);
+  const maxBytes = integerOption('createEventHistory', 'historyBytes', options.historyBytes ?? 8 * 1024 * 1024);
   const map = new Map<string | number, Entry>();
   let bytes = 0;
   let latestSeq = 0;

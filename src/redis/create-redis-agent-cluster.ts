@@ -10,6 +10,7 @@ import { command, duplicateRedis, type RedisConnection } from './redis-connectio
 import { redisKeys } from './redis-keys';
 import { holdLease, releaseLease } from './redis-lease';
 import { startAgentOwner, type AgentOwner } from './start-agent-owner';
+import { durationOption } from '../options/number-option';
 
 export interface RedisAgentClusterOptions {
   /** A connected node-redis client (see `connectRedis`). */
@@ -39,10 +40,7 @@ interface Local {
   starting?: boolean;
 }
 
-const positive = (name: string, v: number) => {
-  if (!Number.isFinite(v) || v <= 0) throw new RangeError(`createRedisAgentCluster: ${name} must be > 0, got ${v}`);
-  return v;
-};
+const positive = (name: string, v: number) => durationOption('createRedisAgentCluster', name, v);
 
 /**
  * Agents shared through Redis by several control servers behind one load balancer (docs/deploy.md):

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TicketCapacityError, type IssuedTicket, type TicketCheck, type TicketStore } from '../tickets/ticket-store';
 import { command, type RedisConnection, type RedisReply } from './redis-connection';
+import { integerOption } from '../options/number-option';
 
 export interface RedisTicketStoreOptions {
   /** A connected node-redis client (see `connectRedis`). */
@@ -51,10 +52,7 @@ redis.call('ZREM', KEYS[1], KEYS[2])
 redis.call('ZREM', ARGV[1] .. agent, KEYS[2])
 return {agent, tonumber(string.sub(v, 1, at - 1)) - now}`;
 
-const positiveInt = (name: string, v: number) => {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`createRedisTicketStore: ${name} must be a positive integer, got ${v}`);
-  return v;
-};
+const positiveInt = (name: string, v: number) => integerOption('createRedisTicketStore', name, v);
 
 /**
  * A {@link TicketStore} in Redis, shared by every control server of a deployment: a ticket issued

@@ -1,3 +1,5 @@
+import { durationOption, integerOption } from '../options/number-option';
+
 /** The answer of {@link RateLimiter.take}. */
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
@@ -34,8 +36,8 @@ export interface RateLimiterOptions {
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const { burst, perSecond } = options;
-  if (!(burst >= 1)) throw new RangeError(`createRateLimiter: burst must be >= 1, got ${burst}`);
-  if (!(perSecond > 0)) throw new RangeError(`createRateLimiter: perSecond must be > 0, got ${perSecond}`);
+  integerOption('createRateLimiter', 'burst', burst);
+  durationOption('createRateLimiter', 'perSecond', perSecond);
   const maxKeys = options.maxKeys ?? 10_000;
   const now = options.now ?? (() => performance.now());
   const buckets = new Map<string, { tokens: number; at: number }>();

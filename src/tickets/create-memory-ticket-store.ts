@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TicketCapacityError, type IssuedTicket, type TicketCheck, type TicketStore } from './ticket-store';
+import { durationOption, integerOption } from '../options/number-option';
 
 export interface MemoryTicketStoreOptions {
   /** Ticket lifetime. Default 60 000 ms. */
@@ -33,10 +34,10 @@ export interface MemoryTicketStoreOptions {
 export function createMemoryTicketStore(options: MemoryTicketStoreOptions = {}): TicketStore {
   const ttlMs = options.ttlMs ?? 60_000;
   const capacity = options.capacity ?? 1000;
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`ttlMs must be > 0, got ${ttlMs}`);
-  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  durationOption('createMemoryTicketStore', 'ttlMs', ttlMs);
+  integerOption('createMemoryTicketStore', 'capacity', capacity);
   const perAgent = options.capacityPerAgent ?? Math.min(200, capacity);
-  if (!Number.isInteger(perAgent) || perAgent < 1) throw new RangeError(`capacityPerAgent must be a positive integer, got ${perAgent}`);
+  integerOption('createMemoryTicketStore', 'capacityPerAgent', perAgent);
   const origin = Date.now() - performance.now();
   const now = options.now ?? (() => origin + performance.now());
   const byAgent = new Map<string, number>();
