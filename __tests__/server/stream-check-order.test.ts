@@ -130,7 +130,7 @@ describe('the stream checks in protocol order, while shutting down', () => {
     ${'/agents/a1/stream?ticket={a1}&types=bogus'} | ${400} | ${'bad_query'}             | ${'shutting down, an unknown types name'}
     ${'/agents/a1/stream?ticket={never-issued}'}   | ${401} | ${'ticket_invalid'}        | ${'shutting down, an unknown ticket'}
     ${'/agents/a1/stream?ticket={other}'}          | ${403} | ${'ticket_agent_mismatch'} | ${"shutting down, another agent's ticket"}
-    ${'/agents/nope/stream?ticket={nope}'}         | ${404} | ${'agent_not_found'}       | ${'shutting down, no such agent'}
+    ${'/agents/nope/stream?ticket={nope}'}         | ${503} | ${'shutting_down'}         | ${'shutting down, no such agent (a closing server has let its agents go)'}
   `('$status $code for $wrong: $path', async (row) => {
     await expectAnswer(base, row);
   });

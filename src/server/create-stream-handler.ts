@@ -21,7 +21,7 @@ export type StreamHandler = (req: IncomingMessage, res: ServerResponse, agentId:
 /**
  * Creates the stream endpoint as a plain `node:http` handler (the Express router and the control
  * server both call it): checks in protocol order (docs/protocol.md §4) — the query (400s, which
- * consume nothing), the ticket (401, 403), the agent (404) —
+ * consume nothing), the ticket (401, 403), shutting down (503), the agent (404) —
  * then hands the response to the agent's broadcast.
  *
  * ## Example
@@ -60,9 +60,11 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
       metrics.rejectTicket('ticket_agent_mismatch');
       return sendError(res, 403, 'ticket_agent_mismatch', 'the ticket was issued for another agent');
     }
+    // Before the agent: a closing server has already let its agents go (a 404 would tell the
+    // client the agent is gone; it is the server that is).
+    if (shuttingDown()) return sendError(res, 503, 'shutting_down', 'the server is shutting down');
     const agent = requireAgent(registry, agentId, res);
     if (!agent) return;
-    if (shuttingDown()) return sendError(res, 503, 'shutting_down', 'the server is shutting down');
     if (req.socket.destroyed) return;
     broadcasts.of(agent).join(res, { lastEventId: query.lastEventId, types: query.types });
   };
