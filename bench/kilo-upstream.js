@@ -1,14 +1,17 @@
 'use strict';
 // A tiny kilo-serve-compatible event server: `GET /event` streams data-only SSE frames, first
 // `server.connected`, then `message.part.updated` text parts on command, or one assistant answer
-// streamed token by token the way kilo 7.7 does it (`publishAnswer`). Every variant under test
-// reads its events from one of these, so all of them get the same bytes, batched by the kernel
-// the same way. Run as a script it is a bench worker (IPC commands `publish`, `publishAnswer`,
-// `clients`).
+// streamed token by token the way kilo 7.7 does it (`publishAnswer`). It also stands for many
+// kilo serves at once: `GET /a<i>/event` is agent i's own `/event` (`/event` is agent 0), and
+// `publishDeltas` streams token deltas carrying their send time to every agent (lib/publish-deltas.js).
+// Every variant under test reads its events from one of these, so all of them get the same bytes,
+// batched by the kernel the same way. Run as a script it is a bench worker (IPC commands
+// `publish`, `publishAnswer`, `publishDeltas`, `clients`).
 
 const http = require('node:http');
 const { nowUs } = require('./lib/clock');
 const { eventText } = require('./lib/event-text');
+const { publishDeltas } = require('./lib/publish-deltas');
 
 const SESSION = 'ses_bench';
 const CONNECTED = 'data: {"type":"server.connected","properties":{}}\n\n';
@@ -29,20 +32,29 @@ function frameOf(partId, text) {
  */
 function createKiloUpstream(options = {}) {
   const host = options.host ?? '127.0.0.1';
-  const clients = new Set();
+  const clients = new Set(); // agent 0's
+  const agentClients = new Map(); // agent index → Set of responses
+  const clientsOf = (agent) => {
+    if (agent === 0) return clients;
+    let set = agentClients.get(agent);
+    if (!set) agentClients.set(agent, (set = new Set()));
+    return set;
+  };
   let partSeq = 0;
   let answerSeq = 0;
   let eventSeq = 0;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
-    if (req.method !== 'GET' || path !== '/event') {
+    const m = /^(?:\/a(\d+))?\/event$/.exec(path);
+    if (req.method !== 'GET' || !m) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;
     }
+    const set = clientsOf(m[1] === undefined ? 0 : Number(m[1]));
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     res.write(CONNECTED);
-    clients.add(res);
-    res.on('close', () => clients.delete(res));
+    set.add(res);
+    res.on('close', () => set.delete(res));
   });
 
   const send = (textBytes, parts) => {
@@ -65,7 +77,16 @@ function createKiloUpstream(options = {}) {
         server.once('error', reject);
         server.listen(options.port ?? 0, host, () => resolve({ url: `http://${host}:${server.address().port}` }));
       }),
-    clients: () => clients.size,
+    /** Open `/event` connections, all agents together. */
+    clients: () => clients.size + [...agentClients.values()].reduce((n, set) => n + set.size, 0),
+    /**
+     * Token deltas carrying their send time (`BENCH|<µs>|`) to agents 0..agents-1, `count` each
+     * at `ratePerSec` per agent, each agent's in its own event-loop turns (lib/publish-deltas.js).
+     */
+    publishDeltas: (o) =>
+      publishDeltas(o, (agent, frame) => {
+        for (const res of clientsOf(agent)) res.write(frame);
+      }),
     /**
      * Publishes `count` events, as fast as possible (`ratePerSec` 0) or at a fixed rate.
      * @param {{count: number, ratePerSec?: number, textBytes?: number, parts?: number}} o
@@ -136,6 +157,7 @@ function createKiloUpstream(options = {}) {
     close: () =>
       new Promise((resolve) => {
         for (const res of clients) res.destroy();
+        for (const set of agentClients.values()) for (const res of set) res.destroy();
         server.close(() => resolve());
       }),
   };
@@ -152,6 +174,7 @@ if (require.main === module) {
         {
           publish: (args) => upstream.publish(args),
           publishAnswer: (args) => upstream.publishAnswer(args),
+          publishDeltas: (args) => upstream.publishDeltas(args),
           clients: () => upstream.clients(),
         },
         { onExit: () => upstream.close() },

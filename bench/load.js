@@ -159,9 +159,11 @@ function requestTicket(port, ticketPath) {
   });
 }
 
-async function connectOne(port, connect) {
+/** Opens one viewer of `agent` (`{agent}` in the variant's paths). */
+async function connectOne(port, connect, agent) {
+  const of = (template) => template.replace('{agent}', String(agent));
   try {
-    const path = connect.mode === 'ticket' ? await requestTicket(port, connect.ticketPath) : connect.path;
+    const path = connect.mode === 'ticket' ? await requestTicket(port, of(connect.ticketPath)) : of(connect.path);
     return await openStream(port, path);
   } catch (err) {
     return { error: err.message };
@@ -169,15 +171,16 @@ async function connectOne(port, connect) {
 }
 
 const handlers = {
-  async connect({ port, connect, count, concurrency = 64 }) {
+  /** Opens `count` viewers, viewer k watching agent k % `agents`. */
+  async connect({ port, connect, count, agents = 1, concurrency = 64 }) {
     const t0 = Date.now();
     let next = 0;
     let opened = 0;
     const errors = [];
     const worker = async () => {
       while (next < count) {
-        next++;
-        const r = await connectOne(port, connect);
+        const agent = next++ % agents;
+        const r = await connectOne(port, connect, agent);
         if (r.error) errors.push(r.error);
         else opened++;
       }

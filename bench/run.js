@@ -4,30 +4,50 @@
 // bench/results.md and stdout.
 //
 //   node bench/run.js [--quick] [--variants=limit,agent-stream] [--out=FILE] [--cpu-prof=VARIANT]
-//                     [--scenarios=throughput,latency,tokens]
+//                     [--scenarios=throughput,latency,tokens,agents,viewers] [--ns=1000]
+//   node bench/run.js --render=bench/results.json   (the markdown again, from a run's raw figures)
 //
 // --quick: N = 1 and 100 only, shorter phases (a smoke check); writes to the temp dir unless --out.
 // --scenarios: throughput (+ idle memory), latency (+ the stalled viewer), tokens (one answer
-// streamed token by token); all by default. A run of only some writes to the temp dir unless --out.
+// streamed token by token), agents (100 agents × 10 viewers at 20 tokens/s), viewers (10 000
+// viewers of one agent: idle memory, then 50 tokens/s); all by default. A run of only some writes
+// to the temp dir unless --out.
 // BENCH_DEBUG=1 also logs the server's memory breakdown at its peak in each stall phase.
+// BENCH_DIST=DIR runs the agent-stream variants from another build (e.g. an older commit's dist/).
 // A JSON file with every raw figure is written next to the markdown.
-// --cpu-prof=VARIANT: run that variant's server with --cpu-prof (profiles in $TMPDIR/agent-stream-bench-profiles/).
+// --cpu-prof=VARIANT: profile that variant's server during each measured phase (V8 CPU profiler,
+// one <variant>-<phase>-<pid>.cpuprofile per phase in $TMPDIR/agent-stream-bench-profiles/).
 
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { throughput, latencyAndStall, tokenStream } = require('./lib/scenarios');
-const { renderReport, VARIANTS } = require('./lib/report');
-const { checkTargets } = require('./lib/targets');
+const { deltaScenario } = require('./lib/rate-scenarios');
+const { renderReport } = require('./lib/report');
+const { checkTargets, checkTargets16 } = require('./lib/targets');
 const { unavailableReason } = require('./variants/agent-stream');
+const { VARIANTS, isAgentStream } = require('./variants');
 
 const TEXT_BYTES = 220; // text of the event; the SSE frame a browser gets is ~300 bytes
 const MAX_BUFFERED = 1024 * 1024;
-// The token-stream scenario (issue 10): one answer of ANSWER_TOKENS deltas (`w0 `…, ~5.4 bytes
-// each), one per event-loop turn at TOKEN_RATE deltas/s, like an LLM streaming through kilo.
-const TOKEN_RATE = 200;
-const ANSWER_TOKENS = 2000;
-const SCENARIOS = ['throughput', 'latency', 'tokens'];
+// The token-stream scenario (issues 10, 16): one answer of ANSWER_TOKENS deltas (`w0 `…, ~5
+// bytes each), one per event-loop turn at TOKEN_RATE deltas/s, like an LLM streaming through kilo.
+const TOKEN_RATE = 100;
+const ANSWER_TOKENS = 1000;
+const SCENARIOS = ['throughput', 'latency', 'tokens', 'agents', 'viewers'];
+// Which variants each scenario measures: the agent-stream variants and the hand-written limits
+// everywhere; the per-turn (window off) reference where events come at a pace; the router mounted
+// in a user's Express app where CPU per event and idle memory are compared (throughput, N ≥ 1000).
+const ALL_BUT = (...out) => VARIANTS.filter((v) => !out.includes(v));
+const SCENARIO_VARIANTS = {
+  throughput: ALL_BUT('agent-stream-per-turn'),
+  latency: ALL_BUT('agent-stream-mounted'),
+  tokens: ALL_BUT('agent-stream-mounted'),
+  agents: ['limit', 'limit-coalesced', 'agent-stream', 'agent-stream-per-turn'],
+  viewers: ['limit', 'limit-coalesced', 'agent-stream'],
+};
+/** The smallest N the mounted router is measured at (its comparison is at N = 1000). */
+const MOUNTED_MIN_N = 1000;
 
 const CONFIGS = {
   full: {
@@ -41,7 +61,9 @@ const CONFIGS = {
     // equally long (an overloaded server's latency grows with time); the baseline's 1000 events
     // fill agent-stream's 1000-event history before the stall.
     stall: { rate: 100, textBytes: 6000, parts: 16, baselineSeconds: 10, stallSeconds: 10 },
-    tokens: { n: 1000, tokens: ANSWER_TOKENS, rate: TOKEN_RATE, warmupTokens: 200 },
+    tokens: { n: 1000, tokens: ANSWER_TOKENS, rate: TOKEN_RATE, warmupTokens: 100 },
+    agents: { agents: 100, viewers: 1000, rate: 20, seconds: 10, warmupSeconds: 1 },
+    viewers: { agents: 1, viewers: 10_000, rate: 50, seconds: 10, warmupSeconds: 1, memory: true },
   },
   quick: {
     ns: [1, 100],
@@ -50,14 +72,17 @@ const CONFIGS = {
     reps: () => 1,
     latency: { n: 100, rate: 200, seconds: 2 },
     stall: { rate: 100, textBytes: 32_000, parts: 16, baselineSeconds: 3, stallSeconds: 3 },
-    tokens: { n: 100, tokens: 500, rate: TOKEN_RATE, warmupTokens: 100 },
+    tokens: { n: 100, tokens: 300, rate: TOKEN_RATE, warmupTokens: 50 },
+    agents: { agents: 10, viewers: 100, rate: 20, seconds: 3, warmupSeconds: 1 },
+    viewers: { agents: 1, viewers: 1000, rate: 50, seconds: 3, warmupSeconds: 1, memory: true },
   },
 };
 
 function parseArgs(argv) {
-  const args = { quick: false, variants: VARIANTS, out: null, cpuProf: null, scenarios: SCENARIOS, ns: null };
+  const args = { quick: false, variants: VARIANTS, out: null, cpuProf: null, scenarios: SCENARIOS, ns: null, render: null };
   for (const a of argv) {
     if (a === '--quick') args.quick = true;
+    else if (a.startsWith('--render=')) args.render = path.resolve(a.slice(9));
     else if (a.startsWith('--variants=')) args.variants = a.slice(11).split(',').filter(Boolean);
     else if (a.startsWith('--out=')) args.out = path.resolve(a.slice(6));
     else if (a.startsWith('--cpu-prof=')) args.cpuProf = a.slice(11);
@@ -88,8 +113,24 @@ function fdLimit() {
   }
 }
 
+/** Writes the markdown report again from a run's raw figures (after editing profile-notes.md or the report). */
+function render(file) {
+  const { machine, config, results } = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const report = renderReport({
+    machine,
+    config,
+    results,
+    targets: checkTargets(results, config),
+    targets16: checkTargets16(results, config),
+  });
+  const out = file.replace(/\.json$/, '.md');
+  fs.writeFileSync(out, report);
+  process.stderr.write(`wrote ${out}\n`);
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.render) return render(args.render);
   // Every step has its own timeout; this is the backstop (workers exit when this process does).
   setTimeout(() => {
     process.stderr.write('bench: still running after 30 min, giving up\n');
@@ -108,6 +149,10 @@ async function main() {
     log(`open-file limit ${limit}: the token stream runs with N = ${limit - 200}`);
     base.tokens = { ...base.tokens, n: limit - 200 };
   }
+  if (limit !== null && base.viewers.viewers + 200 > limit) {
+    log(`open-file limit ${limit}: the viewers scenario runs with N = ${limit - 200} (raise the hard limit: ulimit -Hn)`);
+    base.viewers = { ...base.viewers, viewers: limit - 200 };
+  }
   const config = {
     ...base,
     ns,
@@ -118,6 +163,8 @@ async function main() {
     maxBufferedBytes: MAX_BUFFERED,
     memoryN: ns[ns.length - 1],
     deliverTimeoutMs: 90_000,
+    scenarioVariants: SCENARIO_VARIANTS,
+    mountedMinN: MOUNTED_MIN_N,
   };
   if (skipped.length) log(`open-file limit ${limit}: skipping N = ${skipped.join(', ')}`);
 
@@ -125,8 +172,10 @@ async function main() {
   const results = {};
   const loadavgStart = os.loadavg()[0];
   for (const variant of args.variants) {
+    const runs = (scenario) => args.scenarios.includes(scenario) && SCENARIO_VARIANTS[scenario].includes(variant);
+    if (!SCENARIOS.some(runs)) continue;
     const r = (results[variant] = { available: true, throughput: {}, loadavgBefore: os.loadavg()[0] });
-    if (variant === 'agent-stream') {
+    if (isAgentStream(variant)) {
       const why = unavailableReason();
       if (why) {
         r.available = false;
@@ -138,9 +187,17 @@ async function main() {
     }
     const rigCfg = { ...config, cpuProfDir: args.cpuProf === variant ? profDir : null };
     try {
-      if (args.scenarios.includes('throughput')) for (const n of ns) r.throughput[n] = await throughput(variant, n, rigCfg, log);
-      if (args.scenarios.includes('latency')) Object.assign(r, await latencyAndStall(variant, rigCfg, log));
-      if (args.scenarios.includes('tokens')) r.tokens = await tokenStream(variant, rigCfg, log);
+      if (runs('throughput'))
+        for (const n of ns) {
+          if (variant === 'agent-stream-mounted' && n < MOUNTED_MIN_N) continue;
+          r.throughput[n] = await throughput(variant, n, rigCfg, log);
+        }
+      // The per-turn reference needs no second stall measurement.
+      if (runs('latency'))
+        Object.assign(r, await latencyAndStall(variant, { ...rigCfg, skipStall: variant === 'agent-stream-per-turn' }, log));
+      if (runs('tokens')) r.tokens = await tokenStream(variant, rigCfg, log);
+      if (runs('agents')) r.agents = await deltaScenario(variant, rigCfg, { name: 'agents', ...config.agents }, log);
+      if (runs('viewers')) r.viewers = await deltaScenario(variant, rigCfg, { name: 'viewers', ...config.viewers }, log);
     } catch (err) {
       r.error = err && err.message ? err.message : String(err);
       log(`${variant} failed: ${r.error}`);
@@ -159,7 +216,13 @@ async function main() {
     durationS: Math.round((Date.now() - started) / 1000),
     loadavg: `${loadavgStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`,
   };
-  const report = renderReport({ machine, config, results, targets: checkTargets(results, config) });
+  const report = renderReport({
+    machine,
+    config,
+    results,
+    targets: checkTargets(results, config),
+    targets16: checkTargets16(results, config),
+  });
   const partial = SCENARIOS.some((s) => !args.scenarios.includes(s));
   const out =
     args.out ??

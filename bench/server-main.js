@@ -1,23 +1,38 @@
 'use strict';
 // Bench worker: one variant's server in its own process. argv: <variant> <upstreamUrl>
-// <maxBufferedBytes>. Sends `{type:'ready', port, connect}`; then answers `stats` (CPU, memory,
+// <maxBufferedBytes> [<options JSON: {agents}>]. Sends `{type:'ready', port, connect}`; then answers `stats` (CPU, memory,
 // viewers, largest unsent backlog of any accepted socket), `gc` (collect, then stats), `sampleStart`/`sampleStop` (peak memory
 // over a phase). Run with --expose-gc.
 
+const fs = require('node:fs');
+const inspector = require('node:inspector');
 const path = require('node:path');
 const { serveWorker } = require('./lib/ipc');
 const { trackServerSockets } = require('./lib/track-sockets');
 
-const VARIANTS = ['limit', 'limit-coalesced', 'better-sse', 'per-viewer-rxjs', 'agent-stream'];
+const { VARIANT_SPECS } = require('./variants');
 
 async function main() {
-  const [variant, upstreamUrl, maxBuffered] = process.argv.slice(2);
-  if (!VARIANTS.includes(variant)) throw new Error(`unknown variant ${variant}`);
+  const [variant, upstreamUrl, maxBuffered, json] = process.argv.slice(2);
+  const spec = VARIANT_SPECS[variant];
+  if (!spec) throw new Error(`unknown variant ${variant}`);
+  const { agents = 1 } = json ? JSON.parse(json) : {};
+  if (agents > 1 && !spec.multiAgent) throw new Error(`${variant} serves one agent only`);
   const sockets = trackServerSockets(); // before the variant creates its server
-  const impl = require(path.join(__dirname, 'variants', `${variant}.js`));
-  const server = await impl.start({ upstreamUrl, host: '127.0.0.1', maxBufferedBytes: Number(maxBuffered) });
+  const impl = require(path.join(__dirname, 'variants', `${spec.file}.js`));
+  const server = await impl.start({
+    upstreamUrl,
+    host: '127.0.0.1',
+    maxBufferedBytes: Number(maxBuffered),
+    agents,
+    streams: sockets.streams,
+    ...spec.options,
+  });
 
   let sampler = null;
+  let profiler = null; // an inspector session while a phase is profiled
+  const post = (method, params = {}) =>
+    new Promise((resolve, reject) => profiler.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
   const stats = async () => {
     const s = await server.stats();
     const m = process.memoryUsage();
@@ -31,12 +46,32 @@ async function main() {
         const c = process.cpuUsage();
         return c.user + c.system;
       },
+      /** Writes on accepted sockets so far (lib/track-sockets.js). */
+      writes: () => sockets.writes(),
       async gc() {
         for (let i = 0; i < 3 && global.gc; i++) {
           global.gc();
           await new Promise((r) => setTimeout(r, 20));
         }
         return stats();
+      },
+      /** Starts the V8 CPU profiler (the measured phase of a scenario, run with --cpu-prof=VARIANT). */
+      async profileStart() {
+        profiler = new inspector.Session();
+        profiler.connect();
+        await post('Profiler.enable');
+        await post('Profiler.start');
+        return null;
+      },
+      /** Stops it and writes `<dir>/<name>-<pid>.cpuprofile`; returns the path. */
+      async profileStop({ dir, name }) {
+        const { profile } = await post('Profiler.stop');
+        profiler.disconnect();
+        profiler = null;
+        fs.mkdirSync(dir, { recursive: true });
+        const file = path.join(dir, `${name}-${process.pid}.cpuprofile`);
+        fs.writeFileSync(file, JSON.stringify(profile));
+        return file;
       },
       /** Diagnosis: writes a heap snapshot (after GC) into `dir`, returns its path. */
       heapSnapshot({ dir, tag = Date.now() }) {

@@ -1,4 +1,5 @@
-import { parseServeArgs, UsageError } from '../../src/cli/parse-serve-args';
+import { USAGE, UsageError, parseServeArgs } from '../../src/cli/parse-serve-args';
+import { DEFAULT_FLUSH_INTERVAL_MS } from '../../src/server/frame-batches';
 
 const KILO = ['serve', '--kilo-url', 'http://127.0.0.1:4096'];
 
@@ -30,5 +31,28 @@ describe('parseServeArgs: the multi-node flags', () => {
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseServeArgs(argv)).toThrow(UsageError);
     expect(() => parseServeArgs(argv)).toThrow(message);
+  });
+});
+
+describe('parseServeArgs --flush-interval-ms', () => {
+  it('defaults to the library default frame window', () => {
+    expect(parseServeArgs(['serve']).flushIntervalMs).toBe(DEFAULT_FLUSH_INTERVAL_MS);
+  });
+
+  it.each([
+    [['serve', '--flush-interval-ms', '0'], 0],
+    [['serve', '--flush-interval-ms=33'], 33],
+    [['serve', '--flush-interval-ms', '1000'], 1000],
+  ])('takes %j', (argv, ms) => {
+    expect(parseServeArgs(argv).flushIntervalMs).toBe(ms);
+  });
+
+  it.each(['-1', '1001', '1.5', 'soon', ''])('refuses %j with a usage error naming the flag', (value) => {
+    expect(() => parseServeArgs(['serve', '--flush-interval-ms', value])).toThrow(UsageError);
+    expect(() => parseServeArgs(['serve', `--flush-interval-ms=${value}`])).toThrow(/--flush-interval-ms/);
+  });
+
+  it('is in the usage text', () => {
+    expect(USAGE).toContain('[--flush-interval-ms 16]');
   });
 });

@@ -12,6 +12,8 @@ export interface FakeResponse {
   text(): string;
   /** Bytes written but not read yet. */
   readonly queued: number;
+  /** How many times `write` was called. */
+  readonly writes: number;
   /** The most that was ever queued at once. */
   readonly peakQueued: number;
   /** Reads what is queued (the client reads): emits `drain` when a write had reported back-pressure. */
@@ -31,6 +33,7 @@ export function createFakeResponse(): FakeResponse {
   const emitter = new EventEmitter();
   let all = '';
   let queued = 0;
+  let writes = 0;
   let peak = 0;
   let needDrain = false;
   let ended = false;
@@ -48,9 +51,10 @@ export function createFakeResponse(): FakeResponse {
       status = code;
       return res;
     },
-    write(chunk: string) {
+    write(chunk: string | Buffer) {
       if (ended || destroyed) return false;
-      all += chunk;
+      writes++;
+      all += chunk.toString();
       queued += Buffer.byteLength(chunk);
       peak = Math.max(peak, queued);
       if (queued >= HIGH_WATER_MARK) needDrain = true;
@@ -76,6 +80,9 @@ export function createFakeResponse(): FakeResponse {
     text: () => all,
     get queued() {
       return queued;
+    },
+    get writes() {
+      return writes;
     },
     get peakQueued() {
       return peak;

@@ -80,9 +80,11 @@ describe('kiloEvents against a real loopback SSE server', () => {
     expect(server.connections).toBeGreaterThan(3);
   });
 
-  it('rejects bad options eagerly with a typed error', () => {
-    expect(() => kiloEvents('not a url')).toThrow(KiloUpstreamError);
-    expect(() => kiloEvents('http://127.0.0.1:1', { maxDelayMs: -1 })).toThrow(/maxDelayMs/);
+  it('rejects misuse eagerly: TypeError / RangeError saying what to pass (typed errors are for runtime failures)', () => {
+    expect(() => kiloEvents('not a url')).toThrow(TypeError);
+    expect(() => kiloEvents('not a url')).toThrow(/baseUrl must be a URL/);
+    expect(() => kiloEvents('http://127.0.0.1:1', { maxDelayMs: -1 })).toThrow(RangeError);
+    expect(() => kiloEvents('http://127.0.0.1:1', { maxDelayMs: -1 })).toThrow('kiloEvents: maxDelayMs must be a number > 0, got -1');
   });
 });
 

@@ -16,7 +16,7 @@ let metrics: StreamMetrics;
 let idle: jest.Mock;
 let broadcast: AgentBroadcast;
 
-function setUp(options: { keepaliveMs?: number; maxBufferedBytes?: number } = {}) {
+function setUp(options: { keepaliveMs?: number; maxBufferedBytes?: number; flushIntervalMs?: number } = {}) {
   upstream = new Subject();
   exit$ = new Subject();
   agent = createManagedAgent({ agentId: 'a1', sessionId: SES, events: upstream, exit$, firstId: 1 });
@@ -26,6 +26,8 @@ function setUp(options: { keepaliveMs?: number; maxBufferedBytes?: number } = {}
     keepaliveMs: options.keepaliveMs ?? 60_000,
     maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     retryMs: 2000,
+    // One write per turn unless a test opens a frame window.
+    flushIntervalMs: options.flushIntervalMs ?? 0,
     metrics,
     onIdle: idle,
   });
@@ -103,7 +105,7 @@ describe('createAgentBroadcast', () => {
     upstream = new Subject();
     agent = createManagedAgent({ agentId: 'a1', sessionId: SES, events: upstream, firstId: 1, historyBytes: 600_000 });
     metrics = createStreamMetrics();
-    broadcast = createAgentBroadcast(agent, { keepaliveMs: 60_000, maxBufferedBytes: 1 << 20, retryMs: 2000, metrics });
+    broadcast = createAgentBroadcast(agent, { keepaliveMs: 60_000, maxBufferedBytes: 1 << 20, retryMs: 2000, flushIntervalMs: 0, metrics });
     for (let i = 1; i <= 10; i++) upstream.next(bigTool(i, 50_000));
     const slow = createFakeResponse();
     broadcast.join(slow.res);

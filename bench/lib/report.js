@@ -1,7 +1,13 @@
 'use strict';
 // Turns the results of one run into the markdown written to results.md and printed.
 
-const VARIANTS = ['limit', 'limit-coalesced', 'agent-stream', 'better-sse', 'per-viewer-rxjs'];
+const fs = require('node:fs');
+const path = require('node:path');
+const { VARIANTS } = require('../variants');
+
+/** What the CPU profiles of the scenarios showed (hand-written; appended to every full report). */
+const PROFILE_NOTES = path.join(__dirname, '..', 'profile-notes.md');
+const { renderRates, renderMounted, renderTargets16 } = require('./report-rates');
 
 const fmt = (x, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 const ratio = (x, ref) =>
@@ -24,6 +30,7 @@ function renderThroughput(out, config, results, variants) {
     for (const v of variants) {
       const t = results[v].throughput?.[n];
       if (!t) {
+        if (v === 'agent-stream-mounted' && n < (config.mountedMinN ?? 0)) continue;
         if (results[v].available === false || results[v].error)
           out.push(`| ${v} | ${n} | ${results[v].available === false ? 'not available' : 'failed'} | | | | | |`);
         continue;
@@ -52,7 +59,7 @@ function renderMemory(out, config, results, variants) {
   for (const v of variants) {
     const b = results[v].throughput?.[memN]?.idleBytesPerViewer;
     if (b == null) {
-      out.push(unavailableRow(v, results[v], 4));
+      if (results[v].available === false || results[v].error) out.push(unavailableRow(v, results[v], 4));
       continue;
     }
     out.push(
@@ -64,21 +71,29 @@ function renderMemory(out, config, results, variants) {
 function renderLatency(out, config, results, variants) {
   const L = config.latency;
   out.push(`## Latency at ${L.rate} events/s, N = ${L.n}`, '');
-  out.push('| variant | p50 ms | p99 ms | max ms | p99 × limit | server CPU | load CPU | complete |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---|');
+  out.push(
+    '| variant | p50 ms | p99 ms | max ms | p99 × limit | server CPU | server CPU µs/ev | writes/viewer/s | µs/write | load CPU | complete |',
+  );
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   const refL = results.limit?.latency;
   for (const v of variants) {
     const l = results[v].latency;
     if (!l) {
-      out.push(unavailableRow(v, results[v], 7));
+      if (results[v].available === false || results[v].error) out.push(unavailableRow(v, results[v], 7));
       continue;
     }
     const pct = (x) => (x == null ? '–' : `${Math.round(x * 100)}%`);
     out.push(
-      `| ${v} | ${fmt(l.p50Ms)} | ${fmt(l.p99Ms)} | ${fmt(l.maxMs)} | ${ratio(l.p99Ms, refL?.p99Ms)} | ${pct(l.serverCpuShare)} | ${pct(l.loadCpuShare)} | ${l.complete ? 'yes' : 'NO'} |`,
+      `| ${v} | ${fmt(l.p50Ms)} | ${fmt(l.p99Ms)} | ${fmt(l.maxMs)} | ${ratio(l.p99Ms, refL?.p99Ms)} | ${pct(l.serverCpuShare)} | ${fmt(l.cpuUsPerEvent)} | ${fmt(l.writesPerViewerPerSec, 1)} | ${fmt(l.cpuUsPerWrite)} | ${pct(l.loadCpuShare)} | ${l.complete ? 'yes' : 'NO'} |`,
     );
   }
-  out.push('', 'CPU: share of one core used by the server / load process during the phase.');
+  out.push(
+    '',
+    'Each event in its own event-loop turn. agent-stream runs with its default frame window (`flushIntervalMs`); agent-stream-per-turn with 0 ' +
+      '(one write per viewer per turn, as before issue 16); the hand-written variants write each event (limit) or each turn (limit-coalesced). ' +
+      'CPU: share of one core used by the server / load process during the phase; µs/ev: server CPU / events delivered to all viewers; ' +
+      "writes/viewer/s: writes on the viewers' sockets (counted in the server process) per viewer per second; µs/write: server CPU / those writes.",
+  );
 }
 
 function renderStall(out, config, results, variants) {
@@ -99,7 +114,7 @@ function renderStall(out, config, results, variants) {
   for (const v of variants) {
     const s = results[v].stall;
     if (!s) {
-      out.push(unavailableRow(v, results[v], 7));
+      if (results[v].available === false || results[v].error) out.push(unavailableRow(v, results[v], 7));
       continue;
     }
     const cut = s.disconnected ? `yes${s.slowDisconnects != null ? ` (slow-consumer disconnects: ${s.slowDisconnects})` : ''}` : 'no';
@@ -123,21 +138,22 @@ function renderTokens(out, config, results, variants) {
   out.push(
     `One assistant answer shaped like a real kilo turn: the text part with text "", one \`message.part.delta\` per token (a word of ~5 bytes, ` +
       `${any ? `${kib(any.textBytes)} KiB of text in all` : 'about 11 KiB of text in all'}), each in its own event-loop turn, then the full \`message.part.updated\` and \`session.idle\`. ` +
-      'The hand-written variants send each token as a frame of its own carrying just the delta (limit: one write per token; limit-coalesced: one per turn). ' +
+      'The hand-written variants send each token as a frame of its own carrying just the delta (limit: one write per token; limit-coalesced: one per turn); ' +
+      'agent-stream with its default frame window, agent-stream-per-turn with 0. ' +
       'Bytes: everything a viewer received for the answer (HTTP chunk framing included), mean over the viewers that got every token. ' +
       'Server CPU (user+system) over the whole answer / tokens delivered to all viewers.',
     '',
   );
   out.push(
-    '| variant | KiB per viewer | × text | × limit | server CPU µs/token | × limit | p50 ms | p99 ms | max ms | server CPU | load CPU | complete |',
+    '| variant | KiB per viewer | × text | × limit | server CPU µs/token | × limit | p50 ms | p99 ms | max ms | server CPU | writes/viewer/s | µs/write | load CPU | complete |',
   );
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   const ref = results.limit?.tokens;
   const pct = (x) => (x == null ? '–' : `${Math.round(x * 100)}%`);
   for (const v of variants) {
     const t = results[v].tokens;
     if (!t) {
-      out.push(unavailableRow(v, results[v], 11));
+      if (results[v].available === false || results[v].error) out.push(unavailableRow(v, results[v], 11));
       continue;
     }
     const complete = t.complete
@@ -145,7 +161,7 @@ function renderTokens(out, config, results, variants) {
       : `NO: ${t.viewersComplete}/${t.n} viewers got every token${t.viewersClosed ? `, ${t.viewersClosed} closed` : ''}`;
     out.push(
       `| ${v} | ${kib(t.bytesPerViewer)} | ${ratio(t.bytesPerViewer, t.textBytes)} | ${ratio(t.bytesPerViewer, ref?.bytesPerViewer)} | ${fmt(t.cpuUsPerToken)} | ` +
-        `${ratio(t.cpuUsPerToken, ref?.cpuUsPerToken)} | ${fmt(t.p50Ms)} | ${fmt(t.p99Ms)} | ${fmt(t.maxMs)} | ${pct(t.serverCpuShare)} | ${pct(t.loadCpuShare)} | ${complete} |`,
+        `${ratio(t.cpuUsPerToken, ref?.cpuUsPerToken)} | ${fmt(t.p50Ms)} | ${fmt(t.p99Ms)} | ${fmt(t.maxMs)} | ${pct(t.serverCpuShare)} | ${fmt(t.writesPerViewerPerSec, 1)} | ${fmt(t.cpuUsPerWrite)} | ${pct(t.loadCpuShare)} | ${complete} |`,
     );
   }
   const a = results['agent-stream']?.tokens;
@@ -185,12 +201,15 @@ function renderReport(run) {
   );
 
   const has = (scenario) => !config.scenarios || config.scenarios.includes(scenario);
-  if (has('throughput')) renderThroughput(out, config, results, variants);
-  if (has('latency')) renderLatency(out, config, results, variants);
-  if (has('throughput')) renderMemory(out, config, results, variants);
-  if (has('latency')) renderStall(out, config, results, variants);
-  if (has('tokens') && config.tokens) renderTokens(out, config, results, variants);
-
+  const of = (scenario) => variants.filter((v) => !config.scenarioVariants || config.scenarioVariants[scenario].includes(v));
+  if (has('throughput')) renderThroughput(out, config, results, of('throughput'));
+  if (has('latency')) renderLatency(out, config, results, of('latency'));
+  if (has('throughput')) renderMemory(out, config, results, of('throughput'));
+  if (has('throughput')) renderMounted(out, config, results);
+  if (has('latency')) renderStall(out, config, results, of('latency'));
+  if (has('tokens') && config.tokens) renderTokens(out, config, results, of('tokens'));
+  if (has('agents') && config.agents) renderRates(out, 'agents', config, results, of('agents'));
+  if (has('viewers') && config.viewers) renderRates(out, 'viewers', config, results, of('viewers'));
   if (run.targets.length && (has('throughput') || has('latency'))) {
     out.push('## agent-stream against the targets of issue 6', '');
     out.push('| target | measured | met |');
@@ -198,6 +217,8 @@ function renderReport(run) {
     for (const t of run.targets) out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'yes' : 'NO'} |`);
     out.push('');
   }
+  renderTargets16(out, run.targets16 ?? []);
+  if (!config.quick && fs.existsSync(PROFILE_NOTES)) out.push(fs.readFileSync(PROFILE_NOTES, 'utf8').trimEnd(), '');
   out.push('## Method', '');
   out.push(
     '- Publishing: the upstream writes each event as its own SSE frame, stamped with the publish time (CLOCK_MONOTONIC, µs) inside the text. ' +

@@ -26,7 +26,13 @@ async function throughput(variant, n, cfg, log) {
     await deliver(rig, { count: cfg.warmup, textBytes: cfg.textBytes });
     const runs = [];
     for (let r = 0; r < cfg.reps(n); r++) {
-      const got = await deliver(rig, { count: cfg.events, textBytes: cfg.textBytes, cpu: true, timeoutMs: cfg.deliverTimeoutMs });
+      const got = await deliver(rig, {
+        count: cfg.events,
+        textBytes: cfg.textBytes,
+        cpu: true,
+        timeoutMs: cfg.deliverTimeoutMs,
+        label: `throughput-n${n}-run${r + 1}`,
+      });
       const seconds = (got.lastRecvUs - got.firstUs) / 1e6;
       const run = {
         complete: got.complete,
@@ -56,7 +62,7 @@ async function throughput(variant, n, cfg, log) {
   });
 }
 
-/** p50/p99/max at a fixed rate; then a stalled viewer next to the reading ones. */
+/** p50/p99/max at a fixed rate; then (unless `cfg.skipStall`) a stalled viewer next to the reading ones. */
 async function latencyAndStall(variant, cfg, log) {
   const { latency: L, stall: S } = cfg;
   return withRig(variant, cfg, async (rig) => {
@@ -69,21 +75,34 @@ async function latencyAndStall(variant, cfg, log) {
       textBytes: cfg.textBytes,
       timeoutMs: L.seconds * 1000 + 30_000,
       cpu: true,
+      label: 'latency',
     });
     const share = (us) => Math.round((us / 1e6 / L.seconds) * 100);
     log(
       `${variant} latency N=${L.n} @${L.rate}/s: p50 ${lat.latency.p50Ms} ms, p99 ${lat.latency.p99Ms} ms, max ${lat.latency.maxMs} ms, ` +
-        `server CPU ${share(lat.serverCpuUs)}%, load CPU ${share(lat.loadCpuUs)}%${lat.complete ? '' : ' INCOMPLETE'}`,
+        `server CPU ${share(lat.serverCpuUs)}%, ${(lat.serverWrites / L.n / L.seconds).toFixed(1)} writes/viewer/s, load CPU ${share(lat.loadCpuUs)}%${lat.complete ? '' : ' INCOMPLETE'}`,
     );
+    const latency = {
+      n: L.n,
+      rate: L.rate,
+      ...lat.latency,
+      complete: lat.complete,
+      serverCpuShare: lat.serverCpuUs / 1e6 / L.seconds,
+      loadCpuShare: lat.loadCpuUs / 1e6 / L.seconds,
+      cpuUsPerEvent: lat.records > 0 ? lat.serverCpuUs / lat.records : null,
+      writesPerViewerPerSec: lat.serverWrites / L.n / L.seconds,
+      cpuUsPerWrite: lat.serverWrites > 0 ? lat.serverCpuUs / lat.serverWrites : null,
+    };
+    if (cfg.skipStall) return { latency };
 
     // Baseline: every viewer reads, as long as the stalled phase. In the full run it publishes ≥ the
     // 1000 events agent-stream retains, so the stalled phase starts with a full history.
     const big = { ratePerSec: S.rate, textBytes: S.textBytes, parts: S.parts };
-    const phase = async (seconds) => {
+    const phase = async (seconds, label) => {
       const start = await rig.server.call('gc');
       await rig.server.call('sampleStart', {});
       const t0 = Date.now();
-      const got = await deliver(rig, { ...big, count: Math.round(S.rate * seconds), timeoutMs: seconds * 1000 + 30_000, cpu: true });
+      const got = await deliver(rig, { ...big, count: Math.round(S.rate * seconds), timeoutMs: seconds * 1000 + 30_000, cpu: true, label });
       const wall = (Date.now() - t0) / 1000;
       got.serverCpuShare = got.serverCpuUs / 1e6 / wall;
       got.loadCpuShare = got.loadCpuUs / 1e6 / wall;
@@ -103,19 +122,12 @@ async function latencyAndStall(variant, cfg, log) {
         end,
       };
     };
-    const base = await phase(S.baselineSeconds);
+    const base = await phase(S.baselineSeconds, 'stall-baseline');
     await rig.load.call('stall', { index: 0 });
-    const stalled = await phase(S.stallSeconds);
+    const stalled = await phase(S.stallSeconds, 'stall');
     const drained = await rig.load.call('drainStalled', { index: 0, timeoutMs: 3000 }, 10_000);
     const result = {
-      latency: {
-        n: L.n,
-        rate: L.rate,
-        ...lat.latency,
-        complete: lat.complete,
-        serverCpuShare: lat.serverCpuUs / 1e6 / L.seconds,
-        loadCpuShare: lat.loadCpuUs / 1e6 / L.seconds,
-      },
+      latency,
       stall: {
         n: L.n,
         eventBytes: S.textBytes,
@@ -164,7 +176,7 @@ async function tokenStream(variant, cfg, log) {
   const T = cfg.tokens;
   return withRig(variant, cfg, async (rig) => {
     await addViewers(rig, T.n, T.n);
-    await streamAnswer(rig, { tokens: T.warmupTokens, ratePerSec: T.rate, timeoutMs: 30_000 });
+    await streamAnswer(rig, { tokens: T.warmupTokens, ratePerSec: T.rate, timeoutMs: 30_000, label: 'tokens-warmup' });
     const got = await streamAnswer(rig, { tokens: T.tokens, ratePerSec: T.rate, timeoutMs: 30_000 });
     const r = {
       n: T.n,
@@ -183,13 +195,15 @@ async function tokenStream(variant, cfg, log) {
       cpuUsPerToken: got.records > 0 ? got.serverCpuUs / got.records : null,
       serverCpuShare: got.serverCpuUs / 1e6 / got.publishSeconds,
       loadCpuShare: got.loadCpuUs / 1e6 / got.publishSeconds,
+      writesPerViewerPerSec: got.serverWrites / T.n / got.publishSeconds,
+      cpuUsPerWrite: got.serverWrites > 0 ? got.serverCpuUs / got.serverWrites : null,
       ...got.latency,
     };
     const kib = (b) => (b == null ? '–' : (b / 1024).toFixed(1));
     log(
       `${variant} tokens N=${T.n}, ${T.tokens} deltas @${T.rate}/s: ${kib(r.bytesPerViewer)} KiB per viewer (${kib(r.textBytes)} KiB of text), ` +
         `${r.cpuUsPerToken?.toFixed(2)} µs CPU per delivered token, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms, ` +
-        `server CPU ${Math.round(r.serverCpuShare * 100)}%, load CPU ${Math.round(r.loadCpuShare * 100)}%` +
+        `server CPU ${Math.round(r.serverCpuShare * 100)}%, ${r.writesPerViewerPerSec.toFixed(1)} writes/viewer/s, load CPU ${Math.round(r.loadCpuShare * 100)}%` +
         `${r.complete ? '' : `, INCOMPLETE: ${r.viewersComplete}/${T.n} viewers got every token, ${r.viewersClosed} closed`}`,
     );
     return r;

@@ -1,5 +1,5 @@
 'use strict';
-// agent-stream's results against the targets of issue 6 (reported, not enforced).
+// agent-stream's results against the targets of issues 6 and 16 (reported, not enforced).
 
 /** @returns {{target: string, measured: string, met: boolean | null}[]} */
 function checkTargets(results, config) {
@@ -65,4 +65,82 @@ function checkTargets(results, config) {
   return out;
 }
 
-module.exports = { checkTargets };
+const pct = (x) => `${Math.round(x * 100)}%`;
+
+/** A CPU share and p99 target of a paced scenario. */
+function paced(out, label, r, maxShare, maxP99) {
+  if (!r) return;
+  const met = r.serverCpuShare <= maxShare && r.p99Ms !== null && r.p99Ms <= maxP99 && r.complete;
+  out.push({
+    target: `${label}: server CPU ≤ ${pct(maxShare)} of a core, p99 ≤ ${maxP99} ms`,
+    measured: `${pct(r.serverCpuShare)}, p99 ${r.p99Ms} ms${r.complete ? '' : ', INCOMPLETE'}`,
+    met,
+  });
+}
+
+/** The targets of issue 16: the paced scenarios, burst CPU, the mounted router, 10 000 viewers. */
+function checkTargets16(results, config) {
+  const a = results['agent-stream'];
+  if (!a || a.available === false) return [];
+  const out = [];
+  if (a.tokens) paced(out, `1 agent × ${a.tokens.n} viewers at ${a.tokens.rate} tokens/s`, a.tokens, 0.2, 30);
+  if (a.latency) paced(out, `${a.latency.rate} events/s × ${a.latency.n} viewers (default window)`, a.latency, 0.3, 30);
+  if (a.agents)
+    paced(
+      out,
+      `${a.agents.agents} agents × ${a.agents.viewers / a.agents.agents} viewers at ${a.agents.rate} tokens/s`,
+      a.agents,
+      0.12,
+      30,
+    );
+
+  const n = config.ns.includes(1000) ? 1000 : null;
+  const cpu = (v, at) => results[v]?.throughput?.[at]?.cpuUsPerEvent ?? null;
+  if (n !== null && cpu('agent-stream', n) !== null && cpu('limit-coalesced', n)) {
+    const r = cpu('agent-stream', n) / cpu('limit-coalesced', n);
+    out.push({
+      target: `burst throughput at N = ${n}: server CPU per delivered event ≤ 0.8× limit-coalesced`,
+      measured: `${cpu('agent-stream', n).toFixed(3)} / ${cpu('limit-coalesced', n).toFixed(3)} µs = ${r.toFixed(2)}×`,
+      met: r <= 0.8,
+    });
+  }
+  const m = results['agent-stream-mounted']?.throughput;
+  if (m && n !== null && m[n] && a.throughput?.[n]) {
+    const r = m[n].cpuUsPerEvent / a.throughput[n].cpuUsPerEvent;
+    out.push({
+      target: `router in your own Express app: CPU per event ≤ 1.1× the control server (N = ${n})`,
+      measured: `${r.toFixed(2)}×`,
+      met: r <= 1.1,
+    });
+  }
+  const memN = config.ns.filter((x) => m?.[x]?.idleBytesPerViewer != null && a.throughput?.[x]?.idleBytesPerViewer != null).at(-1);
+  if (memN !== undefined) {
+    const mine = m[memN].idleBytesPerViewer;
+    const ref = a.throughput[memN].idleBytesPerViewer;
+    out.push({
+      target: `router in your own Express app: memory per idle viewer ≤ 1.1× the control server (N = ${memN})`,
+      measured: `${(mine / 1024).toFixed(1)} / ${(ref / 1024).toFixed(1)} KiB = ${(mine / ref).toFixed(2)}×`,
+      met: mine / ref <= 1.1,
+    });
+  }
+  const v = a.viewers;
+  const lv = results.limit?.viewers;
+  if (v?.idleBytesPerViewer != null && lv?.idleBytesPerViewer) {
+    const r = v.idleBytesPerViewer / lv.idleBytesPerViewer;
+    out.push({
+      target: `${v.viewers} idle viewers: memory per viewer ≤ 1.0× the bare node:http limit`,
+      measured: `${(v.idleBytesPerViewer / 1024).toFixed(1)} / ${(lv.idleBytesPerViewer / 1024).toFixed(1)} KiB = ${r.toFixed(2)}×`,
+      met: r <= 1.0,
+    });
+  }
+  if (v) {
+    out.push({
+      target: `${v.viewers} viewers at ${v.rate} tokens/s: every token delivered (reported: CPU, p99)`,
+      measured: `server CPU ${pct(v.serverCpuShare)}, p99 ${v.p99Ms} ms${v.complete ? '' : ', INCOMPLETE'}`,
+      met: v.complete,
+    });
+  }
+  return out;
+}
+
+module.exports = { checkTargets, checkTargets16 };

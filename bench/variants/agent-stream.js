@@ -1,12 +1,13 @@
 'use strict';
 // agent-stream: the real control server (router, tickets, ManagedAgent, operators) from the
-// build in dist/, one agent `bench` fed by kiloEvents() from the kilo-compatible upstream.
-// Viewers get a ticket (POST /agents/bench/stream-ticket) and open its streamUrl.
+// build in dist/ (or $BENCH_DIST, e.g. an older build to compare with), agents `bench0`,
+// `bench1`, … each fed by kiloEvents() from its own kilo-compatible upstream stream.
+// Viewers get a ticket (POST /agents/bench<i>/stream-ticket) and open its streamUrl.
 
 const path = require('node:path');
 const fs = require('node:fs');
 
-const DIST = path.join(__dirname, '..', '..', 'dist');
+const DIST = process.env.BENCH_DIST ? path.resolve(process.env.BENCH_DIST) : path.join(__dirname, '..', '..', 'dist');
 
 /** Why the variant cannot run, or null. */
 function unavailableReason() {
@@ -22,40 +23,55 @@ function unavailableReason() {
   return null;
 }
 
-async function start({ upstreamUrl, host, maxBufferedBytes }) {
+/** The registry of `agents` bench agents, agent i reading the upstream's `/a<i>/event` (`/event` for 0). */
+function benchAgents(upstreamUrl, agents) {
+  const { createAgentRegistry, createManagedAgent, kiloEvents } = require(DIST);
+  const registry = createAgentRegistry();
+  for (let a = 0; a < agents; a++) {
+    const url = a === 0 ? upstreamUrl : `${upstreamUrl}/a${a}/`;
+    registry.add(createManagedAgent({ agentId: `bench${a}`, sessionId: 'ses_bench', events: kiloEvents(url) }));
+  }
+  return registry;
+}
+
+/**
+ * One load process opens every viewer from one address: no per-address ticket limit, and room
+ * for every viewer's ticket (the production defaults are 20/s per address and 200 per agent).
+ */
+function benchTickets() {
+  const { createMemoryTicketStore } = require(DIST);
+  return createMemoryTicketStore({ capacity: 20_000, capacityPerAgent: 20_000 });
+}
+
+/**
+ * The stream options every agent-stream variant runs with: the default frame window unless the
+ * variant sets one, or $BENCH_FLUSH_INTERVAL_MS does (to sweep the window).
+ */
+const streamOptions = ({ maxBufferedBytes, flushIntervalMs }) => {
+  const sweep = process.env.BENCH_FLUSH_INTERVAL_MS;
+  const window = flushIntervalMs ?? (sweep ? Number(sweep) : undefined);
+  return { keepaliveMs: 3_600_000, maxBufferedBytes, ...(window === undefined ? {} : { flushIntervalMs: window }) };
+};
+
+async function start({ upstreamUrl, host, maxBufferedBytes, agents = 1, flushIntervalMs }) {
   const why = unavailableReason();
   if (why) throw new Error(`agent-stream not available: ${why}`);
   const { createControlServer } = require(path.join(DIST, 'server'));
-  const { createAgentRegistry, createManagedAgent, createMemoryTicketStore, kiloEvents } = require(DIST);
-  const registry = createAgentRegistry();
-  registry.add(createManagedAgent({ agentId: 'bench', sessionId: 'ses_bench', events: kiloEvents(upstreamUrl) }));
-  // One load process opens every viewer from one address: no per-address ticket limit, and room
-  // for every viewer's ticket (the production defaults are 20/s per address and 200 per agent).
-  const tickets = createMemoryTicketStore({ capacity: 20_000, capacityPerAgent: 20_000 });
+  const registry = benchAgents(upstreamUrl, agents);
   const control = createControlServer({
     registry,
     host,
     port: 0,
-    keepaliveMs: 3_600_000,
-    maxBufferedBytes,
-    tickets,
+    ...streamOptions({ maxBufferedBytes, flushIntervalMs }),
+    tickets: benchTickets(),
     ticketRate: false,
     maxConnections: 20_000,
   });
-  const { url } = await control.listen();
-  const base = new URL(url);
-  const port = Number(base.port);
-
-  const viewers = async () => {
-    const res = await fetch(new URL('/agents/bench', base));
-    if (!res.ok) throw new Error(`GET /agents/bench answered ${res.status}`);
-    const body = await res.json();
-    return body.viewers;
-  };
+  const { port } = await control.listen();
   return {
     port,
-    connect: { mode: 'ticket', ticketPath: '/agents/bench/stream-ticket' },
-    stats: async () => ({ viewers: await viewers(), slowDisconnects: control.metrics?.slowConsumerDisconnects ?? null }),
+    connect: { mode: 'ticket', ticketPath: '/agents/bench{agent}/stream-ticket' },
+    stats: () => ({ viewers: control.broadcasts.viewerCount(), slowDisconnects: control.metrics?.slowConsumerDisconnects ?? null }),
     close: async () => {
       registry.stopAll('shutdown');
       await control.close();
@@ -63,4 +79,4 @@ async function start({ upstreamUrl, host, maxBufferedBytes }) {
   };
 }
 
-module.exports = { start, unavailableReason };
+module.exports = { start, unavailableReason, benchAgents, benchTickets, streamOptions, DIST };

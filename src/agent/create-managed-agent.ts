@@ -12,7 +12,6 @@ import {
   from,
   map,
   merge,
-  mergeMap,
   share,
   take,
   takeUntil,
@@ -164,10 +163,16 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
   const actions$ = new Subject<AgentEvent>();
   const events$ = concat(
     merge(
-      options.events.pipe(
-        mergeMap(mapOne),
-        finalize(() => actions$.complete()),
-      ),
+      // Each kilo event maps to 0..n agent events, emitted in place: no inner subscription per event.
+      new Observable<AgentEvent>((subscriber) =>
+        options.events.subscribe({
+          next: (event) => {
+            for (const out of mapOne(event)) subscriber.next(out);
+          },
+          error: (err: unknown) => subscriber.error(err),
+          complete: () => subscriber.complete(),
+        }),
+      ).pipe(finalize(() => actions$.complete())),
       actions$,
     ).pipe(
       takeUntil(exitSignal$),

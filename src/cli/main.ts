@@ -57,6 +57,7 @@ async function serve(args: ServeArgs): Promise<void> {
     host: args.host,
     port: args.port,
     keepaliveMs: args.keepaliveMs,
+    flushIntervalMs: args.flushIntervalMs,
     logger: log,
     routes: spawn?.routes,
     authorize: auth.authorize,

@@ -1,10 +1,13 @@
 import { isIP } from 'node:net';
+import { DEFAULT_FLUSH_INTERVAL_MS } from '../server/frame-batches';
 
 /** The options of `agent-stream serve`. */
 export interface ServeArgs {
   host: string;
   port: number;
   keepaliveMs: number;
+  /** The frame window (`--flush-interval-ms`); 0: one write per viewer per event-loop turn. */
+  flushIntervalMs: number;
   mode: 'demo' | 'kilo' | 'spawn';
   kiloUrl?: string;
   session?: string;
@@ -35,7 +38,7 @@ export interface ServeArgs {
   trustProxies: string[];
 }
 
-export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080] [--keepalive-ms 15000]
+export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080] [--keepalive-ms 15000] [--flush-interval-ms 16]
                           [--demo | --kilo-url URL [--session ID] [--agent-id ID] | --spawn [--llm-url URL]]
                           [--token T] [--watch-token T] [--allow-origin URL]... [--allow-host NAME]...
                           [--max-connections 10000] [--trust-proxy ADDRESS]...
@@ -64,6 +67,7 @@ export function parseServeArgs(argv: string[], env: Record<string, string | unde
     host: '127.0.0.1',
     port: 8080,
     keepaliveMs: 15_000,
+    flushIntervalMs: DEFAULT_FLUSH_INTERVAL_MS,
     mode: 'demo',
     allowOrigins: [],
     allowHosts: [],
@@ -91,6 +95,9 @@ export function parseServeArgs(argv: string[], env: Record<string, string | unde
         break;
       case '--keepalive-ms':
         args.keepaliveMs = int('--keepalive-ms', value(), 1, 3_600_000);
+        break;
+      case '--flush-interval-ms':
+        args.flushIntervalMs = int('--flush-interval-ms', value(), 0, 1000);
         break;
       case '--demo':
         modes.add('demo');

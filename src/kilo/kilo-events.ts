@@ -1,10 +1,11 @@
-import { EventSource, type FetchLike } from 'eventsource';
 import { Observable } from 'rxjs';
 import type { KiloEvent } from './kilo-event-types';
 import type { KiloParseError } from './kilo-parse-error';
 import { KiloUpstreamError } from './kilo-upstream-error';
+import { durationOption } from '../options/number-option';
 import { parseKiloEvent } from './parse-kilo-event';
 import { kiloAuthorization } from './kilo-authorization';
+import { openEventStream, type EventStream, type EventStreamError, type FetchLike } from './open-event-stream';
 
 /** What happened on the upstream connection, for metrics and logs. */
 export type KiloDiagnostic =
@@ -18,7 +19,10 @@ export interface KiloEventsOptions {
   directory?: string;
   /** `KILO_SERVER_PASSWORD` of the server, sent as Basic auth (user `kilo`). */
   password?: string;
-  /** The fetch EventSource uses (injected in tests, proxies…). Default: global fetch. */
+  /**
+   * A `fetch` to read the stream with (a proxy, a fake in tests…). Default: none, the stream is
+   * read with `node:http`/`node:https` (cheaper per event than a web stream).
+   */
   fetch?: FetchLike;
   /** First reconnect delay. Default 250 ms; it doubles up to `maxDelayMs`. */
   initialDelayMs?: number;
@@ -37,10 +41,7 @@ export interface KiloEventsOptions {
   onDiagnostic?: (d: KiloDiagnostic) => void;
 }
 
-const positive = (name: string, v: number) => {
-  if (!Number.isFinite(v) || v <= 0) throw new KiloUpstreamError('invalid_options', `${name} must be a positive number, got ${v}`);
-  return v;
-};
+const positive = (name: string, v: number) => durationOption('kiloEvents', name, v);
 
 /**
  * The events of a kilo serve (`GET {baseUrl}/event`) as a cold Observable: one connection per
@@ -60,20 +61,21 @@ export function kiloEvents(baseUrl: string, options: KiloEventsOptions = {}): Ob
   try {
     url = new URL('event', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   } catch {
-    throw new KiloUpstreamError('invalid_options', `not a URL: ${baseUrl}`);
+    throw new TypeError(`kiloEvents: baseUrl must be a URL like http://127.0.0.1:4096, got ${baseUrl}`);
   }
   if (options.directory) url.searchParams.set('directory', options.directory);
   const initial = positive('initialDelayMs', options.initialDelayMs ?? 250);
   const maxDelay = positive('maxDelayMs', options.maxDelayMs ?? 5000);
   const giveUp = positive('giveUpAfterMs', options.giveUpAfterMs ?? 30000);
   const idleTimeout = positive('idleTimeoutMs', options.idleTimeoutMs ?? 30000);
-  const baseFetch: FetchLike = options.fetch ?? ((u, init) => fetch(u, init));
   const auth = kiloAuthorization(options.password);
-  const doFetch: FetchLike = auth ? (u, init) => baseFetch(u, { ...init, headers: { ...init.headers, Authorization: auth } }) : baseFetch;
+  const headers: Record<string, string> = auth ? { Authorization: auth } : {};
+  const stream = { headers, fetch: options.fetch };
   const diag = options.onDiagnostic ?? (() => undefined);
+  const includeSync = options.includeSync === true;
 
   return new Observable<KiloEvent>((subscriber) => {
-    let es: EventSource | undefined;
+    let es: EventStream | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let idleTimer: ReturnType<typeof setTimeout> | undefined;
     let lastSeen = 0;
@@ -88,25 +90,22 @@ export function kiloEvents(baseUrl: string, options: KiloEventsOptions = {}): Ob
       idleTimer = setTimeout(watchIdle, idleTimeout - quietFor);
     };
 
-    const fail = (err: { message?: string; code?: number }) => {
-      const failed = es;
-      failed?.close();
-      // eventsource arms its own reconnect timer right after calling onerror; a second close
-      // clears it, so a dropped upstream never keeps the process alive.
-      queueMicrotask(() => failed?.close());
+    const fail = (err: EventStreamError | { message: string }) => {
+      es?.close();
       es = undefined;
       if (idleTimer) clearTimeout(idleTimer);
       idleTimer = undefined;
       if (closed) return;
       const now = Date.now();
       lostSince ??= now;
-      const reason = err.message ?? (err.code ? `HTTP ${err.code}` : 'connection lost');
+      const code = 'code' in err ? err.code : undefined;
+      const reason = err.message || (code ? `HTTP ${code}` : 'connection lost');
       if (now - lostSince >= giveUp) {
         closed = true;
         subscriber.error(
           new KiloUpstreamError('upstream_lost', `kilo serve at ${baseUrl} unreachable for ${now - lostSince} ms: ${reason}`, {
             message: err.message,
-            code: err.code,
+            code,
           }),
         );
         return;
@@ -117,23 +116,24 @@ export function kiloEvents(baseUrl: string, options: KiloEventsOptions = {}): Ob
     };
 
     const connect = () => {
-      es = new EventSource(url, { fetch: doFetch });
-      es.onopen = () => {
-        attempt = 0;
-        lostSince = undefined;
-        lastSeen = Date.now();
-        idleTimer = setTimeout(watchIdle, idleTimeout);
-        diag({ type: 'open', url: url.href });
-      };
-      es.onmessage = (msg) => {
-        lastSeen = Date.now();
-        const r = parseKiloEvent(msg.data);
-        if (!r.ok) return diag({ type: 'malformed', error: r.error });
-        if (r.event.type === 'sync' && !options.includeSync) return;
-        if (r.event.type === 'unknown') diag({ type: 'unknown', rawType: r.event.rawType });
-        subscriber.next(r.event);
-      };
-      es.onerror = (err) => fail(err);
+      es = openEventStream(url, stream, {
+        onOpen() {
+          attempt = 0;
+          lostSince = undefined;
+          lastSeen = Date.now();
+          idleTimer = setTimeout(watchIdle, idleTimeout);
+          diag({ type: 'open', url: url.href });
+        },
+        onData(data) {
+          lastSeen = Date.now();
+          const r = parseKiloEvent(data);
+          if (!r.ok) return diag({ type: 'malformed', error: r.error });
+          if (r.event.type === 'sync' && !includeSync) return;
+          if (r.event.type === 'unknown') diag({ type: 'unknown', rawType: r.event.rawType });
+          subscriber.next(r.event);
+        },
+        onError: fail,
+      });
     };
     connect();
 

@@ -1,5 +1,5 @@
 /** Why the kilo serve upstream was given up. */
-export type KiloUpstreamErrorCode = 'upstream_lost' | 'invalid_options';
+export type KiloUpstreamErrorCode = 'upstream_lost';
 
 /** The typed error `kiloEvents` ends with when its retry policy gives up. */
 export class KiloUpstreamError extends Error {

@@ -44,7 +44,7 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
  * fetch, autoupdate and telemetry off, the given kilo.json. Resolves once it
  * answers `GET /global/health`. kilo runs behind a watchdog, so it dies with this process, even
  * when this process is SIGKILLed. Options are validated synchronously (a bad one throws
- * {@link KiloLaunchError} `invalid_options`); start failures reject with `spawn_failed`,
+ * `TypeError` or `RangeError` saying what to pass; a missing binary is `KiloLaunchError` `spawn_failed`); start failures reject with `spawn_failed`,
  * `early_exit` or `start_timeout`, carrying the tail of kilo's output.
  *
  * ## Example

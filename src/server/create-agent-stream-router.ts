@@ -8,7 +8,9 @@ import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadc
 import { createRateLimiter, type RateLimiter } from './create-rate-limiter';
 import { createStreamHandler } from './create-stream-handler';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
+import { DEFAULT_FLUSH_INTERVAL_MS, checkFlushIntervalMs } from './frame-batches';
 import { methodNotAllowed, requireAgent, sendError, sendJson } from './http';
+import { integerOption } from '../options/number-option';
 
 export interface AgentStreamRouterOptions {
   /** Where the agents are looked up by id. */
@@ -21,6 +23,12 @@ export interface AgentStreamRouterOptions {
   maxBufferedBytes?: number;
   /** The `retry:` sent to EventSource. Default 2000 ms. */
   retryMs?: number;
+  /**
+   * The frame window: the events of one window go out in one write per viewer, so a viewer gets
+   * at most one write per window whatever the event rate (docs/protocol.md §4.2). 0: one write
+   * per viewer per event-loop turn. Default 16 ms.
+   */
+  flushIntervalMs?: number;
   /** Counters to update (tickets, forwarded events, slow consumers). */
   metrics?: StreamMetrics;
   /** The broadcasts (and so the viewers) of the agents. Default: one of this router's own. */
@@ -38,10 +46,7 @@ export interface AgentStreamRouterOptions {
   clientAddress?: ClientAddress;
 }
 
-const positiveInt = (name: string, v: number) => {
-  if (!Number.isInteger(v) || v <= 0) throw new RangeError(`createAgentStreamRouter: ${name} must be a positive integer, got ${v}`);
-  return v;
-};
+const positiveInt = (name: string, v: number) => integerOption('createAgentStreamRouter', name, v);
 
 /** Express 4 does not catch rejected promises: route them to `next`. */
 const wrap =
@@ -52,13 +57,14 @@ const wrap =
 
 /** The broadcast options of the router's options, validated once, with defaults. */
 export function broadcastOptionsOf(
-  options: Pick<AgentStreamRouterOptions, 'keepaliveMs' | 'maxBufferedBytes' | 'retryMs'>,
+  options: Pick<AgentStreamRouterOptions, 'keepaliveMs' | 'maxBufferedBytes' | 'retryMs' | 'flushIntervalMs'>,
   metrics: StreamMetrics,
 ) {
   return {
     keepaliveMs: positiveInt('keepaliveMs', options.keepaliveMs ?? 15_000),
     maxBufferedBytes: positiveInt('maxBufferedBytes', options.maxBufferedBytes ?? 1024 * 1024),
     retryMs: positiveInt('retryMs', options.retryMs ?? 2000),
+    flushIntervalMs: checkFlushIntervalMs('createAgentStreamRouter', options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS),
     metrics,
   };
 }
@@ -121,7 +127,12 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
   router.all('/agents/:agentId/stream-ticket', methodNotAllowed('POST'));
   router.get(
     '/agents/:agentId/stream',
-    wrap((req, res) => stream(req, res, String(req.params.agentId))),
+    wrap(async (req, res) => {
+      await stream(req, res, String(req.params.agentId));
+      // A held stream never calls `next`: drop Express's chain of per-request routing closures
+      // (`req.next` keeps every router's state alive for as long as the stream stays open).
+      if (res.headersSent && !res.writableEnded) (req as { next?: unknown }).next = undefined;
+    }),
   );
   router.all('/agents/:agentId/stream', methodNotAllowed('GET'));
 

@@ -40,6 +40,8 @@ export interface ControlServerOptions {
   port?: number;
   keepaliveMs?: number;
   maxBufferedBytes?: number;
+  /** The frame window (see the router's `flushIntervalMs`). Default 16 ms; 0: one write per viewer per event-loop turn. */
+  flushIntervalMs?: number;
   /** How long graceful shutdown waits for streams before cutting sockets. Default 1500 ms. */
   shutdownGraceMs?: number;
   /** Folder with the built dashboard (`index.html`, `dashboard.js`). Default `dist/public`. */
@@ -245,7 +247,8 @@ export function createControlServer(options: ControlServerOptions = {}): Control
         // which let dribbling sockets hold a connection slot that long).
         // (Passed at creation: set afterwards, the timeouts do not reach the connection checker.)
         const dispatch = createRequestDispatcher({ guard: originGuard, login: options.login, stream, app, logger });
-        const headersDeadline = new WeakMap<object, ReturnType<typeof setTimeout>>();
+        // socket → cancels its headers deadline (and forgets it: a held stream keeps no timer).
+        const headersDeadline = new WeakMap<object, () => void>();
         server = http.createServer(
           {
             connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
@@ -253,7 +256,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
             requestTimeout: Math.max(headersTimeoutMs, 10_000),
           },
           (req, res) => {
-            clearTimeout(headersDeadline.get(req.socket));
+            headersDeadline.get(req.socket)?.();
             dispatch(req, res);
           },
         );
@@ -262,8 +265,13 @@ export function createControlServer(options: ControlServerOptions = {}): Control
         server.on('connection', (socket) => {
           const timer = setTimeout(() => socket.destroy(), headersTimeoutMs + 500);
           timer.unref();
-          headersDeadline.set(socket, timer);
-          socket.once('close', () => clearTimeout(timer));
+          const cancel = () => {
+            clearTimeout(timer);
+            socket.removeListener('close', cancel);
+            headersDeadline.delete(socket);
+          };
+          headersDeadline.set(socket, cancel);
+          socket.on('close', cancel);
         });
         server.maxConnections = maxConnections;
         server.once('error', reject);

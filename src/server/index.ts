@@ -10,14 +10,10 @@ export { sendError, sendJson, methodNotAllowed, requireAgent, type ErrorCode } f
 export { silentLogger, type Logger } from './logger';
 export { agentSpawnRoutes, type AgentSpawnRoutesOptions, type SpawnRequest, type SpawnedAgent } from './create-agent-spawn-routes';
 export { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
-export {
-  createAgentBroadcast,
-  passesTypes,
-  type AgentBroadcast,
-  type AgentBroadcastOptions,
-  type JoinOptions,
-  type Viewer,
-} from './create-agent-broadcast';
+export { createAgentBroadcast, type AgentBroadcast, type AgentBroadcastOptions, type JoinOptions } from './create-agent-broadcast';
+export { createViewer, type Viewer } from './create-viewer';
+export { passesTypes } from './select-frames';
+export { DEFAULT_FLUSH_INTERVAL_MS } from './frame-batches';
 export { createStreamHandler, type StreamHandler, type StreamHandlerOptions } from './create-stream-handler';
 
 export { createClientAddress, socketAddress, type ClientAddress } from './client-address';
