@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable, type SchedulerLike } from 'rxjs';
 import type { AgentEventType, SequencedAgentEvent } from '../protocol/agent-event';
 import { encodeAgentEvent } from '../sse/encode-agent-event';
 import { integerOption } from '../options/number-option';
@@ -27,7 +27,44 @@ export interface FrameBatchOptions {
    * end of its event-loop turn. 0: one batch per turn. Default 0.
    */
   flushIntervalMs?: number;
+  /**
+   * Where the batches are timed. Default: Node's own timers (`setImmediate` for the end of the
+   * turn, `setTimeout` for the window, `performance.now`). An RxJS scheduler (e.g. the
+   * `TestScheduler` of a marble spec) runs the end of the turn as a 0 ms action.
+   */
+  scheduler?: SchedulerLike;
 }
+
+/** The three timers a batcher needs; each returns its cancel. */
+interface BatchTimers {
+  now(): number;
+  endOfTurn(fn: () => void): () => void;
+  after(ms: number, fn: () => void): () => void;
+}
+
+const NODE_TIMERS: BatchTimers = {
+  now: () => performance.now(),
+  endOfTurn(fn) {
+    const h = setImmediate(fn);
+    return () => clearImmediate(h);
+  },
+  after(ms, fn) {
+    const h = setTimeout(fn, ms);
+    return () => clearTimeout(h);
+  },
+};
+
+const timersOf = (scheduler: SchedulerLike): BatchTimers => ({
+  now: () => scheduler.now(),
+  endOfTurn: (fn) => {
+    const s = scheduler.schedule(fn);
+    return () => s.unsubscribe();
+  },
+  after: (ms, fn) => {
+    const s = scheduler.schedule(fn, ms);
+    return () => s.unsubscribe();
+  },
+});
 
 /**
  * The default frame window of the broadcasts (the router, the control server, the CLI):
@@ -53,16 +90,15 @@ export function checkFlushIntervalMs(name: string, v: number): number {
  */
 export function toFrameBatches(source: Observable<SequencedAgentEvent>, options: FrameBatchOptions = {}): Observable<FrameBatch> {
   const windowMs = checkFlushIntervalMs('toFrameBatches', options.flushIntervalMs ?? 0);
+  const timers = options.scheduler ? timersOf(options.scheduler) : NODE_TIMERS;
   return new Observable<FrameBatch>((subscriber) => {
     let frames: Frame[] = [];
-    let immediate: ReturnType<typeof setImmediate> | undefined;
-    let timeout: ReturnType<typeof setTimeout> | undefined;
-    /** When the window after the last batch closes (performance.now() ms). */
+    let pending: (() => void) | undefined;
+    /** When the window after the last batch closes (`timers.now()` ms). */
     let windowEnd = 0;
     const cancel = () => {
-      if (immediate) clearImmediate(immediate);
-      if (timeout) clearTimeout(timeout);
-      immediate = timeout = undefined;
+      pending?.();
+      pending = undefined;
     };
     const flush = () => {
       cancel();
@@ -74,12 +110,11 @@ export function toFrameBatches(source: Observable<SequencedAgentEvent>, options:
       subscriber.next({ frames: batch, chunk: Buffer.from(text), firstSeq: batch[0]!.seq, lastSeq: batch[batch.length - 1]!.seq });
       // Counted from when the batch was written to every viewer: with so many viewers that writing
       // takes longer than the window, batches still leave the server time for anything else.
-      if (windowMs > 0) windowEnd = performance.now() + windowMs;
+      if (windowMs > 0) windowEnd = timers.now() + windowMs;
     };
     const schedule = () => {
-      const wait = windowMs > 0 ? windowEnd - performance.now() : 0;
-      if (wait > 0) timeout = setTimeout(flush, Math.ceil(wait));
-      else immediate = setImmediate(flush);
+      const wait = windowMs > 0 ? windowEnd - timers.now() : 0;
+      pending = wait > 0 ? timers.after(Math.ceil(wait), flush) : timers.endOfTurn(flush);
     };
     const sub = source.subscribe({
       next(e) {
