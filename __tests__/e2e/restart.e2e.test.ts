@@ -251,10 +251,18 @@ it('SIGKILL mid-turn, ~3 s down: the page says reconnecting (never failed) and a
   const ticketsBefore = v.ticketRequests();
   const streamsBefore = v.streams.length;
   const pollsBefore = listPolls.length;
+  const killing = Date.now();
   cli!.child.kill('SIGKILL');
   await cli!.exited;
   outage.killedAt = Date.now();
   cliLogs.push(cli!.stderr());
+  // The page's last id once it has seen the connection drop: frames already on their way when the
+  // process died may still reach it until then.
+  await v.page.waitForFunction(
+    (after) => (window as unknown as { __states: StateSample[] }).__states.some((s) => s.t >= after && s.conn !== 'live'),
+    killing,
+    { timeout: 10_000, polling: 20 },
+  );
   outage.lastSeqBefore = await v.lastSeq();
   outage.viewBefore = await renderedView(page);
 
