@@ -113,16 +113,14 @@ function fdLimit() {
   }
 }
 
+/** The markdown report of a run's figures, with both sets of targets checked. */
+const reportOf = (machine, config, results) =>
+  renderReport({ machine, config, results, targets: checkTargets(results, config), targets16: checkTargets16(results, config) });
+
 /** Writes the markdown report again from a run's raw figures (after editing profile-notes.md or the report). */
 function render(file) {
   const { machine, config, results } = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const report = renderReport({
-    machine,
-    config,
-    results,
-    targets: checkTargets(results, config),
-    targets16: checkTargets16(results, config),
-  });
+  const report = reportOf(machine, config, results);
   const out = file.replace(/\.json$/, '.md');
   fs.writeFileSync(out, report);
   process.stderr.write(`wrote ${out}\n`);
@@ -216,13 +214,7 @@ async function main() {
     durationS: Math.round((Date.now() - started) / 1000),
     loadavg: `${loadavgStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`,
   };
-  const report = renderReport({
-    machine,
-    config,
-    results,
-    targets: checkTargets(results, config),
-    targets16: checkTargets16(results, config),
-  });
+  const report = reportOf(machine, config, results);
   const partial = SCENARIOS.some((s) => !args.scenarios.includes(s));
   const out =
     args.out ??

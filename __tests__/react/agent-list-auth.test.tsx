@@ -4,9 +4,10 @@
 import { renderToString } from 'react-dom/server';
 import { accessNoteOf, SIGN_IN_NOTE } from '../../src/dashboard/access-note';
 import { Dashboard } from '../../src/dashboard/dashboard';
-import { createAgentListPoller, type AgentList, type AgentListPollerOptions } from '../../src/dashboard/use-agent-list';
+import type { AgentListPollerOptions } from '../../src/dashboard/use-agent-list';
 import { fakeBrowserPerTest } from '../client/browser-globals';
 import { flush } from '../client/fakes';
+import { startPoller } from './start-poller';
 
 const AGENTS = [{ id: 'demo', sessionId: 'ses_1', state: 'busy', activeTools: [], viewers: 1, lastEventId: 7 }];
 
@@ -42,16 +43,7 @@ function fakeServer(initial: Mode) {
 
 function setup(initial: Mode, extra: Partial<AgentListPollerOptions> = {}) {
   const server = fakeServer(initial);
-  const lists: AgentList[] = [];
-  const poller = createAgentListPoller({
-    baseUrl: 'http://host.test',
-    pollMs: 2000,
-    fetch: server.fetch,
-    onChange: (l) => lists.push(l),
-    random: () => 0,
-    ...extra,
-  });
-  return { server, lists, poller };
+  return { server, ...startPoller(server.fetch, { random: () => 0, ...extra }) };
 }
 
 /** Calls made within the next `ms`. */

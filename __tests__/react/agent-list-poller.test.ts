@@ -1,9 +1,10 @@
 // The dashboard's agent list across a control-server outage: it keeps polling with the client's
 // capped jittered backoff, shows `reconnecting` (never a dead error), keeps the last known agents,
 // recovers by itself, and polls at once on `online` / page visible.
-import { createAgentListPoller, type AgentList, type AgentListPollerOptions } from '../../src/dashboard/use-agent-list';
+import type { AgentListPollerOptions } from '../../src/dashboard/use-agent-list';
 import { fakeBrowserPerTest } from '../client/browser-globals';
 import { flush } from '../client/fakes';
+import { startPoller } from './start-poller';
 
 const AGENTS = [{ id: 'demo', sessionId: 'ses_1', state: 'busy', activeTools: [], viewers: 1, lastEventId: 7 }];
 
@@ -30,15 +31,7 @@ function fakeServer() {
 
 function setup(extra: Partial<AgentListPollerOptions> = {}) {
   const server = fakeServer();
-  const lists: AgentList[] = [];
-  const poller = createAgentListPoller({
-    baseUrl: 'http://host.test',
-    pollMs: 2000,
-    fetch: server.fetch,
-    onChange: (l) => lists.push(l),
-    ...extra,
-  });
-  return { server, lists, poller };
+  return { server, ...startPoller(server.fetch, extra) };
 }
 
 const page = fakeBrowserPerTest();

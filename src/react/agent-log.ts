@@ -1,4 +1,4 @@
-import type { ActionData, ExitData, PermissionData, QuestionData, StatusData, ToolStatus } from '../protocol/agent-event';
+import type { ActionData, ExitData, PermissionData, QuestionData, StatusData, ToolData } from '../protocol/agent-event';
 import type { ClientAgentEvent } from '../client/client-options';
 
 interface RowBase {
@@ -13,18 +13,7 @@ interface RowBase {
 /** One line of the rendered log. */
 export type LogRow =
   | (RowBase & { kind: 'text'; reasoning: boolean; role: 'user' | 'assistant'; messageId: string; partId: string; text: string })
-  | (RowBase & {
-      kind: 'tool';
-      messageId: string;
-      callId: string;
-      tool: string;
-      status: ToolStatus;
-      title?: string;
-      input?: Record<string, unknown> | string;
-      output?: string;
-      error?: string;
-      truncated?: true;
-    })
+  | (RowBase & { kind: 'tool' } & Omit<ToolData, 'partId'>)
   | (RowBase & { kind: 'file'; path: string })
   | (RowBase & {
       kind: 'message';
