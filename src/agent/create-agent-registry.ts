@@ -42,7 +42,7 @@ export function createAgentRegistry(options: AgentRegistryOptions = {}): AgentRe
 
   return {
     add(agent) {
-      if (agents.has(agent.id)) throw new Error(`agent "${agent.id}" is already registered`);
+      if (agents.has(agent.id)) throw new TypeError(`createAgentRegistry: agent "${agent.id}" is already registered (ids are unique)`);
       agents.set(agent.id, agent);
       agent.exit$.subscribe(() => {
         if (agents.get(agent.id) !== agent) return;
