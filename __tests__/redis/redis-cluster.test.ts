@@ -166,6 +166,10 @@ describe('createRedisAgentCluster (two nodes in one process, fake upstream)', ()
       await until('exit on both', () => a.registry.get('s1')?.exited !== null && b.registry.get('s1')?.exited !== null);
       expect(a.registry.get('s1')!.exited).toEqual({ reason: 'stopped' });
       expect(b.registry.get('s1')!.exited).toEqual({ reason: 'stopped' });
+      // Ended for good: once its lease has expired, no node starts its upstream again.
+      const upstreams = made.length;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(made.length).toBe(upstreams);
     } finally {
       await a.close();
       await b.close();

@@ -67,7 +67,7 @@ export function createRedisAgentCluster(
   const leaseMs = positive('leaseMs', options.leaseMs ?? 3000);
   const pollMs = positive('pollMs', options.pollMs ?? 1000);
   const snapshotMs = positive('snapshotMs', options.snapshotMs ?? 1000);
-  const retentionMs = options.retentionMs ?? 5 * 60_000;
+  const retentionMs = durationOption('createRedisAgentCluster', 'retentionMs', options.retentionMs ?? 5 * 60_000, true);
   const logger = options.logger ?? silentLogger;
   const onError = (err: unknown) => logger.warn('redis', err);
   const local = new Map<string, Local>();
@@ -136,14 +136,17 @@ export function createRedisAgentCluster(
           snapshotMs,
           retentionMs,
           onError,
-          onExit: () => void releaseLease(redis, keys.lease(id), nodeId).catch(onError),
+          // Ended for good: no lease step may start it again (the lease is left to expire).
+          onExit: (exit) => void (l.record = { ...l.record, exited: exit }),
         });
         if (closed || local.get(id) !== l) owner.drop();
-        else l.owner = owner;
+        else {
+          l.owner = owner;
+          logger.info(`agent ${id}: this node (${nodeId}) consumes its upstream`);
+        }
       } finally {
         l.starting = false;
       }
-      logger.info(`agent ${id}: this node (${nodeId}) consumes its upstream`);
     }
     const stop = await command(redis, ['GETDEL', keys.stop(id)]);
     if (typeof stop === 'string' && l.owner) l.owner.upstream.stop(stop);

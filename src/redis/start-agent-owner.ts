@@ -16,7 +16,7 @@ export interface AgentOwnerOptions {
   snapshotMs: number;
   /** How long an exited agent's keys stay (late viewers replay it). */
   retentionMs: number;
-  /** The upstream exited by itself (not dropped): the record is marked and the lease given up. */
+  /** The upstream exited by itself (not dropped); called at once, before the record is marked in Redis. */
   onExit: (exit: ExitData) => void;
   onError: (error: unknown) => void;
 }
@@ -33,7 +33,8 @@ export interface AgentOwner {
  * (`firstId`), so a takeover continues the same stream; kilo's log refills what happened during
  * the handover (docs/protocol.md §2.1). Every event is appended to the stream once; the retained
  * state is written as the snapshot every `snapshotMs` (when it changed) and the stream trimmed
- * behind it. An exit is published, the record marked and its keys expire after `retentionMs`.
+ * behind it. An exit is published, the record marked and its keys expire after `retentionMs`;
+ * the lease is left to expire, so every node has seen the record marked before it is free.
  *
  * ## Example
  * ```ts
@@ -64,14 +65,14 @@ export async function startAgentOwner(options: AgentOwnerOptions): Promise<Agent
   upstream.exit$.subscribe((exit) => {
     clearInterval(timer);
     if (dropped) return;
-    // Ordered after the exit's XADD on the same connection.
+    options.onExit(exit);
     const exited: AgentRecord = { ...record, exited: exit };
     const ms = options.retentionMs;
     Promise.all([
       command(redis, ['SET', keys.record(id), JSON.stringify(exited), 'PX', ms]),
       command(redis, ['PEXPIRE', keys.events(id), ms]),
       command(redis, ['PEXPIRE', keys.snapshot(id), ms]),
-    ]).then(() => options.onExit(exit), onError);
+    ]).catch(onError);
   });
   return {
     upstream,

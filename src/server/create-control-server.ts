@@ -24,6 +24,7 @@ import { createStreamHandler } from './create-stream-handler';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
 import { silentLogger, type Logger } from './logger';
 import { methodNotAllowed, requireAgent, sendError } from './http';
+import { integerOption } from '../options/number-option';
 
 export interface ControlServerOptions {
   registry?: AgentRegistry;
@@ -108,6 +109,16 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const broadcasts = createBroadcastRegistry(broadcastOptionsOf(options, metrics));
   const tickets = options.tickets ?? createMemoryTicketStore();
   const logger = options.logger ?? silentLogger;
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8080;
+  integerOption('createControlServer', 'port', port, 0, 65535);
+  const graceMs = options.shutdownGraceMs ?? 1500;
+  const maxConnections = options.maxConnections ?? 10_000;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const originGuard = createOriginGuard({ host, allowHosts: options.allowHosts, allowOrigins: options.allowOrigins });
+  const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
+  const prometheus = createPrometheusRegistry(metrics, broadcasts);
+  // Options are all valid: only now does this node take part in the cluster (leases, upstreams).
   cluster?.start((record, firstId) =>
     createKiloAgent(metrics, {
       url: record.url,
@@ -120,15 +131,6 @@ export function createControlServer(options: ControlServerOptions = {}): Control
       onDiagnostic: (d) => d.type === 'refill_failed' && logger.warn(`kilo log of ${record.id} unreadable`, d.error),
     }),
   );
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 8080;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
-  const graceMs = options.shutdownGraceMs ?? 1500;
-  const maxConnections = options.maxConnections ?? 10_000;
-  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
-  const originGuard = createOriginGuard({ host, allowHosts: options.allowHosts, allowOrigins: options.allowOrigins });
-  const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
-  const prometheus = createPrometheusRegistry(metrics, broadcasts);
   let shuttingDown = false;
   let server: http.Server | undefined;
   let closing: Promise<void> | undefined;
