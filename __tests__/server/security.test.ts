@@ -212,20 +212,26 @@ describe('limits', () => {
   });
 
   it('caps connections (--max-connections) and cuts a client that dribbles its headers within the header timeout (10 s)', async () => {
-    // The CLI as a process: Node's connection checker does not run inside jest's sandbox.
-    const cli = await startCli(['serve', '--port', '0', '--max-connections', '8']);
+    // The CLI as a process: Node's connection checker does not run inside jest's sandbox. On a
+    // loopback address of its own, so no other test's client can take one of its 8 slots.
+    const host = '127.0.0.13';
+    const cli = await startCli(['serve', '--host', host, '--port', '0', '--max-connections', '8']);
     const { port } = new URL(cli.url);
     const t0 = Date.now();
+    const sockets: net.Socket[] = [];
     const closed = Array.from({ length: 8 }, () => {
-      const s = net.connect(Number(port), '127.0.0.1');
+      const s = net.connect(Number(port), host);
+      sockets.push(s);
       s.on('error', () => undefined);
       s.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
       return new Promise<number>((r) => s.once('close', () => r(Date.now() - t0)));
     });
+    // A socket the server never cuts is destroyed here at 20 s: a clear failure below, not a hang.
+    const watchdog = setTimeout(() => sockets.forEach((s) => s.destroy()), 20_000);
     await new Promise((r) => setTimeout(r, 200));
     const healthz = () =>
       new Promise<number>((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false, headers: { Host: `127.0.0.1:${port}` } }, (res) => {
+        const req = http.get({ host, port, path: '/healthz', agent: false, headers: { Host: `127.0.0.1:${port}` } }, (res) => {
           res.resume();
           resolve(res.statusCode!);
         });
@@ -238,6 +244,7 @@ describe('limits', () => {
       expect(Math.max(...times)).toBeLessThan(12_500); // cut by the 10 s header timeout, not after 90 s
       expect(await healthz()).toBe(200);
     } finally {
+      clearTimeout(watchdog);
       cli.child.kill('SIGKILL');
     }
   }, 45_000);
