@@ -226,6 +226,8 @@ describe('limits', () => {
       sockets.push(s);
       seen[i] = { read: '' };
       s.on('connect', () => (seen[i]!.connected = Date.now() - t0));
+      // Read what the server sends (Node's 408 when its own checker cuts first): a socket left
+      // paused with unread data never emits 'end' or 'close', and the test would hang on it.
       s.on('data', (d) => (seen[i]!.read += String(d).slice(0, 40)));
       s.on('end', () => (seen[i]!.ended = Date.now() - t0));
       s.on('error', (e: NodeJS.ErrnoException) => (seen[i]!.error = e.code ?? e.message));
