@@ -8,9 +8,10 @@
  *
  * ## Example
  * ```ts
- * const feed = createSseDataParser((data) => console.log(JSON.parse(data)));
+ * const events: unknown[] = [];
+ * const feed = createSseDataParser((data) => events.push(JSON.parse(data)));
  * feed('data: {"type":"server.con');
- * feed('nected"}\n\n'); // logs { type: 'server.connected' }
+ * feed('nected"}\n\n'); // events: [{ type: 'server.connected' }]
  * ```
  */
 export function createSseDataParser(onData: (data: string) => void): (chunk: string) => void {

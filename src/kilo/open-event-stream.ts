@@ -48,9 +48,9 @@ const notAStream = (status: number, type: string | null | undefined): EventStrea
  * ## Example
  * ```ts
  * const stream = openEventStream(new URL('http://127.0.0.1:4096/event'), { headers: {} }, {
- *   onOpen: () => console.log('open'),
- *   onData: (data) => console.log(JSON.parse(data)),
- *   onError: (e) => console.log('lost', e.message),
+ *   onOpen: () => logger.info('open'),
+ *   onData: (data) => events.push(JSON.parse(data)),
+ *   onError: (e) => logger.warn('lost', e.message),
  * });
  * stream.close();
  * ```

@@ -43,7 +43,7 @@ function entriesOf(reply: RedisReply | Record<string, RedisReply>, key: string):
  *
  * ## Example
  * ```ts
- * readAgentStream({ redis, events: keys.events('a1'), snapshot: keys.snapshot('a1') }).subscribe(console.log);
+ * readAgentStream({ redis, events: keys.events('a1'), snapshot: keys.snapshot('a1') }).subscribe((e) => history.push(e));
  * ```
  */
 export function readAgentStream(options: ReadAgentStreamOptions): Observable<SequencedAgentEvent> {
