@@ -109,12 +109,4 @@ export async function waitForSeq(viewer: Viewer, seq: number, timeout: number): 
 /** 1..n */
 export const range1 = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
-/** Polls `check` every 50 ms until it returns true; throws `what` after `timeout` ms. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeout: number): Promise<void> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitUntil } from '../helpers/wait-until';

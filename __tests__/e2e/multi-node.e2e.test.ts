@@ -14,20 +14,13 @@ import { foldFrames, kiloView } from '../helpers/kilo-view';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { startCli, type RunningCli } from '../helpers/run-cli';
+import { waitUntil as until } from '../helpers/wait-until';
 
 jest.setTimeout(240_000);
 
 const AGENT = 'm1';
 const words = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i} `);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, pred: () => boolean | Promise<boolean>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 interface Frame {
   id?: number;

@@ -16,6 +16,7 @@ import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import { createControlServer, type ControlServer } from '../../src/server/create-control-server';
 import { createTokenAuth } from '../../src/server/create-token-auth';
 import { openSse, type RawSseViewer } from '../helpers/sse-client';
+import { waitUntil as until } from '../helpers/wait-until';
 
 jest.setTimeout(90_000);
 
@@ -114,14 +115,6 @@ const assistantText = (v: RawSseViewer) =>
     .join('\n');
 const toolOf = (v: RawSseViewer, callId: string): ToolData | undefined => fold(v).tools[callId];
 const stateOf = () => server.registry.get(AGENT)!.status().state;
-
-async function until(what: string, pred: () => boolean | Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Sends a prompt through agent-stream and waits for the permission kilo asks for. */
 async function promptUntilAsked(v: RawSseViewer, text: string): Promise<PermissionData> {

@@ -13,6 +13,7 @@ import { foldFrames, kiloView } from '../helpers/kilo-view';
 import { startCli, type RunningCli } from '../helpers/run-cli';
 import { openSse, ticketFor, type RawSseViewer } from '../helpers/sse-client';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { waitUntil as until } from '../helpers/wait-until';
 
 jest.setTimeout(90_000);
 
@@ -20,14 +21,6 @@ const words = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =>
 
 /** The view viewers folded their streams into (in order). */
 const foldViewer = (...viewers: RawSseViewer[]) => foldFrames(viewers.flatMap((v) => v.events()));
-
-async function until(what: string, pred: () => boolean | Promise<boolean>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const idle = async (client: KiloSessionClient, sessionId: string) => !(sessionId in (await client.status()));
 

@@ -17,6 +17,7 @@ import { createControlServer } from '../../src/server/create-control-server';
 import { delta, status, textPart } from '../helpers/kilo-builders';
 import { openSse } from '../helpers/sse-client';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { waitUntil as until } from '../helpers/wait-until';
 
 jest.setTimeout(30_000);
 
@@ -37,14 +38,6 @@ afterAll(async () => {
   for (const c of clients) c.destroy();
   await server.stop();
 });
-
-async function until(what: string, pred: () => boolean | Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const fold = (events: SequencedAgentEvent[]) => {
   const view = createFoldedView();
