@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { IRouter } from 'express';
 import { lastValueFrom } from 'rxjs';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import { spawnKiloAgent } from '../kilo/spawn-kilo-agent';
@@ -8,7 +8,7 @@ import { createFakeLlm, type FakeLlm, type FakeLlmTurn } from '../demo/fake-llm'
 import { kiloConfigFor } from '../demo/write-kilo-config';
 
 export interface SpawnMode {
-  routes: (app: Express, ctx: { registry: AgentRegistry }) => void;
+  routes: (app: IRouter, ctx: { registry: AgentRegistry }) => void;
   close(): Promise<void>;
 }
 

@@ -15,15 +15,22 @@ export type AuthorizeResult = boolean | 'unauthenticated' | { retryAfterSeconds:
  * Decides whether `req` may take `action` (on `agentId`, when the route has one). `watch` guards
  * ticket issuance, the agent list and metrics; `act` prompts, aborts and answers; `admin` stop,
  * spawn and disconnect-viewers. The stream route is not guarded: its ticket is its credential.
+ * `Req` is the request type the hook reads: the router passes Express's `Request` (with whatever
+ * your app's middleware added to it), the control server a plain `IncomingMessage`.
  *
  * ## Example
  * ```ts
- * // An app's own session check, run as Express middleware before the router, sets req.user:
- * const authorize: Authorize = (req, action) =>
- *   !(req as { user?: { role: string } }).user ? 'unauthenticated' : action === 'watch' || (req as any).user.role === 'operator';
+ * // Your login middleware, in front of the router, sets req.user:
+ * type User = { role: 'viewer' | 'operator' };
+ * const authorize: Authorize<Request & { user?: User }> = (req, action) =>
+ *   !req.user ? 'unauthenticated' : action === 'watch' || req.user.role === 'operator';
  * ```
  */
-export type Authorize = (req: IncomingMessage, action: Action, agentId?: string) => AuthorizeResult | Promise<AuthorizeResult>;
+export type Authorize<Req extends IncomingMessage = IncomingMessage> = (
+  req: Req,
+  action: Action,
+  agentId?: string,
+) => AuthorizeResult | Promise<AuthorizeResult>;
 
 /** The hook that allows everything (the default: put your own in front of a shared server). */
 export const allowAll: Authorize = () => true;
@@ -33,9 +40,9 @@ export const allowAll: Authorize = () => true;
  * `unauthenticated`, 403 `forbidden`, 429 `rate_limited` with `Retry-After`). Resolves true when
  * the request may go on.
  */
-export async function checkAction(
-  authorize: Authorize,
-  req: IncomingMessage,
+export async function checkAction<Req extends IncomingMessage>(
+  authorize: Authorize<Req>,
+  req: Req,
   res: ServerResponse,
   action: Action,
   agentId?: string,

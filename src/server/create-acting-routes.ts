@@ -1,4 +1,4 @@
-import type { Express, Request, RequestHandler, Response } from 'express';
+import type { IRouter, Request, RequestHandler, Response } from 'express';
 import type { ActionData } from '../protocol/agent-event';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { ManagedAgent } from '../agent/create-managed-agent';
@@ -43,7 +43,7 @@ function actorOf(req: Request, identify: (req: Request) => string): string {
  * // POST /agents/a1/permissions/per_1 {"response":"once"} → 202
  * ```
  */
-export function actingRoutes(options: ActingRoutesOptions): (app: Express) => void {
+export function actingRoutes(options: ActingRoutesOptions): (app: IRouter) => void {
   const { registry, guard } = options;
   const identify = options.identify ?? ((req: Request) => `client ${req.socket.remoteAddress ?? 'unknown'}`);
   /** Requests being answered or answered: the second click on one gets 409, on any node. */

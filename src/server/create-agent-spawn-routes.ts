@@ -1,4 +1,4 @@
-import type { Express, Request, Response } from 'express';
+import type { IRouter, Request, Response } from 'express';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import { methodNotAllowed, requireAgent, sendError } from './http';
@@ -52,7 +52,7 @@ export const isValidAgentId = (id: unknown): id is string => typeof id === 'stri
  * taken id or exited agent 409, `maxAgents` running 429 `agent_limit`, a failed start 502
  * `spawn_failed`. Errors from the spawned agent are logged, never sent to the caller.
  */
-export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: Express, ctx: { registry: AgentRegistry }) => void {
+export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: IRouter, ctx: { registry: AgentRegistry }) => void {
   const maxPrompt = options.maxPromptLength ?? 100_000;
   const maxAgents = options.maxAgents ?? 4;
   if (!Number.isInteger(maxAgents) || maxAgents < 1)

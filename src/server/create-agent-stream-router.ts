@@ -1,52 +1,25 @@
-import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { AgentRegistry } from '../agent/create-agent-registry';
-import { createMemoryTicketStore } from '../tickets/create-memory-ticket-store';
-import { TicketCapacityError, type TicketStore } from '../tickets/ticket-store';
-import { allowAll, checkAction, type Authorize } from './authorize';
-import { socketAddress, type ClientAddress } from './client-address';
-import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
-import { createRateLimiter, type RateLimiter } from './create-rate-limiter';
-import { createStreamHandler } from './create-stream-handler';
-import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
-import { DEFAULT_FLUSH_INTERVAL_MS, checkFlushIntervalMs } from './frame-batches';
-import { methodNotAllowed, requireAgent, sendError, sendJson } from './http';
-import { integerOption } from '../options/number-option';
+import type { IncomingMessage } from 'node:http';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { actingRoutes } from './create-acting-routes';
+import { agentInfoRoutes } from './create-agent-info-routes';
+import { checkAction, type Action } from './authorize';
+import { createStreamHandler, type StreamHandler } from './create-stream-handler';
+import { createTicketHandler } from './create-ticket-handler';
+import { methodNotAllowed, sendError } from './http';
+import { jsonErrorHandler } from './json-error-handler';
+import { resolveRouterOptions, type AgentStreamRouterOptions } from './router-options';
 
-export interface AgentStreamRouterOptions {
-  /** Where the agents are looked up by id. */
-  registry: AgentRegistry;
-  /** Where tickets live. Default: an in-memory store (60 s TTL, 1000 outstanding). */
-  tickets?: TicketStore;
-  /** Interval of the `: keepalive` comment. Default 15 000 ms. */
-  keepaliveMs?: number;
-  /** Unsent bytes a viewer may have before it is disconnected. Default 1 MiB. */
-  maxBufferedBytes?: number;
-  /** The `retry:` sent to EventSource. Default 2000 ms. */
-  retryMs?: number;
-  /**
-   * The frame window: the events of one window go out in one write per viewer, so a viewer gets
-   * at most one write per window whatever the event rate (docs/protocol.md §4.2). 0: one write
-   * per viewer per event-loop turn. Default 16 ms.
-   */
-  flushIntervalMs?: number;
-  /** Counters to update (tickets, forwarded events, slow consumers). */
-  metrics?: StreamMetrics;
-  /** The broadcasts (and so the viewers) of the agents. Default: one of this router's own. */
-  broadcasts?: BroadcastRegistry;
-  /** When it returns true, new streams are refused with 503 (graceful shutdown). */
-  isShuttingDown?: () => boolean;
-  /**
-   * Who may do what (docs/protocol.md §6): ticket issuance is `watch` on the agent. Default:
-   * everyone. The stream route is never guarded: its ticket is its credential.
-   */
-  authorize?: Authorize;
-  /** Tickets per client address (token bucket); `false` for none. Default 20 at once, 1 more per second. */
-  ticketRate?: RateLimiter | false;
-  /** Who a request comes from, the key of `ticketRate` (see `createClientAddress` behind a proxy). Default: the peer address. */
-  clientAddress?: ClientAddress;
-}
+export { broadcastOptionsOf, type AgentStreamRouterOptions, type RouterContext } from './router-options';
 
-const positiveInt = (name: string, v: number) => integerOption('createAgentStreamRouter', name, v);
+/**
+ * The router of {@link createAgentStreamRouter}: every agent route; `streams` serves only
+ * `GET /agents/:agentId/stream`, for mounting in front of a login that would refuse an
+ * `EventSource` (it cannot send headers: its ticket is its credential).
+ */
+export type AgentStreamRouter = Router & {
+  /** Only the stream route, to mount before your login middleware. */
+  readonly streams: Router;
+};
 
 /** Express 4 does not catch rejected promises: route them to `next`. */
 const wrap =
@@ -55,76 +28,8 @@ const wrap =
     fn(req, res).catch(next);
   };
 
-/** The broadcast options of the router's options, validated once, with defaults. */
-export function broadcastOptionsOf(
-  options: Pick<AgentStreamRouterOptions, 'keepaliveMs' | 'maxBufferedBytes' | 'retryMs' | 'flushIntervalMs'>,
-  metrics: StreamMetrics,
-) {
-  return {
-    keepaliveMs: positiveInt('keepaliveMs', options.keepaliveMs ?? 15_000),
-    maxBufferedBytes: positiveInt('maxBufferedBytes', options.maxBufferedBytes ?? 1024 * 1024),
-    retryMs: positiveInt('retryMs', options.retryMs ?? 2000),
-    flushIntervalMs: checkFlushIntervalMs('createAgentStreamRouter', options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS),
-    metrics,
-  };
-}
-
-/**
- * Creates the Express router serving `POST /agents/:agentId/stream-ticket` and
- * `GET /agents/:agentId/stream` (docs/protocol.md §4). Mount it under any prefix, in Express 5 or 4.
- *
- * ## Example
- * ```ts
- * const registry = createAgentRegistry();
- * app.use('/api', createAgentStreamRouter({ registry, keepaliveMs: 15_000 }));
- * // POST /api/agents/demo/stream-ticket → { ticket, expiresAt, streamUrl: '/api/agents/demo/stream?ticket=…' }
- * ```
- */
-export function createAgentStreamRouter(options: AgentStreamRouterOptions): Router {
-  if (!options?.registry) throw new TypeError('createAgentStreamRouter: registry is required');
-  const { registry } = options;
-  const tickets = options.tickets ?? createMemoryTicketStore();
-  const metrics = options.metrics ?? createStreamMetrics();
-  const broadcasts = options.broadcasts ?? createBroadcastRegistry(broadcastOptionsOf(options, metrics));
-  const stream = createStreamHandler({ registry, tickets, broadcasts, metrics, isShuttingDown: options.isShuttingDown });
-  const authorize = options.authorize ?? allowAll;
-  const ticketRate = options.ticketRate === false ? null : (options.ticketRate ?? createRateLimiter({ burst: 20, perSecond: 1 }));
-  const clientAddress = options.clientAddress ?? socketAddress;
-  const router = Router();
-
-  router.post(
-    '/agents/:agentId/stream-ticket',
-    wrap(async (req, res) => {
-      const agentId = String(req.params.agentId);
-      if (!(await checkAction(authorize, req, res, 'watch', agentId))) return;
-      if (!requireAgent(registry, agentId, res)) return;
-      const rate = ticketRate?.take(clientAddress(req));
-      if (rate && !rate.ok) {
-        metrics.rejectTicket('rate_limited');
-        return sendError(res, 429, 'rate_limited', 'too many stream tickets from this address', {
-          'Retry-After': String(rate.retryAfterSeconds),
-        });
-      }
-      try {
-        const issued = await tickets.issue(agentId);
-        metrics.ticketsIssued++;
-        sendJson(res, 201, {
-          ticket: issued.ticket,
-          expiresAt: issued.expiresAt.toISOString(),
-          streamUrl: `${req.baseUrl ?? ''}/agents/${encodeURIComponent(agentId)}/stream?ticket=${issued.ticket}`,
-        });
-      } catch (err) {
-        if (!(err instanceof TicketCapacityError)) {
-          // A shared store (Redis) out of reach: the client retries; never a 500.
-          metrics.rejectTicket('store_unavailable');
-          return sendError(res, 503, 'store_unavailable', 'the ticket store is unreachable; retry shortly', { 'Retry-After': '2' });
-        }
-        metrics.rejectTicket('ticket_capacity');
-        sendError(res, 503, 'ticket_capacity', err.message, { 'Retry-After': String(err.retryAfterSeconds) });
-      }
-    }),
-  );
-  router.all('/agents/:agentId/stream-ticket', methodNotAllowed('POST'));
+/** The stream route on `router`, served by `stream`. */
+function streamRoute(router: Router, stream: StreamHandler): void {
   router.get(
     '/agents/:agentId/stream',
     wrap(async (req, res) => {
@@ -135,6 +40,70 @@ export function createAgentStreamRouter(options: AgentStreamRouterOptions): Rout
     }),
   );
   router.all('/agents/:agentId/stream', methodNotAllowed('GET'));
+}
 
-  return router;
+/** The router and its stream handler (the control server serves streams ahead of Express with it). */
+export function buildAgentStreamRouter<Req extends IncomingMessage = Request>(
+  options: AgentStreamRouterOptions<Req>,
+): { router: AgentStreamRouter; stream: StreamHandler } {
+  const o = resolveRouterOptions(options);
+  const stream = createStreamHandler(o);
+  const guard =
+    (action: Action): RequestHandler =>
+    (req, res, next) => {
+      const agentId = req.params.agentId === undefined ? undefined : String(req.params.agentId);
+      checkAction(o.authorize, req as unknown as Req, res, action, agentId).then((ok) => ok && next(), next);
+    };
+  const errors = jsonErrorHandler(o.logger);
+
+  const streams = Router();
+  streamRoute(streams, stream);
+  streams.use(errors);
+
+  const router = Router();
+  streamRoute(router, stream);
+  router.post('/agents/:agentId/stream-ticket', wrap(createTicketHandler(o)));
+  router.all('/agents/:agentId/stream-ticket', methodNotAllowed('POST'));
+  router.use('/agents', express.json({ limit: o.maxBodyBytes }));
+  agentInfoRoutes(o, guard)(router);
+  actingRoutes({ registry: o.registry, claims: o.claims, guard: guard('act'), identify: o.identify as never, logger: o.logger })(router);
+  if (o.routes) {
+    router.post('/agents', guard('admin'));
+    router.post('/agents/:agentId/message', guard('act'));
+    o.routes(router, { registry: o.registry, metrics: o.metrics });
+  }
+  router.all('/agents', methodNotAllowed(o.routes ? 'GET, POST' : 'GET'));
+  router.all('/agents/:agentId', methodNotAllowed('GET'));
+  router.all('/agents/:agentId/stop', methodNotAllowed('POST'));
+  router.all('/agents/:agentId/disconnect-viewers', methodNotAllowed('POST'));
+  // Everything under /agents is the router's: an unknown path there is its own JSON 404.
+  router.all(/^\/agents(?:\/.*)?$/, (req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.baseUrl}${req.path}`));
+  router.use(errors);
+  return { router: Object.assign(router, { streams }), stream };
+}
+
+/**
+ * Creates the Express router of every agent route (docs/protocol.md §4–§7), for mounting under
+ * any prefix of your app (Express 5 or 4): `GET /agents`, `GET /agents/:agentId`,
+ * `POST /agents/:agentId/stream-ticket`, `GET /agents/:agentId/stream`, the acting routes
+ * (`prompt`, `abort`, `permissions/:requestId`, `questions/:requestId`,
+ * `questions/:requestId/reject`), `stop` and `disconnect-viewers`, each checked through
+ * `authorize(req, action, agentId)`. It parses its own JSON bodies, and every error under it is
+ * the protocol's `{error:{code,message}}`. `router.streams` serves the stream route alone: mount
+ * it in front of a login that refuses requests without your headers or cookie.
+ *
+ * ## Example
+ * ```ts
+ * const agents = createAgentStreamRouter({
+ *   registry,
+ *   authorize: (req: Request & { user?: { role: string } }, action) =>
+ *     !req.user ? 'unauthenticated' : action === 'watch' || req.user.role === 'operator',
+ * });
+ * app.use('/api', agents.streams);          // EventSource: the ticket is the credential
+ * app.use('/api', requireLogin, agents);    // tickets, lists, acting: behind your login
+ * // POST /api/agents/demo/stream-ticket → { ticket, expiresAt, streamUrl: '/api/agents/demo/stream?ticket=…' }
+ * ```
+ */
+export function createAgentStreamRouter<Req extends IncomingMessage = Request>(options: AgentStreamRouterOptions<Req>): AgentStreamRouter {
+  return buildAgentStreamRouter(options).router;
 }

@@ -2,28 +2,25 @@ import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { createAgentRegistry, type AgentRegistry } from '../agent/create-agent-registry';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import { createMemoryTicketStore } from '../tickets/create-memory-ticket-store';
 import type { TicketStore } from '../tickets/ticket-store';
-import { agentView } from './agent-view';
 import type { AgentCluster } from './agent-cluster';
 import type { ClientAddress } from './client-address';
 import { attachKiloAgent, createKiloAgent, type AttachKiloAgentOptions } from './attach-kilo-agent';
 import { allowAll, checkAction, type Action, type Authorize } from './authorize';
-import { broadcastOptionsOf, createAgentStreamRouter } from './create-agent-stream-router';
-import { actingRoutes } from './create-acting-routes';
-import { createMemoryClaims } from './request-claims';
+import { broadcastOptionsOf, buildAgentStreamRouter, type AgentStreamRouterOptions } from './create-agent-stream-router';
+import { jsonErrorHandler } from './json-error-handler';
 import { createOriginGuard } from './create-origin-guard';
 import type { RateLimiter } from './create-rate-limiter';
 import { createRequestDispatcher } from './create-request-dispatcher';
 import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
 import { createPrometheusRegistry } from './create-prometheus-registry';
-import { createStreamHandler } from './create-stream-handler';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
 import { silentLogger, type Logger } from './logger';
-import { methodNotAllowed, requireAgent, sendError } from './http';
+import { methodNotAllowed, sendError } from './http';
 import { integerOption } from '../options/number-option';
 
 export interface ControlServerOptions {
@@ -51,7 +48,7 @@ export interface ControlServerOptions {
    * Extra routes mounted before the 404 handler (e.g. the agent-spawning routes). `POST /agents`
    * is guarded as `admin` and `POST /agents/:agentId/message` as `act` before them.
    */
-  routes?: (app: Express, ctx: { registry: AgentRegistry; metrics: StreamMetrics }) => void;
+  routes?: AgentStreamRouterOptions['routes'];
   logger?: Logger;
   /** Who may do what (docs/protocol.md §6). Default: everyone (loopback, no token). */
   authorize?: Authorize;
@@ -135,84 +132,36 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   let server: http.Server | undefined;
   let closing: Promise<void> | undefined;
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(express.json({ limit: '256kb' }));
-  const withAgent =
-    (fn: (agent: ManagedAgent, res: express.Response) => void): RequestHandler =>
-    (req, res) => {
-      const agent = requireAgent(registry, req.params.agentId, res);
-      if (agent) fn(agent, res);
-    };
-
   const isShuttingDown = () => shuttingDown;
+  const { router, stream } = buildAgentStreamRouter<IncomingMessage>({
+    registry,
+    metrics,
+    broadcasts,
+    tickets,
+    isShuttingDown,
+    authorize: options.authorize,
+    ticketRate: options.ticketRate,
+    clientAddress: options.clientAddress,
+    claims: cluster?.claims,
+    identify: options.identify,
+    routes: options.routes,
+    logger,
+  });
   const authorize = options.authorize ?? allowAll;
   const guard =
     (action: Action): RequestHandler =>
     (req, res, next) => {
-      const agentId = req.params.agentId === undefined ? undefined : String(req.params.agentId);
-      checkAction(authorize, req, res, action, agentId).then((ok) => ok && next(), next);
+      checkAction(authorize, req, res, action).then((ok) => ok && next(), next);
     };
-  const stream = createStreamHandler({ registry, tickets, broadcasts, metrics, isShuttingDown });
-  app.use(
-    createAgentStreamRouter({
-      registry,
-      metrics,
-      broadcasts,
-      tickets,
-      isShuttingDown,
-      authorize,
-      ticketRate: options.ticketRate,
-      clientAddress: options.clientAddress,
-    }),
-  );
-  app.get(['/agents', '/agents/:agentId', '/metrics'], guard('watch'));
-  app.post(['/agents', '/agents/:agentId/stop', '/agents/:agentId/disconnect-viewers'], guard('admin'));
-  app.post('/agents/:agentId/message', guard('act'));
-  const claims = cluster?.claims ?? createMemoryClaims();
-  const clientAddress = options.clientAddress;
-  const identify = options.identify ?? (clientAddress ? (req: IncomingMessage) => `client ${clientAddress(req)}` : undefined);
-  actingRoutes({ registry, claims, guard: guard('act'), identify, logger })(app);
-  options.routes?.(app, { registry, metrics });
-  /** Whether this caller holds the `act` right (for `actionable`: the dashboard disables what it may not do). */
-  const mayAct = async (req: IncomingMessage) => {
-    try {
-      return (await authorize(req, 'act')) === true;
-    } catch {
-      return false;
-    }
-  };
-  app.get('/agents', (req, res, next) => {
-    mayAct(req).then((act) => res.json({ agents: registry.list().map((a) => agentView(a, broadcasts, act)) }), next);
-  });
-  app.all('/agents', methodNotAllowed(options.routes ? 'GET, POST' : 'GET'));
-  app.get('/agents/:agentId', (req, res, next) => {
-    const agent = requireAgent(registry, req.params.agentId, res);
-    if (!agent) return;
-    mayAct(req).then((act) => res.json(agentView(agent, broadcasts, act)), next);
-  });
-  app.all('/agents/:agentId', methodNotAllowed('GET'));
-  app.post(
-    '/agents/:agentId/stop',
-    withAgent((agent, res) => {
-      agent.stop('stopped');
-      res.status(202).json(agentView(agent, broadcasts));
-    }),
-  );
-  app.all('/agents/:agentId/stop', methodNotAllowed('POST'));
-  // Operator tool: cut every open stream of an agent (clients resume with a fresh ticket).
-  app.post(
-    '/agents/:agentId/disconnect-viewers',
-    withAgent((agent, res) => {
-      res.status(202).json({ disconnected: broadcasts.disconnect(agent.id) });
-    }),
-  );
-  app.all('/agents/:agentId/disconnect-viewers', methodNotAllowed('POST'));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(router);
   app.get('/healthz', (_req, res) => {
     res.status(shuttingDown ? 503 : 200).json({ ok: !shuttingDown, agents: registry.size, viewers: broadcasts.viewerCount() });
   });
   app.all('/healthz', methodNotAllowed('GET'));
-  app.get('/metrics', (_req, res, next) => {
+  app.get('/metrics', guard('watch'), (_req, res, next) => {
     prometheus.metrics().then((text) => res.type(prometheus.contentType).send(text), next);
   });
   app.all('/metrics', methodNotAllowed('GET'));
@@ -224,17 +173,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   app.use(express.static(publicDir, { index: false, fallthrough: true }));
   app.all(['/', '/index.html'], methodNotAllowed('GET'));
   app.use((req, res) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`));
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
-    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) logger.error('request failed', err);
-    sendError(
-      res,
-      status,
-      status === 500 ? 'internal' : 'bad_request',
-      status === 500 ? 'internal error' : String(err.message ?? 'bad request'),
-    );
-  };
-  app.use(onError);
+  app.use(jsonErrorHandler(logger));
 
   return {
     app,

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'bad_request'
+  | 'payload_too_large'
   | 'agent_exists'
   | 'agent_exited'
   | 'spawn_failed'
