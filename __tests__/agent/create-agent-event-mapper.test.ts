@@ -45,7 +45,7 @@ describe('createAgentEventMapper on a real recorded turn (write tool)', () => {
   });
 
   it('emits one message per completed assistant message, with tokens', () => {
-    const msgs = out.filter((e) => e.type === 'message');
+    const msgs = out.filter((e) => e.type === 'message-info');
     expect(msgs).toHaveLength(2);
     expect(msgs[1]).toMatchObject({ data: { role: 'assistant', finish: 'stop', tokens: { input: 100, output: 20 } } });
   });

@@ -39,7 +39,7 @@ export const SCRIPT: Array<{ type: string; data: unknown }> = [
   { type: 'file', data: { path: 'hello.txt' } },
   { type: 'text', data: { messageId: 'm1', partId: 'p2', role: 'assistant', text: 'Done.' } },
   {
-    type: 'message',
+    type: 'message-info',
     data: {
       messageId: 'm1',
       role: 'assistant',

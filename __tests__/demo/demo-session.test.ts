@@ -148,7 +148,7 @@ describe('demo/demo-session.jsonl: a recorded real kilo serve turn', () => {
     expect(streamed.reduce((acc, t) => (t.text !== undefined ? t.text : acc + t.delta!), '')).toBe(final.text);
     expect(of('text').find((t) => t.role === 'user')?.text).toMatch(/hello\.txt/);
 
-    const messages = of('message');
+    const messages = of('message-info');
     expect(messages.map((m) => m.finish)).toEqual(['tool-calls', 'tool-calls', 'tool-calls', 'stop']);
     for (const m of messages)
       expect(m.tokens).toMatchObject({ input: expect.any(Number), output: expect.any(Number), reasoning: expect.any(Number) });
@@ -167,7 +167,7 @@ describe('demo/demo-session.jsonl: a recorded real kilo serve turn', () => {
       tool('bash', 'completed'),
       tool('read', 'error'),
       agent.map((e) => e.type === 'text' && e.data.role === 'assistant').lastIndexOf(true),
-      indexOf((e) => e.type === 'message' && e.data.finish === 'stop'),
+      indexOf((e) => e.type === 'message-info' && e.data.finish === 'stop'),
       agent.map((e) => e.type === 'status' && e.data.state === 'idle').lastIndexOf(true),
     ];
     expect(order.every((i) => i >= 0)).toBe(true);

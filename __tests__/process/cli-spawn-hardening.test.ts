@@ -57,7 +57,7 @@ describe('serve --spawn hardening (real CLI, real kilo, scripted LLM running `en
     expect(ticket.status).toBe(201);
     const v = await openSse(`${cli!.url}${(ticket.body as unknown as { streamUrl: string }).streamUrl}`);
     const completed = (f: { event?: string; data?: string }) => f.event === 'tool' && f.data!.includes('"status":"completed"');
-    const finished = (f: { event?: string; data?: string }) => f.event === 'message' && f.data!.includes('"finish":"stop"');
+    const finished = (f: { event?: string; data?: string }) => f.event === 'message-info' && f.data!.includes('"finish":"stop"');
     // The whole turn, so the next agent starts the script afresh.
     await v.waitFor((x) => x.events().some(completed) && x.events().some(finished), 40_000, 'the completed bash tool and the answer');
     v.close();

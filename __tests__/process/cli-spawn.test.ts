@@ -26,7 +26,7 @@ describe('agent-stream serve --spawn (built-in offline LLM, real kilo)', () => {
     await v.waitFor(
       (x) =>
         x.events().some((f) => f.event === 'tool' && f.data!.includes('"status":"completed"')) &&
-        x.events().some((f) => f.event === 'message' && f.data!.includes('"finish":"stop"')),
+        x.events().some((f) => f.event === 'message-info' && f.data!.includes('"finish":"stop"')),
       30_000,
       'a completed tool and a finished answer',
     );

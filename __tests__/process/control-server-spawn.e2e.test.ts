@@ -115,7 +115,7 @@ describe('control server --spawn routes with the real kilo binary and a real eve
     const v = await watch(base, 'k1');
     const idleAfter = (seq: number) => (e: Viewer['events'][number]) => e.type === 'status' && e.data.state === 'idle' && (e.id ?? 0) > seq;
     const busySeq = () => v.events.find((e) => e.type === 'status' && e.data.state === 'busy')?.id ?? 0;
-    await v.waitFor((e) => e.type === 'message' && e.data.finish === 'stop');
+    await v.waitFor((e) => e.type === 'message-info' && e.data.finish === 'stop');
     await v.waitFor(idleAfter(busySeq()));
 
     const kinds = v.events
@@ -130,7 +130,7 @@ describe('control server --spawn routes with the real kilo binary and a real eve
     const texts = v.events.filter((e) => e.type === 'text' && e.data.role === 'assistant');
     expect(texts.at(-1)!.data.text).toBe(FINAL);
     expect(texts.filter((e) => e.data.delta !== undefined).length).toBeGreaterThan(3);
-    const msg = v.events.filter((e) => e.type === 'message').at(-1)!;
+    const msg = v.events.filter((e) => e.type === 'message-info').at(-1)!;
     expect(msg.data.tokens).toMatchObject({ input: 100, output: 20 });
     expect(kinds.lastIndexOf('status:idle')).toBeGreaterThan(at('tool:write:completed'));
     expect(kinds).not.toContain('exit');

@@ -264,7 +264,7 @@ describe('the real kilo binary with the fake LLM: reasoning and failing tools', 
     const all: SequencedAgentEvent[] = [];
     const live = agent.events$.subscribe((e) => all.push(e));
     const deadline = Date.now() + 20_000;
-    while (!all.some((e) => e.type === 'message' && e.data.finish === 'stop') || agent.status().state !== 'idle') {
+    while (!all.some((e) => e.type === 'message-info' && e.data.finish === 'stop') || agent.status().state !== 'idle') {
       if (Date.now() > deadline) throw new Error(`turn did not end: ${JSON.stringify(all.map((e) => e.type))}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -296,7 +296,7 @@ describe('the real kilo binary with the fake LLM: reasoning and failing tools', 
     expect(tools[5]!.error).toMatch(/Could not find oldString/);
     expect(all.filter((e) => e.type === 'error')).toEqual([]); // a failed tool is not an agent error
 
-    const messages = all.flatMap((e) => (e.type === 'message' ? [e.data] : []));
+    const messages = all.flatMap((e) => (e.type === 'message-info' ? [e.data] : []));
     expect(messages[messages.length - 1]!.tokens).toMatchObject({ input: 10, reasoning: 4 });
     const texts = all.flatMap((e) => (e.type === 'text' && e.data.role === 'assistant' ? [e.data] : []));
     expect(texts.filter((t) => t.delta !== undefined).map((t) => t.delta)).toEqual(['Neither ', 'worked.']);

@@ -90,7 +90,7 @@ describe('spawnKiloAgent: real turns through the real kilo binary', () => {
     expect(texts.filter((t) => t.data.delta !== undefined).length).toBeGreaterThanOrEqual(Math.ceil(FINAL.length / 6) - 1);
     expect(of(events, 'text').find((t) => t.data.role === 'user')?.data.text).toBe('Create hello.txt, then show it.');
 
-    const messages = of(events, 'message');
+    const messages = of(events, 'message-info');
     expect(messages.map((m) => m.data.finish)).toEqual(['tool-calls', 'tool-calls', 'stop']);
     for (const m of messages) expect(m.data.tokens).toMatchObject({ input: 100, output: 20 });
 
@@ -102,7 +102,7 @@ describe('spawnKiloAgent: real turns through the real kilo binary', () => {
       idx((e) => e.type === 'tool' && e.data.tool === 'bash' && e.data.status === 'pending'),
       idx((e) => e.type === 'tool' && e.data.tool === 'bash' && e.data.status === 'completed'),
       idx((e) => e.type === 'text' && e.data.text === FINAL),
-      idx((e) => e.type === 'message' && e.data.finish === 'stop'),
+      idx((e) => e.type === 'message-info' && e.data.finish === 'stop'),
       events.findIndex((e, i) => i > busy && isIdle(e)),
     ];
     expect(order.every((i) => i >= 0)).toBe(true);
@@ -124,7 +124,7 @@ describe('spawnKiloAgent: real turns through the real kilo binary', () => {
     const events = await turnAfter(seq);
     const texts = of(events, 'text').filter((t) => t.data.role === 'assistant');
     expect(texts[texts.length - 1]!.data.text).toBe(SECOND);
-    expect(of(events, 'message').map((m) => m.data.finish)).toEqual(['stop']);
+    expect(of(events, 'message-info').map((m) => m.data.finish)).toEqual(['stop']);
     expect(spawned.agent.exited).toBeNull();
   });
 

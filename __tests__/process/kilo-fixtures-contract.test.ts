@@ -145,7 +145,7 @@ describe(`contract: ${RECORDED} (reasoning, write and bash tools, a failing read
     const answerDeltas = texts.filter((t) => t.partId === texts[texts.length - 1]!.partId && t.delta !== undefined);
     expect(answerDeltas.length).toBeGreaterThanOrEqual(words - 1);
     expect(texts.filter((t) => t.delta !== undefined).length).toBeGreaterThanOrEqual(200);
-    const messages = agent.flatMap((e) => (e.type === 'message' ? [e.data] : []));
+    const messages = agent.flatMap((e) => (e.type === 'message-info' ? [e.data] : []));
     expect(messages.map((m) => m.finish)).toEqual(['tool-calls', 'tool-calls', 'tool-calls', 'stop']);
     for (const m of messages)
       expect(m.tokens).toMatchObject({ input: expect.any(Number), output: expect.any(Number), reasoning: expect.any(Number) });

@@ -124,7 +124,7 @@ describe('reduceAgentLog: permission, question and action rows', () => {
       { type: 'question', data: question, seq: 2 },
       { type: 'file', data: { path: 'a.ts' }, seq: 3 },
       text('msg_2', 'prt_4', 'more', 4),
-      { type: 'message', data: { messageId: 'msg_2', role: 'assistant', finish: 'stop' }, seq: 5 },
+      { type: 'message-info', data: { messageId: 'msg_2', role: 'assistant', finish: 'stop' }, seq: 5 },
     ]);
     expect(log.rows.map(label)).toEqual(['answer', 'more', 'question:que_1:asked', 'file', 'message']);
     const updated = reduceAgentLog(log, {

@@ -76,7 +76,7 @@ describe('reduceAgentLog', () => {
       { type: 'tool', data: { messageId: 'msg_2', partId: 'prt_3', callId: 'c1', tool: 'bash', status: 'completed' }, seq: 2 },
       at('msg_2', 'prt_4', 'answer', 3),
       at('msg_2', 'prt_2', 'reasoning first', 4),
-      { type: 'message', data: { messageId: 'msg_2', role: 'assistant', finish: 'stop' }, seq: 5 },
+      { type: 'message-info', data: { messageId: 'msg_2', role: 'assistant', finish: 'stop' }, seq: 5 },
       { type: 'exit', data: { reason: 'stopped' }, seq: 6 },
     ]);
     expect(log.rows.map((r) => (r.kind === 'text' ? r.text : r.kind))).toEqual([

@@ -139,7 +139,7 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
         if (info.time?.completed !== undefined && !completed.has(info.id)) {
           completed.add(info.id);
           out.push({
-            type: 'message',
+            type: 'message-info',
             data: { messageId: info.id, role: 'assistant', finish: info.finish, tokens: info.tokens, cost: info.cost },
           });
         }

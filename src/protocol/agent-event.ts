@@ -126,7 +126,7 @@ export type AgentEvent =
   | { type: 'reasoning'; data: TextData }
   | { type: 'tool'; data: ToolData }
   | { type: 'file'; data: FileData }
-  | { type: 'message'; data: MessageData }
+  | { type: 'message-info'; data: MessageData }
   | { type: 'error'; data: ErrorData }
   | { type: 'permission'; data: PermissionData }
   | { type: 'question'; data: QuestionData }
@@ -147,7 +147,7 @@ export const AGENT_EVENT_TYPES: readonly AgentEventType[] = Object.freeze([
   'reasoning',
   'tool',
   'file',
-  'message',
+  'message-info',
   'error',
   'permission',
   'question',

@@ -88,7 +88,7 @@ export function foldAgentEvent(view: FoldedView, event: AgentEvent): FoldedView 
     case 'error':
       view.errors.push(event.data);
       break;
-    case 'message':
+    case 'message-info':
       view.messages.push(event.data);
       break;
     case 'permission':

@@ -222,7 +222,7 @@ function apply(s: AgentLogState, event: ClientAgentEvent, maxTracked: number): v
     case 'file':
       upsert(s.rows, { kind: 'file', ...own('file'), path: event.data.path });
       return;
-    case 'message': {
+    case 'message-info': {
       const { messageId, finish, tokens, cost } = event.data;
       if (messageId > s.anchor) s.anchor = messageId;
       upsert(s.rows, { kind: 'message', ...own('message'), order: `${messageId}\u0003`, messageId, finish, tokens, cost });
