@@ -28,18 +28,8 @@ export {
 export { createAgentRegistry, type AgentRegistry, type AgentRegistryOptions } from './agent/create-agent-registry';
 export { truncateUtf8, MAX_TOOL_OUTPUT_BYTES } from './agent/truncate-output';
 
-export { ofType } from './operators/of-type';
-export { forSession } from './operators/for-session';
-export { toolCalls } from './operators/tool-calls';
-export { pendingRequests } from './operators/pending-requests';
-export { actionsTaken } from './operators/actions-taken';
-export { assistantText } from './operators/assistant-text';
-export { fileEdits } from './operators/file-edits';
-export { errorEvents } from './operators/error-events';
-export { coalesceText } from './operators/coalesce-text';
-export { withKeepalive, KEEPALIVE, type Keepalive } from './operators/with-keepalive';
-export { toSseFrames } from './operators/to-sse-frames';
-export { toAgentEvents } from './operators/to-agent-events';
+// The operators (also alone, for browsers: agent-stream/operators).
+export * from './operators';
 
 export { encodeSseMessage, encodeSseComment, encodeSseRetry, SSE_KEEPALIVE, type SseMessage } from './sse/encode-sse';
 export { encodeAgentEvent } from './sse/encode-agent-event';

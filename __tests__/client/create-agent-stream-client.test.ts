@@ -312,4 +312,16 @@ describe('createAgentStreamClient', () => {
     expect(() => createAgentStreamClient({ ...base, agentId: 'a', minDelayMs: 10, maxDelayMs: 5 })).toThrow(/maxDelayMs/);
     expect(() => createAgentStreamClient({ agentId: 'a', onEvent: () => {}, fetch: base.fetch })).toThrow(/EventSource/);
   });
+
+  it('in Node (no page to resolve against), a missing or relative base URL throws a TypeError at creation', () => {
+    expect((globalThis as { location?: unknown }).location).toBeUndefined();
+    const base = { onEvent: () => {}, EventSource: createFakeEventSource().EventSource };
+    const noBase = () => createAgentStreamClient({ ...base, agentId: 'a' });
+    expect(noBase).toThrow(TypeError);
+    expect(noBase).toThrow(/absolute baseUrl/);
+    expect(() => createAgentStreamClient({ ...base, agentId: 'a', baseUrl: '/api' })).toThrow(TypeError);
+    expect(() => createAgentStreamClient({ ...base, ticketUrl: 'ftp://x/t' })).toThrow(TypeError);
+    createAgentStreamClient({ ...base, agentId: 'a', baseUrl: 'http://127.0.0.1:9', maxRetries: 0 }).close();
+    createAgentStreamClient({ ...base, ticketUrl: 'https://example.test/t' }).close();
+  });
 });

@@ -116,6 +116,15 @@ export const DEFAULT_MIN_DELAY_MS = 250;
 /** Default `maxDelayMs`. */
 export const DEFAULT_MAX_DELAY_MS = 30_000;
 
+const canParseUrl = (url: string, base?: string): boolean => {
+  try {
+    const u = new URL(url, base);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
 /** Validates options eagerly and applies defaults; throws `TypeError` on a bad option. */
 export function resolveClientOptions(options: AgentStreamClientOptions): ResolvedClientOptions {
   if (!options || typeof options !== 'object') fail('options are required');
@@ -151,6 +160,16 @@ export function resolveClientOptions(options: AgentStreamClientOptions): Resolve
     if (typeof f !== 'function') fail('no fetch: pass options.fetch');
   }
   if (o.random !== undefined && typeof o.random !== 'function') fail('random must be a function');
+  if (o.getTicket === undefined && o.fetch === undefined) {
+    // Outside a page (Node, a worker without location) a relative URL has nothing to resolve
+    // against: every attempt would fail on "Failed to parse URL", forever. Say so now. (Your own
+    // `fetch` or `getTicket` resolves URLs its own way.)
+    const page = (globalThis as { location?: { href?: unknown } }).location?.href;
+    const url = o.ticketUrl ?? `${(o.baseUrl ?? '').replace(/\/+$/, '')}/agents/x/stream-ticket`;
+    if (!canParseUrl(url, typeof page === 'string' ? page : undefined)) {
+      fail(`no usable base URL for "${url}": outside a browser page pass an absolute baseUrl (e.g. "http://127.0.0.1:8080") or ticketUrl`);
+    }
+  }
   return {
     ...o,
     baseUrl: (o.baseUrl ?? '').replace(/\/+$/, ''),
