@@ -56,7 +56,7 @@ export function createFoldedView(): FoldedView {
  * Applies one event to `view` (mutating it) by the protocol's folding rule: `text`/`reasoning`
  * replace (`text`) or append (`delta`, onto nothing when the part is unknown); `tool` keeps the
  * latest per `callId`; `permission` and `question` the latest per `requestId`; `file`, `error`,
- * `message` and `action` accumulate; `status` is the latest; `gap`
+ * `message-info` and `action` accumulate; `status` is the latest; `gap`
  * keeps what the view has; `reset` clears it (all but the status). Returns `view`.
  *
  * ## Example

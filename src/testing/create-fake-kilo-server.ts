@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createFakeKiloState } from './fake-kilo-state';
 
 export interface FakeKiloServerOptions {
   /** Status to answer `GET /event` with (e.g. 503 to test give-up); read per request. Default 200. */
@@ -8,7 +9,11 @@ export interface FakeKiloServerOptions {
   onConnect?: (res: http.ServerResponse) => void;
 }
 
-/** A kilo-serve-compatible `GET /event` server on loopback that your test drives by hand. */
+/**
+ * A kilo serve stand-in on loopback that your test drives by hand: `GET /event`, and what the
+ * nothing-lost path (`kiloSessionEvents`) reads besides — `POST /sync/history`,
+ * `GET /session/status`, `GET /permission`, `GET /question` — answered from what was sent.
+ */
 export interface FakeKiloServer {
   /** Base URL, e.g. `http://127.0.0.1:PORT`; pass it to `kiloEvents`. */
   url: string;
@@ -16,9 +21,16 @@ export interface FakeKiloServer {
   readonly clients: http.ServerResponse[];
   /** How many `/event` requests arrived in all. */
   readonly connections: number;
+  /** Every request that arrived, `METHOD /path` (query left out), in order. */
+  readonly requests: readonly string[];
   /** Resolves when exactly `n` streams are open. */
   waitForClients(n: number, timeoutMs?: number): Promise<void>;
-  /** Sends one kilo event (an object, or a raw `data` string) to every open stream. */
+  /**
+   * Sends one kilo event (an object, or a raw `data` string) to every open stream. As kilo does,
+   * an event kilo logs (`message.*`, `session.created|updated|deleted`) gets an `id`, a place in
+   * its session's log (`POST /sync/history`) and a `sync` copy after it; `session.status`,
+   * permissions and questions update what `GET /session/status`, `/permission` and `/question` answer.
+   */
   send(event: object | string): void;
   /** Destroys every open stream, as a dropped upstream. */
   drop(): void;
@@ -27,7 +39,8 @@ export interface FakeKiloServer {
 
 /**
  * Starts a fake kilo serve for your own tests: `GET /event` answers `server.connected`, then
- * whatever the test `send`s; `drop()` simulates a lost connection.
+ * whatever the test `send`s; `drop()` simulates a lost connection. It serves what both
+ * `kiloEvents` and `kiloSessionEvents` read, so either runs against it without a diagnostic.
  *
  * ## Example
  * ```ts
@@ -39,14 +52,34 @@ export interface FakeKiloServer {
  */
 export async function createFakeKiloServer(options: FakeKiloServerOptions = {}): Promise<FakeKiloServer> {
   const clients: http.ServerResponse[] = [];
+  const requests: string[] = [];
+  const state = createFakeKiloState();
   let connections = 0;
   const waiters = new Set<() => void>();
   const notify = () => waiters.forEach((w) => w());
+  const json = (res: http.ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
   const server = http.createServer((req, res) => {
-    if (!req.url?.startsWith('/event')) {
-      res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not found"}');
+    const path = (req.url ?? '/').split('?')[0]!;
+    requests.push(`${req.method} ${path}`);
+    if (req.method === 'POST' && path === '/sync/history') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body || '{}');
+        } catch {
+          return json(res, 400, { error: 'body is not JSON' });
+        }
+        json(res, 200, state.history(parsed));
+      });
       return;
     }
+    if (req.method === 'GET' && path === '/session/status') return json(res, 200, state.sessionStatus());
+    if (req.method === 'GET' && path === '/permission') return json(res, 200, state.pendingPermissions());
+    if (req.method === 'GET' && path === '/question') return json(res, 200, state.pendingQuestions());
+    if (path !== '/event') return json(res, 404, { error: 'not found' });
     connections++;
     const status = options.status?.() ?? 200;
     if (status !== 200) {
@@ -71,6 +104,7 @@ export async function createFakeKiloServer(options: FakeKiloServerOptions = {}):
     get connections() {
       return connections;
     },
+    requests,
     waitForClients(n, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -88,8 +122,9 @@ export async function createFakeKiloServer(options: FakeKiloServerOptions = {}):
       });
     },
     send(event) {
-      const data = typeof event === 'string' ? event : JSON.stringify(event);
-      for (const c of clients) c.write(`data: ${data}\n\n`);
+      const frames = typeof event === 'string' ? [event] : state.record(event);
+      const text = frames.map((data) => `data: ${data}\n\n`).join('');
+      for (const c of clients) c.write(text);
     },
     drop() {
       for (const c of [...clients]) c.socket?.destroy();
