@@ -5,6 +5,7 @@ export { parseKiloEvent, KNOWN_KILO_EVENT_TYPES, type KiloParseResult } from './
 export { KiloParseError, type KiloParseErrorCode } from './kilo/kilo-parse-error';
 export { sessionIdOf } from './kilo/session-id-of';
 export { kiloEvents, type KiloEventsOptions, type KiloDiagnostic } from './kilo/kilo-events';
+export type { FetchLike as KiloFetchLike, FetchLikeResponse as KiloFetchLikeResponse } from './kilo/open-event-stream';
 export { kiloSessionEvents, type KiloSessionEventsOptions, type KiloRefillDiagnostic } from './kilo/kilo-session-events';
 export { fetchKiloLog, fetchKiloSessionStatus, type KiloLogEntry, type KiloHttp } from './kilo/fetch-kilo-log';
 export { KiloUpstreamError, type KiloUpstreamErrorCode } from './kilo/kilo-upstream-error';

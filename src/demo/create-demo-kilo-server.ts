@@ -32,7 +32,7 @@ export interface DemoKiloServer {
  * `GET /event` sends `server.connected`, then the frames live (no replay, like kilo), then
  * heartbeats; like kilo it keeps a durable log of the session (`sync` copies on `/event`,
  * `POST /sync/history`, `GET /session/status`), which grows with every replay. Every replay is a new turn of the same session: its message, part, event and call
- * ids are moved past the previous replay's ({@link createDemoIdRewriter}), so they keep kilo's
+ * ids are moved past the previous replay's, so they keep kilo's
  * format and still sort by creation time across loops.
  *
  * ## Example

@@ -8,6 +8,7 @@ export { KiloClientError, type KiloClientErrorCode } from './kilo-client-error';
 export { spawnKiloAgent, type SpawnKiloAgentOptions, type SpawnedKiloAgent } from './spawn-kilo-agent';
 export { resolveKiloBinary } from './resolve-kilo-binary';
 export { kiloEvents, type KiloEventsOptions, type KiloDiagnostic } from './kilo-events';
+export type { FetchLike as KiloFetchLike, FetchLikeResponse as KiloFetchLikeResponse } from './open-event-stream';
 export { kiloSessionEvents, type KiloSessionEventsOptions, type KiloRefillDiagnostic } from './kilo-session-events';
 export { createKiloActions, type KiloActionsOptions } from './create-kilo-actions';
 export { fetchKiloLog, fetchKiloSessionStatus, fetchKiloPendingRequests, KiloHttpError, type KiloHttp } from './fetch-kilo-log';

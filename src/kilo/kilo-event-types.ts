@@ -145,8 +145,8 @@ export interface KiloSessionInfo {
 
 export type KiloSessionStatus = { type: 'idle' } | { type: 'busy' } | { type: 'retry'; attempt: number; message: string; next: number };
 
-/** Shape of one known event: `type` discriminates, `properties` is typed. */
-interface Ev<T extends string, P> {
+/** The shape of every kilo event: its `type`, its `properties`, and kilo's bus id when it has one. */
+export interface Ev<T extends string, P> {
   type: T;
   properties: P;
   /** kilo's own event id (`evt_…`); not a resume token, kilo has no replay. */

@@ -14,7 +14,7 @@ export interface StatusData {
   activeTools: string[];
 }
 
-interface TextBase {
+export interface TextBase {
   messageId: string;
   partId: string;
   role: 'user' | 'assistant';

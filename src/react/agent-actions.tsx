@@ -85,7 +85,7 @@ export function useActRunner() {
 }
 
 /** Common props of the controls: disabled (with the reason as a tooltip) and where its call stands. */
-interface ControlProps {
+export interface ControlProps {
   disabled: boolean;
   reason?: string;
   status?: ActStatus;

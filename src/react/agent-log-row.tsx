@@ -82,7 +82,7 @@ function formatMessage(row: Extract<LogRow, { kind: 'message' }>): string {
 
 type PermissionRow = Extract<LogRow, { kind: 'permission' }>;
 type QuestionRow = Extract<LogRow, { kind: 'question' }>;
-type ActionRow = Extract<LogRow, { kind: 'action' }>;
+export type ActionRow = Extract<LogRow, { kind: 'action' }>;
 
 /** How a permission reply reads: `allowed once`, `allowed always`, `rejected`. */
 export function permissionVerb(response: string | undefined): string {

@@ -1,7 +1,7 @@
 import type { ActionData, ExitData, PermissionData, QuestionData, StatusData, ToolData } from '../protocol/agent-event';
 import type { ClientAgentEvent } from '../client/client-options';
 
-interface RowBase {
+export interface RowBase {
   /** Stable React key: per part for text, per call for tools, else per event. */
   key: string;
   /** Where the row sorts: kilo's order of messages and parts (their ids sort by time). */

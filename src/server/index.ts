@@ -1,5 +1,15 @@
 // agent-stream/server: the Express router factory and the control server.
-export { createAgentStreamRouter, type AgentStreamRouterOptions } from './create-agent-stream-router';
+export {
+  createAgentStreamRouter,
+  type AgentStreamRouter,
+  type AgentStreamRouterOptions,
+  type RouterContext,
+} from './create-agent-stream-router';
+export { allowAll, checkAction, type Action, type Authorize, type AuthorizeResult } from './authorize';
+export { createTokenAuth, type TokenAuth, type TokenAuthOptions } from './create-token-auth';
+export { createOriginGuard, type OriginGuard, type OriginGuardOptions } from './create-origin-guard';
+export { createRateLimiter, type RateLimiter, type RateLimiterOptions, type RateDecision } from './create-rate-limiter';
+export { jsonErrorHandler } from './json-error-handler';
 export { createControlServer, type ControlServer, type ControlServerOptions } from './create-control-server';
 export { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
 export { createPrometheusRegistry } from './create-prometheus-registry';
