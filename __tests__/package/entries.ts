@@ -3,6 +3,7 @@ export const ENTRIES: Array<[string, string]> = [
   ['agent-stream', 'createManagedAgent'],
   ['agent-stream/server', 'createControlServer'],
   ['agent-stream/client', 'createAgentStreamClient'],
+  ['agent-stream/operators', 'ofType'],
   ['agent-stream/react', 'AgentStream'],
   ['agent-stream/redis', 'createRedisAgentCluster'],
   ['agent-stream/kilo', 'launchKilo'],
