@@ -4,7 +4,7 @@
 // and run (its login pattern with a plain EventSource), a browser bundle of client + operators,
 // and a jest marble test of a custom filter against the testing kit.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -112,7 +112,7 @@ describe('the packed tarball in a scratch app, used as the README says', () => {
   afterAll(() => rmSync(app, { recursive: true, force: true }));
 
   it('ships what it links: LICENSE, repository, docs and their pictures, no source map pointing at unshipped sources', () => {
-    const pkg = require(join(app, 'node_modules', 'agent-stream', 'package.json'));
+    const pkg = JSON.parse(readFileSync(join(app, 'node_modules', 'agent-stream', 'package.json'), 'utf8'));
     expect(pkg.license).toBe('MIT');
     expect(pkg.repository.url).toMatch(/^git\+https:/);
     expect(pkg.homepage).toMatch(/^https:/);
