@@ -20,7 +20,7 @@ export interface KiloSandboxOptions {
   gid?: number;
   /** More host folders kilo may read (mounted read-only at the same path). Default: none. */
   readOnlyPaths?: string[];
-  /** Files never visible inside, even under a mounted folder (e.g. the server's token files): an empty file takes their place. */
+  /** Files never readable inside, even under a mounted folder (e.g. the server's token files): `/dev/null` is mounted on them (nodev: reading fails). */
   hidePaths?: string[];
 }
 
@@ -74,7 +74,7 @@ function systemMounts(path: string): string[] {
  * own /proc: no other process of the machine is visible, the server's environment, command line
  * and memory included) and its own mount namespace holding only the system folders (`/usr`,
  * `/bin`, `/lib*`, `/etc`), kilo's install folder, the `readOnlyPaths`, a private `/tmp` and
- * the folders it is given to write; `hidePaths` (token files) are covered by an empty file.
+ * the folders it is given to write; `hidePaths` (token files) are covered (reading them fails).
  * When this process is root kilo runs as another user (`nobody` by default), so a file of the
  * server's (mode 0600) stays unreadable even if it were mounted. IPC and host name are
  * unshared too; the network is not (kilo must reach its LLM and serve the agent on loopback).
@@ -116,9 +116,10 @@ export function createKiloSandbox(options: KiloSandboxOptions = {}): KiloSandbox
       const visible = [...SYSTEM, ...(kiloDir ? [kiloDir] : []), ...readOnly, ...writable];
       const args = ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent'];
       if (infoFd !== undefined) args.push('--info-fd', String(infoFd));
+      // In order: a later mount covers an earlier one (a private /tmp first, then what is shared, even under /tmp).
+      args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
       for (const p of SYSTEM) args.push(...systemMounts(p));
       for (const p of [...(kiloDir ? [kiloDir] : []), ...readOnly]) if (existsSync(p)) args.push('--ro-bind', p, p);
-      args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
       for (const p of writable) args.push('--bind', p, p);
       for (const p of hide) {
         let real: string;
