@@ -6,17 +6,24 @@ import { SES, toolPart } from '../helpers/kilo-builders';
 
 /** What kilo (Bun) puts in an UnknownError's message or a failed tool's error: the message, then its trace. */
 const BUN_TRACE = [
-  'TypeError: undefined is not an object (evaluating \'input.filePath\')',
+  "TypeError: undefined is not an object (evaluating 'input.filePath')",
   '    at execute (/$bunfs/root/kilo:1204:33)',
   '    at <anonymous> (/$bunfs/root/kilo:88:10)',
   '    at processTicksAndRejections (native:7:39)',
 ].join('\n');
-const BUN_CODE_FRAME = ['1203 |   const p = input.filePath', '                   ^', 'error: boom', '      at run (/$bunfs/root/kilo:1:2)'].join('\n');
+const BUN_CODE_FRAME = [
+  '1203 |   const p = input.filePath',
+  '                   ^',
+  'error: boom',
+  '      at run (/$bunfs/root/kilo:1:2)',
+].join('\n');
 
 describe('withoutStackTrace: upstream errors reach viewers as their message only', () => {
   it('keeps the message and drops the frames', () => {
     expect(withoutStackTrace(BUN_TRACE)).toBe("TypeError: undefined is not an object (evaluating 'input.filePath')");
-    expect(withoutStackTrace('Error: one\nsecond line of the message\n    at f (/x.js:1:1)')).toBe('Error: one\nsecond line of the message');
+    expect(withoutStackTrace('Error: one\nsecond line of the message\n    at f (/x.js:1:1)')).toBe(
+      'Error: one\nsecond line of the message',
+    );
   });
 
   it('keeps the first line of a message that is all trace', () => {
@@ -29,13 +36,21 @@ describe('withoutStackTrace: upstream errors reach viewers as their message only
   });
 
   it('never grows a message and never leaves a frame line (property)', () => {
-    const line = fc.oneof(fc.string({ maxLength: 40 }).filter((s) => !s.includes('\n')), fc.constantFrom('    at f (/$bunfs/root/kilo:1:2)', '  at <anonymous>'));
+    const line = fc.oneof(
+      fc.string({ maxLength: 40 }).filter((s) => !s.includes('\n')),
+      fc.constantFrom('    at f (/$bunfs/root/kilo:1:2)', '  at <anonymous>'),
+    );
     fc.assert(
       fc.property(fc.array(line, { minLength: 1, maxLength: 8 }), (lines) => {
         const m = lines.join('\n');
         const out = withoutStackTrace(m);
         expect(out.length).toBeLessThanOrEqual(m.length);
-        expect(out.split('\n').slice(1).some((l) => /^\s+at\s+\S/.test(l))).toBe(false);
+        expect(
+          out
+            .split('\n')
+            .slice(1)
+            .some((l) => /^\s+at\s+\S/.test(l)),
+        ).toBe(false);
       }),
     );
   });
@@ -50,6 +65,9 @@ describe('withoutStackTrace: upstream errors reach viewers as their message only
       { type: 'error', data: { name: 'UnknownError', message: "TypeError: undefined is not an object (evaluating 'input.filePath')" } },
     ]);
     const [tool] = m.map(toolPart('c1', { status: 'error', input: { filePath: 'x' }, error: BUN_TRACE, time: { start: 1, end: 2 } }));
-    expect(tool).toMatchObject({ type: 'tool', data: { status: 'error', error: "TypeError: undefined is not an object (evaluating 'input.filePath')" } });
+    expect(tool).toMatchObject({
+      type: 'tool',
+      data: { status: 'error', error: "TypeError: undefined is not an object (evaluating 'input.filePath')" },
+    });
   });
 });

@@ -31,7 +31,9 @@ describe('parseServeArgs: tokens from files and the environment', () => {
       tokenSources: ['env', 'env'],
       tokenFiles: [],
     });
-    expect(parseServeArgs(['serve', '--watch-token-file', watchFile], { AGENT_STREAM_WATCH_TOKEN: 'other-0123456789abcdef' }).watchToken).toBe(W);
+    expect(
+      parseServeArgs(['serve', '--watch-token-file', watchFile], { AGENT_STREAM_WATCH_TOKEN: 'other-0123456789abcdef' }).watchToken,
+    ).toBe(W);
     expect(parseServeArgs(['serve', '--token', T]).tokenSources).toEqual(['flag']);
   });
 
@@ -39,7 +41,9 @@ describe('parseServeArgs: tokens from files and the environment', () => {
     const open = join(dir, 'open');
     writeFileSync(open, T);
     chmodSync(open, 0o644);
-    expect(() => parseServeArgs(['serve', '--token-file', open])).toThrow(/--token-file: .*open is readable by others \(mode 644\): chmod 600/);
+    expect(() => parseServeArgs(['serve', '--token-file', open])).toThrow(
+      /--token-file: .*open is readable by others \(mode 644\): chmod 600/,
+    );
     expect(() => parseServeArgs(['serve', '--token-file', join(dir, 'absent')])).toThrow(/--token-file: cannot read .*absent: ENOENT/);
     const two = join(dir, 'two');
     writeFileSync(two, `${T}\n${W}\n`, { mode: 0o600 });
@@ -49,8 +53,12 @@ describe('parseServeArgs: tokens from files and the environment', () => {
 
   it('refuses a token given twice, and the same secret for both', () => {
     expect(() => parseServeArgs(['serve', '--token', T, '--token-file', tokenFile])).toThrow('give one of --token, --token-file');
-    expect(() => parseServeArgs(['serve', '--watch-token', W, '--watch-token-file', watchFile])).toThrow('give one of --watch-token, --watch-token-file');
-    expect(() => parseServeArgs(['serve', '--token-file', tokenFile], { AGENT_STREAM_WATCH_TOKEN: T })).toThrow('--watch-token must differ from --token');
+    expect(() => parseServeArgs(['serve', '--watch-token', W, '--watch-token-file', watchFile])).toThrow(
+      'give one of --watch-token, --watch-token-file',
+    );
+    expect(() => parseServeArgs(['serve', '--token-file', tokenFile], { AGENT_STREAM_WATCH_TOKEN: T })).toThrow(
+      '--watch-token must differ from --token',
+    );
   });
 
   it('reads files through the given reader (relative paths made absolute)', () => {
@@ -64,7 +72,9 @@ describe('parseServeArgs: tokens from files and the environment', () => {
 describe('parseServeArgs: the isolation flags of --spawn', () => {
   it('defaults: isolated, agents without network; --unsafe-no-isolation, --bwrap and --agent-network change that', () => {
     expect(parseServeArgs(['serve', '--spawn'])).toMatchObject({ unsafeNoIsolation: false, agentNetwork: 'deny' });
-    expect(parseServeArgs(['serve', '--spawn', '--unsafe-no-isolation', '--bwrap', '/opt/bwrap', '--agent-network', 'allow'])).toMatchObject({
+    expect(
+      parseServeArgs(['serve', '--spawn', '--unsafe-no-isolation', '--bwrap', '/opt/bwrap', '--agent-network', 'allow']),
+    ).toMatchObject({
       unsafeNoIsolation: true,
       bwrap: '/opt/bwrap',
       agentNetwork: 'allow',
@@ -83,7 +93,14 @@ describe('parseServeArgs: the isolation flags of --spawn', () => {
   });
 
   it('the usage text names them', () => {
-    for (const flag of ['--token-file', '--watch-token-file', '--unsafe-no-isolation', '--bwrap PATH', '--agent-network', 'AGENT_STREAM_WATCH_TOKEN'])
+    for (const flag of [
+      '--token-file',
+      '--watch-token-file',
+      '--unsafe-no-isolation',
+      '--bwrap PATH',
+      '--agent-network',
+      'AGENT_STREAM_WATCH_TOKEN',
+    ])
       expect(USAGE).toContain(flag);
   });
 });

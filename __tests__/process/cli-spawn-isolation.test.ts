@@ -87,7 +87,10 @@ describe('serve --spawn isolation (real CLI, real kilo in bwrap, scripted bash t
   async function watchTurn(agentId: string): Promise<{ stream: string; output: string }> {
     expect(await post('/agents', { prompt: 'Show me the secrets.', agentId })).toEqual({ status: 201, body: { agentId } });
     // The viewer holds the watch token only (from the token file).
-    const t = await fetch(`${cli!.url}/agents/${agentId}/stream-ticket`, { method: 'POST', headers: { authorization: `Bearer ${WATCH_TOKEN}` } });
+    const t = await fetch(`${cli!.url}/agents/${agentId}/stream-ticket`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${WATCH_TOKEN}` },
+    });
     expect(t.status).toBe(201);
     const v = await openSse(`${cli!.url}${((await t.json()) as { streamUrl: string }).streamUrl}`);
     const completed = (f: { event?: string; data?: string }) => f.event === 'tool' && /"status":"(completed|error)"/.test(f.data!);
@@ -147,7 +150,11 @@ describe('serve --spawn isolation (real CLI, real kilo in bwrap, scripted bash t
       ['GET', '/event'],
       ['POST', '/session'],
     ] as const) {
-      const r = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+      const r = await fetch(`${base}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'POST' ? '{}' : undefined,
+      });
       expect({ method, path, status: r.status }).toEqual({ method, path, status: 401 });
     }
     const wrong = await fetch(`${base}/session`, { headers: { authorization: `Basic ${Buffer.from('kilo:guess').toString('base64')}` } });

@@ -37,7 +37,10 @@ describe('createKiloSandbox (real bwrap)', () => {
 
   it('runs as nobody when we are root, sees only its own processes (not ours), and a private /tmp', async () => {
     const sandbox = createKiloSandbox({ readOnlyPaths: [dir] });
-    const out = await inside(sandbox, `id -u; set -- /proc/[0-9]*; echo $#; test -e /proc/${process.pid} && echo OURS-VISIBLE; ls -A /tmp; echo done`);
+    const out = await inside(
+      sandbox,
+      `id -u; set -- /proc/[0-9]*; echo $#; test -e /proc/${process.pid} && echo OURS-VISIBLE; ls -A /tmp; echo done`,
+    );
     const [uid, visible, ...rest] = out.trim().split('\n');
     expect(uid).toBe(process.getuid?.() === 0 ? '65534' : String(process.getuid?.()));
     expect(Number(visible)).toBeLessThanOrEqual(2); // bwrap's init and sh
@@ -46,7 +49,12 @@ describe('createKiloSandbox (real bwrap)', () => {
   }, 60_000);
 
   it('covers hidePaths (bwrap mounts /dev/null there, nodev: reading fails), while the folder around it stays readable (positive control)', async () => {
-    const sandbox = createKiloSandbox({ readOnlyPaths: [dir], hidePaths: [join(dir, 'token')], uid: process.getuid?.(), gid: process.getgid?.() });
+    const sandbox = createKiloSandbox({
+      readOnlyPaths: [dir],
+      hidePaths: [join(dir, 'token')],
+      uid: process.getuid?.(),
+      gid: process.getgid?.(),
+    });
     // Even as our own user (who owns the file), the content is gone.
     const out = await inside(sandbox, `cat ${dir}/public.txt; echo "[$(cat ${dir}/token 2>&1)]"`);
     expect(out).toMatch(/^public content\n\[cat: \S+\/token: Permission denied\]\n$/);
@@ -62,7 +70,11 @@ describe('createKiloSandbox (real bwrap)', () => {
 
   it('writes only into its writable folders; the rest is read-only or absent', async () => {
     const sandbox = createKiloSandbox({ readOnlyPaths: [dir] });
-    const out = await inside(sandbox, `touch ${work}/ok && echo wrote-work; touch ${dir}/nope 2>/dev/null || echo ro-dir; touch /usr/nope 2>/dev/null || echo ro-usr; ls /root 2>/dev/null || echo no-root`, [work]);
+    const out = await inside(
+      sandbox,
+      `touch ${work}/ok && echo wrote-work; touch ${dir}/nope 2>/dev/null || echo ro-dir; touch /usr/nope 2>/dev/null || echo ro-usr; ls /root 2>/dev/null || echo no-root`,
+      [work],
+    );
     expect(out.trim().split('\n')).toEqual(['wrote-work', 'ro-dir', 'ro-usr', 'no-root']);
   }, 60_000);
 

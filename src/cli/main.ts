@@ -33,7 +33,9 @@ async function serve(args: ServeArgs): Promise<void> {
     clientAddress,
   });
   if (args.tokenSources.includes('flag'))
-    log.warn('agent-stream: a token given on the command line is visible to every local user (ps); prefer --token-file or AGENT_STREAM_TOKEN');
+    log.warn(
+      'agent-stream: a token given on the command line is visible to every local user (ps); prefer --token-file or AGENT_STREAM_TOKEN',
+    );
   // Refuses to start when agents could not be confined (unless --unsafe-no-isolation).
   const sandbox = args.mode === 'spawn' ? await resolveSpawnIsolation(args, log) : undefined;
   const spawn =

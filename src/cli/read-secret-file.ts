@@ -18,7 +18,6 @@ export function readSecretFile(path: string): string {
     throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (!st.isFile()) throw new Error(`${path} is not a file`);
-  if ((st.mode & 0o077) !== 0)
-    throw new Error(`${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 ${path}`);
+  if ((st.mode & 0o077) !== 0) throw new Error(`${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 ${path}`);
   return readFileSync(path, 'utf8');
 }

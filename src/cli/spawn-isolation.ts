@@ -30,7 +30,7 @@ export async function resolveSpawnIsolation(
 ): Promise<KiloSandbox | undefined> {
   if (args.unsafeNoIsolation) {
     logger.warn(
-      'agent-stream: --unsafe-no-isolation: spawned agents run with this server\'s user rights, unconfined: their tools can read its environment, command line and files (tokens included)',
+      "agent-stream: --unsafe-no-isolation: spawned agents run with this server's user rights, unconfined: their tools can read its environment, command line and files (tokens included)",
     );
     return undefined;
   }
@@ -38,7 +38,7 @@ export async function resolveSpawnIsolation(
     throw new Error(
       `--spawn runs every agent in a bubblewrap sandbox, and none works here: ${why}. ` +
         'Install bubblewrap (Debian: apt-get install bubblewrap) and allow user namespaces, or pass --bwrap PATH; ' +
-        '--unsafe-no-isolation runs agents unconfined (they can then read this server\'s secrets).',
+        "--unsafe-no-isolation runs agents unconfined (they can then read this server's secrets).",
     );
   };
   if (!kiloBinaryPath) return refuse('no kilo binary found (install @kilocode/cli or set KILO_BIN_PATH)');

@@ -91,7 +91,8 @@ export function createKiloSandbox(options: KiloSandboxOptions = {}): KiloSandbox
   if (typeof options !== 'object' || options === null) throw bad('options must be an object');
   const paths = (name: string, v: unknown): string[] => {
     if (v === undefined) return [];
-    if (!Array.isArray(v) || v.some((p) => typeof p !== 'string' || !isAbsolute(p))) throw bad(`${name} must be an array of absolute paths`);
+    if (!Array.isArray(v) || v.some((p) => typeof p !== 'string' || !isAbsolute(p)))
+      throw bad(`${name} must be an array of absolute paths`);
     return v as string[];
   };
   const readOnly = paths('readOnlyPaths', options.readOnlyPaths);
