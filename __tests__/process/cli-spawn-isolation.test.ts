@@ -6,7 +6,7 @@ import { createFakeLlm, type FakeLlm, type FakeLlmTurn } from '../../src/demo/fa
 import { startCli, CLI, type RunningCli } from '../helpers/run-cli';
 import { openSse } from '../helpers/sse-client';
 import { spawn } from 'node:child_process';
-import { environOf, identityOf, kiloPidsUnder, listeningPortsOf } from './process-helpers';
+import { environOf, identityOf, kiloPidsUnder, listeningPortsOf, waitGone } from './process-helpers';
 
 /**
  * Finding 1 of issue 25: a prompt makes the agent's bash tool print the server's secrets (its
@@ -22,6 +22,9 @@ const WATCH_TOKEN = secret('file-watch-token'); // --watch-token-file
 const AWS_SECRET = secret('aws-secret');
 const auth = { authorization: `Bearer ${TOKEN}` };
 const SECRETS = [TOKEN, ENV_TOKEN, WATCH_TOKEN, AWS_SECRET];
+/** The user kilo runs as: nobody when we are root (as here and in CI), else ours. */
+const ROOT = process.getuid!() === 0;
+const KILO_UID = ROOT ? 65534 : process.getuid!();
 
 /**
  * The attack: the environment and command line of the tool's ancestors (kilo, its watchdog, the
@@ -109,11 +112,15 @@ describe('serve --spawn isolation (real CLI, real kilo in bwrap, scripted bash t
   it('the tool runs (positive control) but reads no secret of the server: not its environ, cmdline or token file', async () => {
     llm = await createFakeLlm({ turns: turns(attack(tokenFile)) });
     cli = await start([]);
-    expect(cli.stderr()).toMatch(/agents run sandboxed \(.*bwrap, own PID and mount namespaces, uid 65534\)/);
+    expect(cli.stderr()).toMatch(
+      ROOT
+        ? /agents run sandboxed \(.*bwrap, own PID and mount namespaces, uid 65534\)/
+        : /agents run sandboxed \(.*bwrap, own PID and mount namespaces\)/,
+    );
     const { stream, output } = await watchTurn('thief');
     // It ran: arithmetic, its uid, its own /proc entry.
     expect(output).toContain('CONTROL-42');
-    expect(output).toMatch(/^65534$/m);
+    expect(output).toMatch(new RegExp(`^${KILO_UID}$`, 'm'));
     expect(output).toMatch(/^HOME=\/tmp\/agent-stream-kilo-[^/]+\/home$/m);
     expect(output).toContain(`== ${tokenFile}`);
     // Only the sandbox's own few processes are visible (the machine runs hundreds).
@@ -122,7 +129,7 @@ describe('serve --spawn isolation (real CLI, real kilo in bwrap, scripted bash t
     const [kilo] = kiloPidsUnder(cli.child.pid!);
     const password = environOf(kilo!).KILO_SERVER_PASSWORD!;
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(identityOf(kilo!).uid).toBe(65534);
+    expect(identityOf(kilo!).uid).toBe(KILO_UID);
     expect(identityOf(kilo!).pidNamespace).not.toBe(identityOf(cli.child.pid!).pidNamespace);
     for (const s of [...SECRETS, password]) {
       expect({ secret: s.slice(0, 12), inOutput: output.includes(s), inStream: stream.includes(s) }).toEqual({
@@ -133,7 +140,7 @@ describe('serve --spawn isolation (real CLI, real kilo in bwrap, scripted bash t
     }
   }, 240_000);
 
-  it('kilo answers 401 without its password, on every route; the server itself holds it', async () => {
+  it('kilo answers 401 without its password, on every route; the server itself holds it; kilo dies with a SIGKILLed server', async () => {
     llm = await createFakeLlm({ turns: [{ text: 'Hello.' }] });
     await start([]);
     expect(await post('/agents', { prompt: 'Say hello', agentId: 'pw' })).toEqual({ status: 201, body: { agentId: 'pw' } });
@@ -162,6 +169,10 @@ describe('serve --spawn isolation (real CLI, real kilo in bwrap, scripted bash t
     // Positive control: the password opens it.
     const ok = await fetch(`${base}/session`, { headers: { authorization: basic } });
     expect(ok.status).toBe(200);
+    // The sandboxed kilo dies with the server, even when the server is SIGKILLed (watchdog, then bwrap).
+    cli!.child.kill('SIGKILL');
+    await cli!.exited;
+    expect(await waitGone(kilo!, 15_000)).toBe(true);
   }, 180_000);
 
   it('refuses to start --spawn when no sandbox works (a bwrap that does not exist), saying why and what to do', async () => {
