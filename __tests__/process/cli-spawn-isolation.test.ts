@@ -97,7 +97,7 @@ describe('serve --spawn isolation (real CLI, real kilo in bwrap, scripted bash t
     expect(t.status).toBe(201);
     const v = await openSse(`${cli!.url}${((await t.json()) as { streamUrl: string }).streamUrl}`);
     const completed = (f: { event?: string; data?: string }) => f.event === 'tool' && /"status":"(completed|error)"/.test(f.data!);
-    const finished = (f: { event?: string; data?: string }) => f.event === 'message' && f.data!.includes('"finish":"stop"');
+    const finished = (f: { event?: string; data?: string }) => f.event === 'message-info' && f.data!.includes('"finish":"stop"');
     await v.waitFor((x) => x.events().some(completed) && x.events().some(finished), 120_000, 'the bash tool and the answer');
     v.close();
     const tool = JSON.parse(v.events().find(completed)!.data!) as { tool: string; status: string; output?: string; error?: string };
