@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 /** True while `pid` is a live process (a zombie counts as gone). */
 export function isAlive(pid: number): boolean {
@@ -44,11 +44,12 @@ export function descendantsOf(root: number): Array<{ pid: number; ppid: number; 
   return rows.filter((r) => under(r.pid));
 }
 
-const KILO_SERVE = /\/bin\/kilo serve( |$)/;
+/** A kilo binary's own command line (a sandbox's `bwrap … -- …/bin/kilo serve` is not one). */
+const KILO_SERVE = /^\S*\/bin\/kilo serve( |$)/;
 
 /**
- * Pids of real kilo binaries (`…/bin/kilo serve`, not their watchdogs) under `root`. A child kilo
- * just forked (before its exec, it still shows kilo's command line) is not counted.
+ * Pids of real kilo binaries (`…/bin/kilo serve`, not their watchdogs or sandboxes) under `root`.
+ * A child kilo just forked (before its exec, it still shows kilo's command line) is not counted.
  */
 export function kiloPidsUnder(root: number): number[] {
   const rows = descendantsOf(root);
@@ -64,4 +65,20 @@ export function environOf(pid: number): Record<string, string> {
       .filter(Boolean)
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   );
+}
+
+/** The TCP ports `pid` listens on (from `ss -ltnp`). */
+export function listeningPortsOf(pid: number): number[] {
+  const out = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.includes(`pid=${pid},`))
+    .map((l) => Number(/:(\d+)\s/.exec(l.split(/\s+/)[3] + ' ')?.[1]))
+    .filter((p) => Number.isInteger(p) && p > 0);
+}
+
+/** The real user id of `pid` and its PID namespace (`pid:[…]`). */
+export function identityOf(pid: number): { uid: number; pidNamespace: string } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)![1]), pidNamespace: readlinkSync(`/proc/${pid}/ns/pid`) };
 }

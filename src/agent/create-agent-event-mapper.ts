@@ -2,6 +2,7 @@ import type { KiloEvent, KiloError, KiloToolPart } from '../kilo/kilo-event-type
 import { sessionIdOf } from '../kilo/session-id-of';
 import type { AgentEvent, AgentState, ExitData, PermissionData, QuestionData, StatusData, ToolData } from '../protocol/agent-event';
 import { MAX_TOOL_OUTPUT_BYTES, truncateUtf8 } from './truncate-output';
+import { withoutStackTrace } from './without-stack-trace';
 
 export interface AgentEventMapperOptions {
   agentId: string;
@@ -29,7 +30,7 @@ export interface AgentEventMapper {
 
 const errorData = (e: KiloError | undefined) => ({
   name: e?.name ?? 'UnknownError',
-  message: String(e?.data?.message ?? (e as { message?: unknown } | undefined)?.message ?? e?.name ?? 'unknown error'),
+  message: withoutStackTrace(String(e?.data?.message ?? (e as { message?: unknown } | undefined)?.message ?? e?.name ?? 'unknown error')),
 });
 
 /** A tool's `input`, or its JSON cut to 64 KiB when longer (docs/protocol.md §3). */
@@ -113,7 +114,7 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
       if (cut.truncated) data.truncated = true;
     }
     if (s.status === 'error') {
-      const cut = truncateUtf8(String(s.error));
+      const cut = truncateUtf8(withoutStackTrace(String(s.error)));
       data.error = cut.text;
       if (cut.truncated) data.truncated = true;
     }

@@ -8,6 +8,7 @@ import { createTokenAuth } from '../server/create-token-auth';
 import { createClientAddress } from '../server/client-address';
 import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './parse-serve-args';
 import { createSpawnMode } from './spawn-routes';
+import { resolveSpawnIsolation } from './spawn-isolation';
 
 const log = {
   info: (m: string, ...r: unknown[]) => console.error(m, ...r),
@@ -31,6 +32,12 @@ async function serve(args: ServeArgs): Promise<void> {
     openWithoutTokens: !needsToken,
     clientAddress,
   });
+  if (args.tokenSources.includes('flag'))
+    log.warn(
+      'agent-stream: a token given on the command line is visible to every local user (ps); prefer --token-file or AGENT_STREAM_TOKEN',
+    );
+  // Refuses to start when agents could not be confined (unless --unsafe-no-isolation).
+  const sandbox = args.mode === 'spawn' ? await resolveSpawnIsolation(args, log) : undefined;
   const spawn =
     args.mode === 'spawn'
       ? createSpawnMode({
@@ -39,6 +46,8 @@ async function serve(args: ServeArgs): Promise<void> {
           kiloEnv: args.kiloEnv,
           maxAgents: args.maxAgents,
           allowModels: args.allowModels,
+          sandbox,
+          agentNetwork: args.agentNetwork,
         })
       : undefined;
   // With --redis-url: tickets, agents and their streams shared with the other servers (docs/deploy.md).
@@ -107,6 +116,9 @@ export async function main(argv: string[]): Promise<void> {
   let args: ServeArgs;
   try {
     args = parseServeArgs(argv, process.env);
+    // Nothing this process starts inherits them (the kernel's copy of our environment stays; see docs/security.md).
+    delete process.env.AGENT_STREAM_TOKEN;
+    delete process.env.AGENT_STREAM_WATCH_TOKEN;
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`agent-stream: ${err.message}\n${USAGE}`);

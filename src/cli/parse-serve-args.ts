@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
+import { readSecretFile } from './read-secret-file';
 import { DEFAULT_FLUSH_INTERVAL_MS } from '../server/frame-batches';
 
 /** The options of `agent-stream serve`. */
@@ -14,10 +16,20 @@ export interface ServeArgs {
   agentId?: string;
   /** With `--spawn`: the OpenAI-compatible base URL the spawned kilo agents use. */
   llmUrl?: string;
-  /** Grants watch, act and admin (`--token`, else `AGENT_STREAM_TOKEN`). */
+  /** Grants watch, act and admin (`--token`, `--token-file`, else `AGENT_STREAM_TOKEN`). */
   token?: string;
-  /** Grants watch only. */
+  /** Grants watch only (`--watch-token`, `--watch-token-file`, else `AGENT_STREAM_WATCH_TOKEN`). */
   watchToken?: string;
+  /** The token files read (absolute), hidden from spawned agents. */
+  tokenFiles: string[];
+  /** Where a token came from, for the warning about command lines: `flag` (`--token T`: every local user sees it in `ps`), `file` or `env`. */
+  tokenSources: Array<'flag' | 'file' | 'env'>;
+  /** With `--spawn`: run agents without the sandbox (`--unsafe-no-isolation`). */
+  unsafeNoIsolation: boolean;
+  /** With `--spawn`: the bubblewrap binary (`--bwrap PATH`). Default: `bwrap` on PATH, else kilo's bundled one. */
+  bwrap?: string;
+  /** With `--spawn`: whether the agents' tools may use the network (`--agent-network allow|deny`). Default `deny`. */
+  agentNetwork: 'allow' | 'deny';
   /** Extra origins allowed to make state-changing requests (`--allow-origin`, repeatable). */
   allowOrigins: string[];
   /** Extra Host names allowed (`--allow-host`, repeatable). */
@@ -40,12 +52,17 @@ export interface ServeArgs {
 
 export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080] [--keepalive-ms 15000] [--flush-interval-ms 16]
                           [--demo | --kilo-url URL [--session ID] [--agent-id ID] | --spawn [--llm-url URL]]
-                          [--token T] [--watch-token T] [--allow-origin URL]... [--allow-host NAME]...
+                          [--token-file F | --token T] [--watch-token-file F | --watch-token T]
+                          [--allow-origin URL]... [--allow-host NAME]...
                           [--max-connections 10000] [--trust-proxy ADDRESS]...
                           [--redis-url redis://HOST:PORT [--node-id NAME]]   (with --kilo-url)
                           [--kilo-env NAME]... [--max-agents 4] [--allow-model PROVIDER/MODEL]...   (with --spawn)
-  --token (or AGENT_STREAM_TOKEN) grants every action, --watch-token only watching; a token is
-  required beyond loopback and with --spawn (one is generated and printed when not given).`;
+                          [--agent-network deny|allow] [--bwrap PATH] [--unsafe-no-isolation]   (with --spawn)
+  --token (or --token-file, AGENT_STREAM_TOKEN) grants every action, --watch-token (or
+  --watch-token-file, AGENT_STREAM_WATCH_TOKEN) only watching; a token is required beyond loopback
+  and with --spawn (one is generated and printed when not given). Token files: mode 0600.
+  --spawn runs each agent in a bubblewrap sandbox and refuses to start without one, unless
+  --unsafe-no-isolation (agents can then read this server's secrets).`;
 
 /** Thrown for a command line that does not parse; the CLI prints it with the usage, exit 2. */
 export class UsageError extends Error {
@@ -59,8 +76,16 @@ const int = (flag: string, v: string | undefined, min: number, max: number) => {
   return Number(v);
 };
 
-/** Parses `serve` and its flags (`--flag value` or `--flag=value`); `env` supplies `AGENT_STREAM_TOKEN`. */
-export function parseServeArgs(argv: string[], env: Record<string, string | undefined> = {}): ServeArgs {
+/**
+ * Parses `serve` and its flags (`--flag value` or `--flag=value`); `env` supplies
+ * `AGENT_STREAM_TOKEN`, `AGENT_STREAM_WATCH_TOKEN` and `AGENT_STREAM_REDIS_URL`; token files are
+ * read with `readFile` (default: {@link readSecretFile}, which refuses a file others may read).
+ */
+export function parseServeArgs(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+  readFile: (path: string) => string = readSecretFile,
+): ServeArgs {
   const [command, ...rest] = argv;
   if (command !== 'serve') throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
   const args: ServeArgs = {
@@ -76,6 +101,24 @@ export function parseServeArgs(argv: string[], env: Record<string, string | unde
     maxAgents: 4,
     allowModels: [],
     trustProxies: [],
+    tokenFiles: [],
+    tokenSources: [],
+    unsafeNoIsolation: false,
+    agentNetwork: 'deny',
+  };
+  const given = { token: 0, watchToken: 0 };
+  const fromFile = (flag: string, path: string) => {
+    const abs = isAbsolute(path) ? path : resolve(path);
+    let text: string;
+    try {
+      text = readFile(abs);
+    } catch (err) {
+      throw new UsageError(`${flag}: ${(err as Error).message}`);
+    }
+    const secret = text.replace(/\r?\n$/, '');
+    if (secret === '' || /[\r\n]/.test(secret)) throw new UsageError(`${flag}: ${abs} must hold one line, the token`);
+    args.tokenFiles.push(abs);
+    return secret;
   };
   const need = (flag: string, v: string | undefined) => {
     if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
@@ -120,10 +163,36 @@ export function parseServeArgs(argv: string[], env: Record<string, string | unde
         break;
       case '--token':
         args.token = need('--token', value());
+        args.tokenSources.push('flag');
+        given.token++;
+        break;
+      case '--token-file':
+        args.token = fromFile('--token-file', need('--token-file', value()));
+        args.tokenSources.push('file');
+        given.token++;
         break;
       case '--watch-token':
         args.watchToken = need('--watch-token', value());
+        args.tokenSources.push('flag');
+        given.watchToken++;
         break;
+      case '--watch-token-file':
+        args.watchToken = fromFile('--watch-token-file', need('--watch-token-file', value()));
+        args.tokenSources.push('file');
+        given.watchToken++;
+        break;
+      case '--unsafe-no-isolation':
+        args.unsafeNoIsolation = true;
+        break;
+      case '--bwrap':
+        args.bwrap = need('--bwrap', value());
+        break;
+      case '--agent-network': {
+        const v = value();
+        if (v !== 'allow' && v !== 'deny') throw new UsageError('--agent-network needs allow or deny');
+        args.agentNetwork = v;
+        break;
+      }
       case '--allow-origin': {
         const origin = need('--allow-origin', value());
         let parsed: URL;
@@ -190,7 +259,16 @@ export function parseServeArgs(argv: string[], env: Record<string, string | unde
     if (v !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(v)) throw new UsageError(`${flag} needs an id of A-Z a-z 0-9 . _ -`);
   }
   if (args.mode !== 'kilo' && (args.session || args.agentId)) throw new UsageError('--session and --agent-id go with --kilo-url');
-  args.token ??= env.AGENT_STREAM_TOKEN || undefined;
+  if (given.token > 1) throw new UsageError('give one of --token, --token-file');
+  if (given.watchToken > 1) throw new UsageError('give one of --watch-token, --watch-token-file');
+  if (args.token === undefined && env.AGENT_STREAM_TOKEN) {
+    args.token = env.AGENT_STREAM_TOKEN;
+    args.tokenSources.push('env');
+  }
+  if (args.watchToken === undefined && env.AGENT_STREAM_WATCH_TOKEN) {
+    args.watchToken = env.AGENT_STREAM_WATCH_TOKEN;
+    args.tokenSources.push('env');
+  }
   args.redisUrl ??= env.AGENT_STREAM_REDIS_URL || undefined;
   if (args.redisUrl !== undefined) {
     if (!/^rediss?:\/\/[^\s]+$/.test(args.redisUrl)) throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379');
@@ -204,8 +282,14 @@ export function parseServeArgs(argv: string[], env: Record<string, string | unde
   for (const t of [args.token, args.watchToken]) {
     if (t !== undefined && t.length < 16) throw new UsageError('tokens need at least 16 characters');
   }
-  const spawnOnly = args.kiloEnv.length > 0 || args.allowModels.length > 0 || rest.some((r) => r.startsWith('--max-agents'));
-  if (spawnOnly && args.mode !== 'spawn') throw new UsageError('--kilo-env, --max-agents and --allow-model go with --spawn');
+  const spawnOnly =
+    args.kiloEnv.length > 0 ||
+    args.allowModels.length > 0 ||
+    args.unsafeNoIsolation ||
+    args.bwrap !== undefined ||
+    rest.some((r) => r.startsWith('--max-agents') || r.startsWith('--agent-network'));
+  if (spawnOnly && args.mode !== 'spawn')
+    throw new UsageError('--kilo-env, --max-agents, --allow-model, --agent-network, --bwrap and --unsafe-no-isolation go with --spawn');
   if (args.llmUrl !== undefined) {
     if (args.mode !== 'spawn') throw new UsageError('--llm-url goes with --spawn');
     try {

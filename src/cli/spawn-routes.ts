@@ -1,6 +1,8 @@
 import type { IRouter } from 'express';
+import { randomBytes } from 'node:crypto';
 import { lastValueFrom } from 'rxjs';
 import type { AgentRegistry } from '../agent/create-agent-registry';
+import type { KiloSandbox } from '../kilo/kilo-sandbox';
 import { spawnKiloAgent } from '../kilo/spawn-kilo-agent';
 import { agentSpawnRoutes } from '../server/create-agent-spawn-routes';
 import type { Logger } from '../server/logger';
@@ -26,7 +28,10 @@ const BUILT_IN_TURNS: FakeLlmTurn[] = [
  * `--spawn`: each `POST /agents` starts a real kilo serve (isolated home, loopback, no orphans,
  * an allowlisted environment plus `kiloEnv`) talking to `llmUrl` (an OpenAI-compatible
  * endpoint), or, without one, to a built-in scripted LLM on loopback, so the mode works offline.
- * At most `maxAgents` run at once; `allowModels` limits the models a spawn may ask for.
+ * Every kilo gets a random password only this server knows. With a `sandbox`, kilo runs in it
+ * and kilo's own tool sandbox is on too (tools may write only their project and kilo's folders;
+ * the network as `agentNetwork` says). At most `maxAgents` run at once; `allowModels` limits the
+ * models a spawn may ask for.
  */
 export function createSpawnMode(options: {
   logger: Logger;
@@ -37,6 +42,10 @@ export function createSpawnMode(options: {
   maxAgents?: number;
   /** Models `POST /agents` may ask for (`provider/model`); empty: any. */
   allowModels?: string[];
+  /** Where each kilo runs (see resolveSpawnIsolation). Default: unconfined. */
+  sandbox?: KiloSandbox;
+  /** With a sandbox: whether the agents' tools may use the network. Default `deny`. */
+  agentNetwork?: 'allow' | 'deny';
 }): SpawnMode {
   let llm: Promise<FakeLlm> | undefined;
   const baseURL = async () => {
@@ -54,7 +63,16 @@ export function createSpawnMode(options: {
           agentId: r.agentId,
           prompt: r.prompt,
           model: r.model,
-          config: kiloConfigFor({ baseURL: await baseURL() }),
+          config: {
+            ...kiloConfigFor({ baseURL: await baseURL() }),
+            // kilo's own sandbox for its tools (bwrap inside ours): writes confined, network as asked.
+            ...(options.sandbox ? { sandbox: { enabled: true, network: options.agentNetwork ?? 'deny' } } : {}),
+          },
+          sandbox: options.sandbox,
+          // A fresh kilo migrates its new database first: 16-27 s measured on a busy 2-core machine.
+          startTimeoutMs: 60_000,
+          // Only this server can talk to it: a request without the password gets 401.
+          password: randomBytes(24).toString('base64url'),
           // An allowlisted environment (PATH, locale, kilo's own settings) plus what the operator named.
           inheritEnv: options.kiloEnv ?? [],
         });

@@ -12,3 +12,5 @@ export type { FetchLike as KiloFetchLike, FetchLikeResponse as KiloFetchLikeResp
 export { kiloSessionEvents, type KiloSessionEventsOptions, type KiloRefillDiagnostic } from './kilo-session-events';
 export { createKiloActions, type KiloActionsOptions } from './create-kilo-actions';
 export { fetchKiloLog, fetchKiloSessionStatus, fetchKiloPendingRequests, KiloHttpError, type KiloHttp } from './fetch-kilo-log';
+export { createKiloSandbox, type KiloSandbox, type KiloSandboxOptions } from './kilo-sandbox';
+export { probeKiloSandbox, type KiloSandboxProbe } from './probe-kilo-sandbox';

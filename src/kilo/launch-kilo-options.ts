@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { KiloLaunchError } from './kilo-launch-error';
+import type { KiloSandbox } from './kilo-sandbox';
 import { resolveKiloBinary } from './resolve-kilo-binary';
 
 /** Options of {@link launchKilo}. Every one is optional. */
@@ -34,12 +35,18 @@ export interface LaunchKiloOptions {
   keepTempDir?: boolean;
   /** Where the private temp dir is created. Default `os.tmpdir()`. */
   tempParent?: string;
+  /**
+   * Run kilo confined by this sandbox ({@link createKiloSandbox}: its own PID and mount
+   * namespaces, another user when we are root); its private temp dir is handed to that user.
+   * Default: none, kilo runs as this process's user and sees what it sees.
+   */
+  sandbox?: KiloSandbox;
   /** Receives every line kilo prints. Default: none (the last lines are kept for errors). */
   onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
-export type ResolvedLaunchKiloOptions = Required<Omit<LaunchKiloOptions, 'workDir' | 'password' | 'onOutput' | 'tempParent'>> &
-  Pick<LaunchKiloOptions, 'workDir' | 'password' | 'onOutput' | 'tempParent'>;
+type Optional = 'workDir' | 'password' | 'onOutput' | 'tempParent' | 'sandbox';
+export type ResolvedLaunchKiloOptions = Required<Omit<LaunchKiloOptions, Optional>> & Pick<LaunchKiloOptions, Optional>;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Misuse (bad options): a TypeError saying what to pass; `KiloLaunchError` is for failures to start kilo. */
@@ -83,6 +90,8 @@ export function resolveLaunchKiloOptions(options: LaunchKiloOptions = {}): Resol
       if (typeof name !== 'string' || !ENV_NAME.test(name)) throw bad(`inheritEnv: not a variable name: ${String(name)}`);
   }
   if (options.onOutput !== undefined && typeof options.onOutput !== 'function') throw bad('onOutput must be a function');
+  if (options.sandbox !== undefined && typeof (options.sandbox as { args?: unknown } | null)?.args !== 'function')
+    throw bad('sandbox must come from createKiloSandbox');
   return {
     binaryPath,
     config: options.config ?? { autoupdate: false, share: 'disabled' },
@@ -97,5 +106,6 @@ export function resolveLaunchKiloOptions(options: LaunchKiloOptions = {}): Resol
     keepTempDir: options.keepTempDir ?? false,
     tempParent: options.tempParent === undefined ? undefined : existingDir('tempParent', options.tempParent),
     onOutput: options.onOutput,
+    sandbox: options.sandbox,
   };
 }

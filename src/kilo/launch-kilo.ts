@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Observable, ReplaySubject } from 'rxjs';
 import type { ExitData } from '../protocol/agent-event';
 import { KiloLaunchError } from './kilo-launch-error';
@@ -60,6 +60,16 @@ export function launchKilo(options: LaunchKiloOptions = {}): Promise<KiloProcess
   return start(o);
 }
 
+/** `chown -R`: `dir` and everything in it. */
+function chownTree(dir: string, uid: number, gid: number): void {
+  chownSync(dir, uid, gid);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(path, uid, gid);
+    else lchownSync(path, uid, gid);
+  }
+}
+
 async function start(o: ResolvedLaunchKiloOptions): Promise<KiloProcess> {
   const tempDir = mkdtempSync(join(o.tempParent ?? tmpdir(), 'agent-stream-kilo-'));
   const homeDir = join(tempDir, 'home');
@@ -72,12 +82,18 @@ async function start(o: ResolvedLaunchKiloOptions): Promise<KiloProcess> {
     env = kiloIsolatedEnv(o, tempDir, homeDir);
     mkdirSync(join(env.XDG_CONFIG_HOME!, 'kilo'), { recursive: true });
     writeFileSync(join(env.XDG_CONFIG_HOME!, 'kilo', 'kilo.json'), JSON.stringify(o.config, null, 2));
-    proc = spawnWithWatchdog(o.binaryPath, ['serve', '--port', String(o.port), '--hostname', '127.0.0.1'], {
-      cwd: workDir,
-      env,
-      orphanGraceMs: o.orphanGraceMs,
-      ...(o.keepTempDir ? {} : { cleanupDir: tempDir }),
-    });
+    const serve = [o.binaryPath, 'serve', '--port', String(o.port), '--hostname', '127.0.0.1'];
+    const watched = { cwd: workDir, env, orphanGraceMs: o.orphanGraceMs, ...(o.keepTempDir ? {} : { cleanupDir: tempDir }) };
+    if (o.sandbox) {
+      const { uid, gid } = o.sandbox;
+      // Its private folders belong to the user it runs as; nothing else of ours is mounted.
+      if (uid !== undefined || gid !== undefined) chownTree(tempDir, uid ?? -1, gid ?? -1);
+      const inside = !relative(tempDir, workDir).startsWith('..');
+      const args = o.sandbox.args(serve, { writable: inside ? [tempDir] : [tempDir, workDir], cwd: workDir, infoFd: 3 });
+      proc = spawnWithWatchdog(o.sandbox.bwrapPath, args, { ...watched, uid, gid, infoFd: true });
+    } else {
+      proc = spawnWithWatchdog(serve[0]!, serve.slice(1), watched);
+    }
   } catch (err) {
     rmSync(tempDir, { recursive: true, force: true });
     throw new KiloLaunchError('spawn_failed', `launchKilo: could not prepare or spawn kilo: ${(err as Error).message}`);
@@ -136,7 +152,9 @@ async function start(o: ResolvedLaunchKiloOptions): Promise<KiloProcess> {
       };
       if (pid !== undefined) kill(pid, 'SIGTERM');
       else proc.watchdog.kill('SIGTERM');
-      const timer = setTimeout(() => (pid !== undefined ? kill(-pid, 'SIGKILL') : proc.watchdog.kill('SIGKILL')), graceMs);
+      // In a sandbox kilo leads no process group (bwrap does): kill it, and its group when it leads one.
+      const hard = () => (pid !== undefined ? (kill(-pid, 'SIGKILL'), kill(pid, 'SIGKILL')) : proc.watchdog.kill('SIGKILL'));
+      const timer = setTimeout(hard, graceMs);
       await gone.finally(() => clearTimeout(timer));
     }
     return gone;

@@ -11,12 +11,41 @@ import { constants } from 'node:os';
 const WATCHDOG_SCRIPT = `
 const { spawn } = require('child_process');
 const fs = require('fs');
-const [bin, graceArg, cleanupDir, ...args] = process.argv.slice(1);
-const grace = Number(graceArg);
+const [bin, optionsArg, ...args] = process.argv.slice(1);
+const { grace, cleanupDir, uid, gid, infoFd } = JSON.parse(optionsArg);
 const send = (m) => { try { fs.writeSync(3, JSON.stringify(m) + '\\n'); } catch {} };
 const group = (sig) => { try { process.kill(-child.pid, sig); } catch {} };
-const child = spawn(bin, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-child.on('spawn', () => send({ pid: child.pid }));
+const ids = { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };
+const child = spawn(bin, args, { stdio: ['ignore', 'inherit', 'inherit', ...(infoFd ? ['pipe'] : [])], detached: true, ...ids });
+// The first child of init (the sandbox's pid 1, which runs the command as its child), by the parent
+// ids in /proc/*/stat; polled, bounded.
+const reportChildOf = (init) => {
+  const deadline = Date.now() + 15000;
+  const look = () => {
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\\d+$/.test(name)) continue;
+      let stat;
+      try { stat = fs.readFileSync('/proc/' + name + '/stat', 'utf8'); } catch { continue; }
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === init) return send({ pid: Number(name) });
+    }
+    if (Date.now() < deadline && child.exitCode === null && child.signalCode === null) setTimeout(look, 10);
+  };
+  look();
+};
+if (!infoFd) child.on('spawn', () => send({ pid: child.pid }));
+else {
+  // The target reports the pid of what it runs (bwrap --info-fd 3: {"child-pid": N}).
+  let info = '';
+  let reported = false;
+  child.stdio[3].setEncoding('utf8');
+  child.stdio[3].on('data', (d) => {
+    if (reported) return;
+    info += d;
+    const m = /"child-pid"\\s*:\\s*(\\d+)/.exec(info);
+    if (m) { reported = true; reportChildOf(Number(m[1])); }
+  });
+  child.stdio[3].on('error', () => {});
+}
 child.on('error', (e) => { send({ error: String(e && e.message) }); process.exit(127); });
 let orphaned = false;
 child.on('exit', (code, signal) => {
@@ -54,6 +83,15 @@ export interface SpawnWithWatchdogOptions {
   orphanGraceMs: number;
   /** A folder the watchdog removes after the target ended, only when we died first. */
   cleanupDir?: string;
+  /** The user and group the target runs as. Default: ours. */
+  uid?: number;
+  gid?: number;
+  /**
+   * The target writes `{"child-pid": N}` on its fd 3 (as `bwrap --info-fd 3` does, N being the
+   * sandbox's init): `pid` is then N's first child, the process the sandbox runs, instead of the
+   * target's own.
+   */
+  infoFd?: boolean;
 }
 
 /** `128 + n` for a signal, else the exit code. */
@@ -79,7 +117,20 @@ export function spawnWithWatchdog(bin: string, args: string[], options: SpawnWit
   delete env.NODE_OPTIONS;
   const watchdog = spawn(
     process.execPath,
-    ['-e', WATCHDOG_SCRIPT, '--', bin, String(options.orphanGraceMs), options.cleanupDir ?? '', ...args],
+    [
+      '-e',
+      WATCHDOG_SCRIPT,
+      '--',
+      bin,
+      JSON.stringify({
+        grace: options.orphanGraceMs,
+        cleanupDir: options.cleanupDir,
+        uid: options.uid,
+        gid: options.gid,
+        infoFd: options.infoFd === true,
+      }),
+      ...args,
+    ],
     {
       cwd: options.cwd,
       env,
