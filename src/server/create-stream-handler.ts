@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentRegistry } from '../agent/create-agent-registry';
+import type { StreamFormat } from '../protocol/stream-format';
 import type { TicketStore } from '../tickets/ticket-store';
 import type { BroadcastRegistry } from './create-broadcast-registry';
 import type { StreamMetrics } from './create-stream-metrics';
@@ -13,6 +14,8 @@ export interface StreamHandlerOptions {
   metrics: StreamMetrics;
   /** When it returns true, new streams are refused with 503 (graceful shutdown). */
   isShuttingDown?: () => boolean;
+  /** The format of a stream whose query names none (docs/interop.md). Default `native`. */
+  defaultFormat?: StreamFormat;
 }
 
 /** Serves `GET /agents/:agentId/stream` for an already decoded `agentId`. */
@@ -45,6 +48,11 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
       return sendError(res, q.status, q.code, q.message);
     }
     const { query } = q;
+    const format = query.format ?? options.defaultFormat ?? 'native';
+    if (query.types && format !== 'native') {
+      metrics.rejectTicket('bad_query');
+      return sendError(res, 400, 'bad_query', '"types" applies to the native format only');
+    }
     let check: Awaited<ReturnType<TicketStore['consume']>>;
     try {
       check = await tickets.consume(query.ticket);
@@ -66,6 +74,6 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
     const agent = requireAgent(registry, agentId, res);
     if (!agent) return;
     if (req.socket.destroyed) return;
-    broadcasts.of(agent).join(res, { lastEventId: query.lastEventId, types: query.types });
+    broadcasts.of(agent).join(res, { lastEventId: query.lastEventId, types: query.types, format });
   };
 }

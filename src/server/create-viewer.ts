@@ -21,6 +21,12 @@ export interface Viewer {
   /** The history's `droppedSeq` when the viewer joined: a later drop above `last` is state it missed. */
   readonly droppedAtJoin: number;
   closed: boolean;
+  /** The lane of a viewer of an ecosystem format (AG-UI, AI SDK); undefined: the native format. */
+  lane?: import('./create-format-lane').FormatLane;
+  /** An interop viewer's opening still to write (paced by the socket), then what came live meanwhile. */
+  queue?: string[];
+  /** Characters in `queue`. */
+  queued?: number;
 }
 
 /**

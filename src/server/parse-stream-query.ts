@@ -1,4 +1,5 @@
 import { isAgentEventType, type AgentEventType } from '../protocol/agent-event';
+import { STREAM_FORMATS, isStreamFormat, type StreamFormat } from '../protocol/stream-format';
 
 /** The validated query of `GET /agents/:agentId/stream`. */
 export interface StreamQuery {
@@ -7,6 +8,8 @@ export interface StreamQuery {
   lastEventId?: number;
   /** The event names to keep; undefined keeps all. */
   types?: ReadonlySet<AgentEventType>;
+  /** The `format` asked for (docs/interop.md); undefined: the server's default. */
+  format?: StreamFormat;
 }
 
 export type StreamQueryResult =
@@ -25,7 +28,7 @@ const bad = (code: 'ticket_missing' | 'ticket_malformed' | 'bad_query', message:
 /**
  * Validates the stream query in protocol order (docs/protocol.md §4): `ticket_missing`, `ticket_malformed`, then
  * `bad_query` (repeated parameter, unknown `types` name, `lastEventId` not a non-negative
- * integer). Parsed from the raw query string, so Express 4 and 5 query parsers do not matter.
+ * integer, unknown `format`, `types` with a format other than `native`). Parsed from the raw query string, so Express 4 and 5 query parsers do not matter.
  */
 export function parseStreamQuery(search: string, lastEventIdHeader: string | undefined): StreamQueryResult {
   const params = new URLSearchParams(search);
@@ -57,5 +60,13 @@ export function parseStreamQuery(search: string, lastEventIdHeader: string | und
       return bad('bad_query', `unknown event type(s) in "types": ${unknown.join(',') || '(empty)'}`);
     query.types = new Set(names as AgentEventType[]);
   }
+  const format = params.get('format');
+  if (format !== null) {
+    if (!isStreamFormat(format)) return bad('bad_query', `"format" must be one of: ${STREAM_FORMATS.join(', ')}`);
+    query.format = format;
+  }
+  // AG-UI and AI SDK clients fold whole messages and runs: a subset of the events would break them.
+  if (query.types && query.format !== undefined && query.format !== 'native')
+    return bad('bad_query', '"types" applies to the native format only');
   return { ok: true, query };
 }

@@ -4,6 +4,7 @@ import type { AgentRegistry } from '../agent/create-agent-registry';
 import { createMemoryTicketStore } from '../tickets/create-memory-ticket-store';
 import type { TicketStore } from '../tickets/ticket-store';
 import { integerOption } from '../options/number-option';
+import { STREAM_FORMATS, isStreamFormat, type StreamFormat } from '../protocol/stream-format';
 import { allowAll, type Authorize } from './authorize';
 import { socketAddress, type ClientAddress } from './client-address';
 import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
@@ -54,6 +55,8 @@ export interface AgentStreamRouterOptions<Req extends IncomingMessage = Request>
   broadcasts?: BroadcastRegistry;
   /** When it returns true, new streams are refused with 503 (graceful shutdown). */
   isShuttingDown?: () => boolean;
+  /** The stream format when the query names none: `native`, `ag-ui` or `ai-sdk` (docs/interop.md). Default `native`. */
+  defaultFormat?: StreamFormat;
   /** Tickets per client address (token bucket); `false` for none. Default 20 at once, 1 more per second. */
   ticketRate?: RateLimiter | false;
   /** Who a request comes from, the key of `ticketRate` (see `createClientAddress` behind a proxy). Default: the peer address. */
@@ -73,6 +76,12 @@ export interface AgentStreamRouterOptions<Req extends IncomingMessage = Request>
 }
 
 const positiveInt = (name: string, v: number) => integerOption('createAgentStreamRouter', name, v);
+
+const checkFormat = (format: StreamFormat | undefined): StreamFormat | undefined => {
+  if (format !== undefined && !isStreamFormat(format))
+    throw new TypeError(`createAgentStreamRouter: defaultFormat must be one of ${STREAM_FORMATS.join(', ')}`);
+  return format;
+};
 
 /** The broadcast options of the router's options, validated once, with defaults. */
 export function broadcastOptionsOf(
@@ -107,6 +116,7 @@ export function resolveRouterOptions<Req extends IncomingMessage>(options: Agent
     claims: options.claims ?? createMemoryClaims(),
     identify: options.identify ?? ((req: Req) => `client ${clientAddress(req)}`),
     isShuttingDown: options.isShuttingDown ?? (() => false),
+    defaultFormat: checkFormat(options.defaultFormat),
     maxBodyBytes: positiveInt('maxBodyBytes', options.maxBodyBytes ?? 256 * 1024),
     routes: options.routes,
     logger: options.logger ?? silentLogger,
