@@ -16,7 +16,7 @@ import { createKiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import { createControlServer, type ControlServer } from '../../src/server/create-control-server';
 import { openSse, ticketFor, type RawSseViewer } from '../helpers/sse-client';
-import { applyAgUi, byId, validateAgUi } from '../interop/ag-ui-apply';
+import { agUiEventsOfBody, applyAgUi, byId, validateAgUi } from '../interop/ag-ui-apply';
 import { normalizeUi, readAiSdk } from '../interop/ai-sdk-read';
 
 jest.setTimeout(180_000);
@@ -86,9 +86,10 @@ function uiOfKilo(messages: KiloMessage[]): Record<string, unknown[]> {
   return out;
 }
 
-/** The AG-UI viewer's messages: its events validated, verified and applied by @ag-ui/client. */
+/** The AG-UI viewer's messages: its bytes parsed by @ag-ui/client's HTTP transform, validated, verified and applied by it. */
 async function agUiMessages(v: RawSseViewer): Promise<Record<string, unknown>> {
-  const events = dataOf(v);
+  const events = await agUiEventsOfBody(v.body);
+  expect(events).toHaveLength(v.events().length);
   validateAgUi(events);
   return byId(await applyAgUi(events));
 }
@@ -158,7 +159,11 @@ describe('AG-UI and AI SDK streams of a real kilo turn', () => {
     const resumeAgUi = agUi.events().at(-1)!.id!;
     const resumeAiSdk = aiSdk.events().at(-1)!.id!;
 
-    // Late joiners, while kilo waits for the answer (busy, the tool running).
+    // Late joiners, while kilo waits for the answer (busy, the tool running), once the reasoning and
+    // the tool call are out (kilo may publish the permission before its last part updates).
+    const seen = (type: string) => (v: RawSseViewer) => dataOf(v).some((e) => (e as { type: string }).type === type);
+    await agUi.waitFor(seen('REASONING_MESSAGE_CONTENT'), WAIT, 'the reasoning');
+    await agUi.waitFor(seen('TOOL_CALL_START'), WAIT, 'the tool call');
     const lateAgUi = await view('ag-ui');
     const lateAiSdk = await view('ai-sdk');
     await lateAgUi.waitFor((v) => v.events().length > 0, WAIT, 'the late opening');
@@ -185,9 +190,9 @@ describe('AG-UI and AI SDK streams of a real kilo turn', () => {
     const expectedAgUi = agUiOfKilo(messages);
     const roles = Object.values(expectedAgUi).map((m) => (m as { role: string }).role);
     expect(roles).toEqual(expect.arrayContaining(['user', 'reasoning', 'assistant', 'tool']));
-    // The late joiner really joined mid-turn: its snapshot already had the prompt and the reasoning.
+    // The late joiner really joined mid-turn: its snapshot already had the prompt, the reasoning and the call.
     const lateSnapshot = dataOf(lateAgUi).find((e) => (e as { type: string }).type === 'MESSAGES_SNAPSHOT') as { messages: { role: string }[] };
-    expect(lateSnapshot.messages.map((m) => m.role)).toEqual(expect.arrayContaining(['user', 'reasoning']));
+    expect(lateSnapshot.messages.map((m) => m.role)).toEqual(expect.arrayContaining(['user', 'reasoning', 'assistant']));
     for (const v of [agUi, lateAgUi, resumedAgUi]) expect(await agUiMessages(v)).toEqual(expectedAgUi);
     const expectedUi = uiOfKilo(messages);
     expect(await aiSdkMessages(aiSdk)).toEqual(expectedUi);
