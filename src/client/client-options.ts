@@ -1,4 +1,5 @@
 import { AGENT_EVENT_TYPES, type AgentEvent, type AgentEventType } from '../protocol/agent-event';
+import { isStreamFormat, type StreamFormat } from '../protocol/stream-format';
 
 /** An event as the browser client delivers it: `seq` is the SSE `id` (absent on the status snapshot, `gap` and `reset`). */
 export type ClientAgentEvent = AgentEvent & { readonly seq?: number };
@@ -60,8 +61,20 @@ export interface AgentStreamClientOptions {
   types?: readonly AgentEventType[];
   /** Resume after this id on the first connection (e.g. a persisted one). Default: whole history. */
   lastEventId?: number;
-  /** Receives every event once, in order. */
+  /** Receives every event once, in order (the native format). */
   onEvent: (event: ClientAgentEvent) => void;
+  /**
+   * The wire format (docs/interop.md): `native` (default; events go to `onEvent`), or `ag-ui` /
+   * `ai-sdk`, whose events go to `onFormatEvent` (and `onEvent` is not called).
+   */
+  format?: StreamFormat;
+  /**
+   * Receives each AG-UI event / AI SDK chunk of a non-native `format`, with its native `id` and
+   * the number of the connection it came on: each connection begins anew (AG-UI: `RUN_STARTED`
+   * and a snapshot; AI SDK: the replay of the messages since the last id), so restart whatever
+   * applies the events (e.g. @ag-ui/client's verifier, ai's readUIMessageStream) when it changes.
+   */
+  onFormatEvent?: (event: unknown, info: { id: number; connection: number }) => void;
   /** Receives every connection state change. */
   onState?: (state: ConnectionState, info: ConnectionStateInfo) => void;
   /** Receives what happened without changing the state (e.g. a frame that is not JSON, skipped). */
@@ -129,7 +142,8 @@ const canParseUrl = (url: string, base?: string): boolean => {
 export function resolveClientOptions(options: AgentStreamClientOptions): ResolvedClientOptions {
   if (!options || typeof options !== 'object') fail('options are required');
   const o = options;
-  if (typeof o.onEvent !== 'function') fail('onEvent must be a function');
+  const native = o.format === undefined || o.format === 'native';
+  if (native && typeof o.onEvent !== 'function') fail('onEvent must be a function');
   if (o.onState !== undefined && typeof o.onState !== 'function') fail('onState must be a function');
   if (o.agentId !== undefined && (typeof o.agentId !== 'string' || o.agentId === '')) fail('agentId must be a non-empty string');
   if (o.ticketUrl !== undefined && (typeof o.ticketUrl !== 'string' || o.ticketUrl === '')) fail('ticketUrl must be a non-empty string');
@@ -138,6 +152,11 @@ export function resolveClientOptions(options: AgentStreamClientOptions): Resolve
     fail('one of agentId, ticketUrl or getTicket is required');
   }
   if (o.baseUrl !== undefined && typeof o.baseUrl !== 'string') fail('baseUrl must be a string');
+  if (o.format !== undefined && !isStreamFormat(o.format)) fail(`unknown format ${String(o.format)}`);
+  if (o.format !== undefined && o.format !== 'native') {
+    if (typeof o.onFormatEvent !== 'function') fail('onFormatEvent must be a function with format ' + o.format);
+    if (o.types !== undefined) fail('types applies to the native format only');
+  }
   if (o.types !== undefined) {
     if (!Array.isArray(o.types)) fail('types must be an array of event names');
     for (const t of o.types as unknown[]) {

@@ -78,6 +78,10 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
   const ticketUrl = resolveUrl(o.ticketUrl ?? `${agentPath}/stream-ticket`);
   const fetchImpl: FetchLike = o.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const types = o.types as readonly AgentEventType[] | undefined;
+  /** Connections opened (for `onFormatEvent`). */
+  let connections = 0;
+  /** AG-UI: the agent's exit came; its run's end is the stream's. */
+  let exiting = false;
 
   let state: ConnectionState = 'connecting';
   let lastId: number | null = o.lastEventId ?? null;
@@ -192,7 +196,7 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
     if (streamBase === undefined) {
       return onFailure(new AgentStreamClientError('ticket_malformed', 'ticket response has no streamUrl'));
     }
-    const url = buildStreamUrl(streamBase, { ticket: ticket.ticket, lastEventId: lastId, types });
+    const url = buildStreamUrl(streamBase, { ticket: ticket.ticket, lastEventId: lastId, types, format: o.format });
     let es: EventSourceLike;
     try {
       es = new o.EventSource(url, { withCredentials: o.withCredentials });
@@ -220,9 +224,54 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
       dropSource(); // at once: never let the EventSource retry with the consumed ticket
       onFailure(new AgentStreamClientError('stream_error', 'the stream was refused or dropped', status));
     });
+    if (o.format !== undefined && o.format !== 'native') {
+      const connection = ++connections;
+      es.addEventListener('message', (message: MessageEvent) => {
+        if (source !== es) return;
+        if (state !== 'live') onOpen();
+        deliverFormat(message, connection);
+      });
+      return;
+    }
     for (const name of AGENT_EVENT_TYPES) {
       if (name !== 'error') es.addEventListener(name, (message: MessageEvent) => onFrame(name, message));
     }
+  };
+
+  /** A frame of an ecosystem format: its id is the native id its event was made from (several share one). */
+  const deliverFormat = (message: MessageEvent, connection: number) => {
+    const id = Number(message.lastEventId);
+    if (message.lastEventId && Number.isSafeInteger(id)) {
+      if (lastId === null || id > lastId) {
+        lastId = id;
+        if (opened) opened.progress = true;
+      }
+    }
+    if (message.data === '[DONE]') {
+      stop();
+      lastError = null;
+      return setState('exited');
+    }
+    let event: { type?: unknown; name?: unknown; value?: unknown; data?: unknown };
+    try {
+      event = JSON.parse(String(message.data)) as typeof event;
+    } catch {
+      return o.onDiagnostic?.({ type: 'invalid_frame', reason: 'a frame whose data is not JSON', seq: lastId ?? undefined });
+    }
+    o.onFormatEvent!(event, { id: lastId ?? 0, connection });
+    if (exiting && event.type === 'RUN_FINISHED') {
+      // AG-UI: the agent's exit, then the end of its run: nothing follows.
+      stop();
+      lastError = null;
+      return setState('exited');
+    }
+    const exit = (event.type === 'CUSTOM' && event.name === 'agent.exit' ? event.value : event.type === 'data-exit' ? event.data : undefined) as
+      | { reason?: string }
+      | undefined;
+    if (exit?.reason === 'shutdown') {
+      dropSource();
+      onFailure(new AgentStreamClientError('stream_error', 'the server is shutting down'));
+    } else if (exit && o.format === 'ag-ui') exiting = true;
   };
 
   const deliver = (frame: FrameResult) => {

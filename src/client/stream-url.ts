@@ -28,10 +28,10 @@ export function resolveUrl(url: string, base?: string): string {
   }
 }
 
-/** The stream URL with `ticket`, and `lastEventId` / `types` when given (each set once). */
+/** The stream URL with `ticket`, and `lastEventId` / `types` / `format` when given (each set once). */
 export function buildStreamUrl(
   streamUrl: string,
-  params: { ticket: string; lastEventId?: number | null; types?: readonly string[] },
+  params: { ticket: string; lastEventId?: number | null; types?: readonly string[]; format?: string },
 ): string {
   const url = new URL(streamUrl, PLACEHOLDER_ORIGIN);
   url.searchParams.set('ticket', params.ticket);
@@ -41,6 +41,7 @@ export function buildStreamUrl(
     url.searchParams.delete('lastEventId');
   }
   if (params.types && params.types.length > 0) url.searchParams.set('types', params.types.join(','));
+  if (params.format !== undefined && params.format !== 'native') url.searchParams.set('format', params.format);
   // URLSearchParams encodes ',' as %2C; the server accepts both, the literal is easier to read.
   const search = url.search.replace(/%2C/gi, ',');
   if (url.origin === PLACEHOLDER_ORIGIN) return url.pathname + search + url.hash;
