@@ -7,7 +7,10 @@ const config: Config = {
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }],
     // ai 7 and its @ai-sdk packages ship ES modules only (and import zod's ESM files): compiled to CommonJS for the interop tests.
-    '/node_modules/(ai|@ai-sdk/[^/]+|@workflow/[^/]+|zod)/.+\\.js$': ['ts-jest', { tsconfig: 'tsconfig.esm-deps.json', isolatedModules: true }],
+    '/node_modules/(ai|@ai-sdk/[^/]+|@workflow/[^/]+|zod)/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: 'tsconfig.esm-deps.json', isolatedModules: true },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(ai|@ai-sdk/[^/]+|@workflow/[^/]+|zod)/)'],
   testTimeout: 30000,

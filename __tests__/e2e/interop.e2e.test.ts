@@ -45,7 +45,14 @@ const idle = (v: RawSseViewer) =>
     'idle',
   );
 
-type KiloPart = { id: string; type: string; text?: string; callID?: string; tool?: string; state?: { status: string; input?: unknown; output?: string; error?: string } };
+type KiloPart = {
+  id: string;
+  type: string;
+  text?: string;
+  callID?: string;
+  tool?: string;
+  state?: { status: string; input?: unknown; output?: string; error?: string };
+};
 type KiloMessage = { info: { id: string; role: string }; parts: KiloPart[] };
 async function kiloMessages(): Promise<KiloMessage[]> {
   return (await (await fetch(`${kilo!.url}/session/${sessionId}/message`)).json()) as KiloMessage[];
@@ -64,9 +71,14 @@ function agUiOfKilo(messages: KiloMessage[]): Record<string, unknown> {
       out.push({
         id: m.info.id,
         role: 'assistant',
-        toolCalls: calls.map((p) => ({ id: p.callID, type: 'function', function: { name: p.tool, arguments: JSON.stringify(p.state!.input) } })),
+        toolCalls: calls.map((p) => ({
+          id: p.callID,
+          type: 'function',
+          function: { name: p.tool, arguments: JSON.stringify(p.state!.input) },
+        })),
       });
-    for (const p of calls) out.push({ id: `result-${p.callID}`, role: 'tool', toolCallId: p.callID, content: p.state!.output ?? p.state!.error });
+    for (const p of calls)
+      out.push({ id: `result-${p.callID}`, role: 'tool', toolCallId: p.callID, content: p.state!.output ?? p.state!.error });
   }
   return byId(out);
 }
@@ -112,7 +124,9 @@ async function aiSdkMessages(v: RawSseViewer): Promise<Record<string, unknown[]>
     chunks.push(value.value);
   }
   const read = await readAiSdk(chunks);
-  return Object.fromEntries(Object.entries(read).map(([id, m]) => [id, normalizeUi(m).filter((p) => !(p as { type: string }).type.startsWith('data-'))]));
+  return Object.fromEntries(
+    Object.entries(read).map(([id, m]) => [id, normalizeUi(m).filter((p) => !(p as { type: string }).type.startsWith('data-'))]),
+  );
 }
 
 beforeAll(async () => {
@@ -191,7 +205,9 @@ describe('AG-UI and AI SDK streams of a real kilo turn', () => {
     const roles = Object.values(expectedAgUi).map((m) => (m as { role: string }).role);
     expect(roles).toEqual(expect.arrayContaining(['user', 'reasoning', 'assistant', 'tool']));
     // The late joiner really joined mid-turn: its snapshot already had the prompt, the reasoning and the call.
-    const lateSnapshot = dataOf(lateAgUi).find((e) => (e as { type: string }).type === 'MESSAGES_SNAPSHOT') as { messages: { role: string }[] };
+    const lateSnapshot = dataOf(lateAgUi).find((e) => (e as { type: string }).type === 'MESSAGES_SNAPSHOT') as {
+      messages: { role: string }[];
+    };
     expect(lateSnapshot.messages.map((m) => m.role)).toEqual(expect.arrayContaining(['user', 'reasoning', 'assistant']));
     for (const v of [agUi, lateAgUi, resumedAgUi]) expect(await agUiMessages(v)).toEqual(expectedAgUi);
     const expectedUi = uiOfKilo(messages);
@@ -202,6 +218,7 @@ describe('AG-UI and AI SDK streams of a real kilo turn', () => {
     expect(Object.keys(resumed).length).toBeGreaterThan(0);
     for (const [id, parts] of Object.entries(resumed)) expect(parts).toEqual(expectedUi[id]);
     // Every AG-UI frame carries a native id, and there is no `event:` line on these formats.
-    for (const v of [agUi, aiSdk]) expect(v.frames.filter((f) => f.data !== undefined).every((f) => f.id !== undefined && f.event === undefined)).toBe(true);
+    for (const v of [agUi, aiSdk])
+      expect(v.frames.filter((f) => f.data !== undefined).every((f) => f.id !== undefined && f.event === undefined)).toBe(true);
   });
 });

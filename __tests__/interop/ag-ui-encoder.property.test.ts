@@ -26,7 +26,7 @@ function agUiStream(events: SequencedAgentEvent[], start: number, join: number):
   // `retained` includes the event being encoded, as the agent's history does.
   while (seen < join) encoder.encode(events[seen++]!); // what other viewers got
   const out = encoder.opening();
-  for (; seen < events.length; ) out.push(...encoder.encode(events[seen++]!));
+  for (; seen < events.length;) out.push(...encoder.encode(events[seen++]!));
   return out;
 }
 
@@ -60,11 +60,18 @@ describe('AG-UI encoder (property)', () => {
       { kind: 'idle' },
     ]);
     const stream = agUiStream(events, 0, 0);
-    const runs = stream.filter((e) => e.type === 'RUN_STARTED' || e.type === 'RUN_FINISHED').map((e) => `${e.type} ${'runId' in e ? e.runId : ''}`);
+    const runs = stream
+      .filter((e) => e.type === 'RUN_STARTED' || e.type === 'RUN_FINISHED')
+      .map((e) => `${e.type} ${'runId' in e ? e.runId : ''}`);
     const prompt = events.find((e) => e.type === 'text' && e.data.role === 'user')!;
     // The connection's own run (empty snapshot, idle), the prompt action's short run, then the turn.
-    expect(runs.slice(-2)).toEqual([`RUN_STARTED turn-${(prompt.data as { messageId: string }).messageId}`, `RUN_FINISHED turn-${(prompt.data as { messageId: string }).messageId}`]);
-    expect(stream.map((e) => e.type)).toEqual(expect.arrayContaining(['REASONING_MESSAGE_START', 'TOOL_CALL_START', 'TOOL_CALL_ARGS', 'TOOL_CALL_END', 'TOOL_CALL_RESULT']));
+    expect(runs.slice(-2)).toEqual([
+      `RUN_STARTED turn-${(prompt.data as { messageId: string }).messageId}`,
+      `RUN_FINISHED turn-${(prompt.data as { messageId: string }).messageId}`,
+    ]);
+    expect(stream.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['REASONING_MESSAGE_START', 'TOOL_CALL_START', 'TOOL_CALL_ARGS', 'TOOL_CALL_END', 'TOOL_CALL_RESULT']),
+    );
     expect(await applyAgUi(stream)).toHaveLength(5); // prompt, reasoning, text, tool holder, result
   });
 });

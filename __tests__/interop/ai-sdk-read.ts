@@ -31,7 +31,12 @@ export function normalizeUi(m: UIMessage): unknown[] {
   return m.parts.flatMap((p): unknown[] => {
     if (p.type === 'text' || p.type === 'reasoning') return [{ type: p.type, text: p.text }];
     if (p.type === 'dynamic-tool') {
-      const base = { type: 'tool', toolCallId: p.toolCallId, toolName: p.toolName, input: p.state === 'input-streaming' ? undefined : p.input };
+      const base = {
+        type: 'tool',
+        toolCallId: p.toolCallId,
+        toolName: p.toolName,
+        input: p.state === 'input-streaming' ? undefined : p.input,
+      };
       if (p.state === 'output-available') return [{ ...base, output: p.output }];
       if (p.state === 'output-error') return [{ ...base, error: p.errorText }];
       return [base];

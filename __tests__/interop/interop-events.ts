@@ -25,9 +25,19 @@ const word = fc.array(fc.constantFrom('a', 'b', 'é', '🙂', ' ', '"', '\\', '\
 
 export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('prompt' as const), text: word }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('part' as const), reasoning: fc.boolean(), text: fc.oneof(fc.constant(''), word) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('part' as const), reasoning: fc.boolean(), text: fc.oneof(fc.constant(''), word) }),
+  },
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('delta' as const), i: fc.nat(), word }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('full' as const), i: fc.nat(), how: fc.constantFrom('extend' as const, 'same' as const, 'trim' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('full' as const),
+      i: fc.nat(),
+      how: fc.constantFrom('extend' as const, 'same' as const, 'trim' as const),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('tool' as const), i: fc.nat(), fail: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('ask' as const), i: fc.nat(), question: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('answer' as const), i: fc.nat() }) },
@@ -91,7 +101,8 @@ export function buildEvents(ops: Op[]): SequencedAgentEvent[] {
       case 'full': {
         if (parts.length === 0) break;
         const p = parts[op.i % parts.length]!;
-        p.text = op.how === 'extend' ? p.text + 'x' : op.how === 'trim' ? p.text.trimEnd().slice(0, Math.max(0, p.text.length - 1)) : p.text;
+        p.text =
+          op.how === 'extend' ? p.text + 'x' : op.how === 'trim' ? p.text.trimEnd().slice(0, Math.max(0, p.text.length - 1)) : p.text;
         push({ type: p.type, data: { messageId: p.messageId, partId: p.partId, role: 'assistant', text: p.text } });
         break;
       }
@@ -99,7 +110,13 @@ export function buildEvents(ops: Op[]): SequencedAgentEvent[] {
         const open = tools.filter((t) => t.status === 'pending' || t.status === 'running');
         if (open.length === 0 || op.i % 3 === 0) {
           const messageId = assistant();
-          const t: ToolData = { messageId, partId: `prt_${pad(++n)}`, callId: `call_${pad(++n)}`, tool: op.i % 2 ? 'bash' : 'read', status: 'pending' };
+          const t: ToolData = {
+            messageId,
+            partId: `prt_${pad(++n)}`,
+            callId: `call_${pad(++n)}`,
+            tool: op.i % 2 ? 'bash' : 'read',
+            status: 'pending',
+          };
           tools.push(t);
           push({ type: 'tool', data: { ...t } });
           break;
@@ -118,8 +135,27 @@ export function buildEvents(ops: Op[]): SequencedAgentEvent[] {
         const a = { requestId: `per_${pad(++n)}`, question: op.question, callId: tool.callId, messageId: tool.messageId, answered: false };
         asks.push(a);
         if (a.question)
-          push({ type: 'question', data: { requestId: a.requestId, callId: a.callId, state: 'asked', questions: [{ question: 'Ok?', header: 'q', options: [{ label: 'yes' }] }] } });
-        else push({ type: 'permission', data: { requestId: a.requestId, callId: a.callId, messageId: a.messageId, tool: tool.tool, title: 'bash: echo', state: 'asked' } });
+          push({
+            type: 'question',
+            data: {
+              requestId: a.requestId,
+              callId: a.callId,
+              state: 'asked',
+              questions: [{ question: 'Ok?', header: 'q', options: [{ label: 'yes' }] }],
+            },
+          });
+        else
+          push({
+            type: 'permission',
+            data: {
+              requestId: a.requestId,
+              callId: a.callId,
+              messageId: a.messageId,
+              tool: tool.tool,
+              title: 'bash: echo',
+              state: 'asked',
+            },
+          });
         break;
       }
       case 'answer': {
@@ -128,8 +164,28 @@ export function buildEvents(ops: Op[]): SequencedAgentEvent[] {
         const a = open[op.i % open.length]!;
         a.answered = true;
         if (a.question)
-          push({ type: 'question', data: { requestId: a.requestId, callId: a.callId, state: 'replied', answers: [['yes']], questions: [{ question: 'Ok?', header: 'q', options: [{ label: 'yes' }] }] } });
-        else push({ type: 'permission', data: { requestId: a.requestId, callId: a.callId, messageId: a.messageId, title: 'bash: echo', state: 'replied', response: 'once' } });
+          push({
+            type: 'question',
+            data: {
+              requestId: a.requestId,
+              callId: a.callId,
+              state: 'replied',
+              answers: [['yes']],
+              questions: [{ question: 'Ok?', header: 'q', options: [{ label: 'yes' }] }],
+            },
+          });
+        else
+          push({
+            type: 'permission',
+            data: {
+              requestId: a.requestId,
+              callId: a.callId,
+              messageId: a.messageId,
+              title: 'bash: echo',
+              state: 'replied',
+              response: 'once',
+            },
+          });
         break;
       }
       case 'message': {

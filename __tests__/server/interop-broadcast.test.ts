@@ -31,7 +31,11 @@ const framesOf = (r: FakeResponse) =>
     .text()
     .split('\n\n')
     .filter((b) => b.includes('data: '))
-    .map((b) => ({ id: Number(/^id: (\d+)$/m.exec(b)?.[1]), event: /^event: /m.test(b), data: JSON.parse(/^data: (.*)$/m.exec(b)![1]!) as { type: string } }));
+    .map((b) => ({
+      id: Number(/^id: (\d+)$/m.exec(b)?.[1]),
+      event: /^event: /m.test(b),
+      data: JSON.parse(/^data: (.*)$/m.exec(b)![1]!) as { type: string },
+    }));
 
 function turnEvents(words: number) {
   // kilo's ids sort by creation (the snapshot's order): the prompt's message before the answer's.

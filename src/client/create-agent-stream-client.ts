@@ -265,9 +265,9 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
       lastError = null;
       return setState('exited');
     }
-    const exit = (event.type === 'CUSTOM' && event.name === 'agent.exit' ? event.value : event.type === 'data-exit' ? event.data : undefined) as
-      | { reason?: string }
-      | undefined;
+    const exit = (
+      event.type === 'CUSTOM' && event.name === 'agent.exit' ? event.value : event.type === 'data-exit' ? event.data : undefined
+    ) as { reason?: string } | undefined;
     if (exit?.reason === 'shutdown') {
       dropSource();
       onFailure(new AgentStreamClientError('stream_error', 'the server is shutting down'));

@@ -65,7 +65,10 @@ export type ToolPhase = 'none' | 'started' | 'input' | 'done';
  * for (const m of retainedMessages(view)) chunks.push(...aiSdkReplay(m, { open: false }));
  * ```
  */
-export function aiSdkReplay(m: RetainedMessage, options: { open: boolean; body?: boolean }): { chunks: AiSdkChunk[]; tools: Map<string, ToolPhase> } {
+export function aiSdkReplay(
+  m: RetainedMessage,
+  options: { open: boolean; body?: boolean },
+): { chunks: AiSdkChunk[]; tools: Map<string, ToolPhase> } {
   const out: AiSdkChunk[] = options.body ? [] : [{ type: 'start', messageId: m.messageId }];
   out.push({ type: 'start-step' });
   const tools = new Map<string, ToolPhase>();

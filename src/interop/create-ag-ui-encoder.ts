@@ -71,7 +71,8 @@ export function createAgUiEncoder(options: AgUiEncoderOptions): AgUiEncoder {
   {
     const view = options.retained();
     status = view.status;
-    for (const r of [...Object.values(view.permissions), ...Object.values(view.questions)]) if (r.state === 'asked') pending.set(r.requestId, r);
+    for (const r of [...Object.values(view.permissions), ...Object.values(view.questions)])
+      if (r.state === 'asked') pending.set(r.requestId, r);
     const messages = retainedMessages(view);
     if (busy()) {
       const prompt = messages.filter((m) => m.role === 'user').pop();
@@ -81,13 +82,15 @@ export function createAgUiEncoder(options: AgUiEncoderOptions): AgUiEncoder {
       for (const item of m.items) {
         if (item.kind === 'tool') {
           const t = item.tool;
-          const phase: ToolPhase = t.status === 'completed' || t.status === 'error' ? 'result' : t.input !== undefined || !run ? 'ended' : 'started';
+          const phase: ToolPhase =
+            t.status === 'completed' || t.status === 'error' ? 'result' : t.input !== undefined || !run ? 'ended' : 'started';
           bounded(tools, t.callId, { phase, name: t.tool, messageId: t.messageId, args: t.input !== undefined });
           if (phase === 'started') started.add(t.callId);
           continue;
         }
         bounded(known, item.part.partId, true);
-        if (run && m.role === 'assistant' && !m.info) open.set(item.part.partId, { kind: item.kind, messageId: m.messageId, sent: item.part.text });
+        if (run && m.role === 'assistant' && !m.info)
+          open.set(item.part.partId, { kind: item.kind, messageId: m.messageId, sent: item.part.text });
       }
   }
 
@@ -159,7 +162,10 @@ export function createAgUiEncoder(options: AgUiEncoderOptions): AgUiEncoder {
       out.push({ type: 'TOOL_CALL_START', toolCallId: t.callId, toolCallName: t.tool, parentMessageId: t.messageId });
       known.phase = known.phase === 'result' ? 'result' : 'started';
       if (known.phase === 'result') {
-        out.push({ type: 'TOOL_CALL_ARGS', toolCallId: t.callId, delta: toolArguments(t) }, { type: 'TOOL_CALL_END', toolCallId: t.callId });
+        out.push(
+          { type: 'TOOL_CALL_ARGS', toolCallId: t.callId, delta: toolArguments(t) },
+          { type: 'TOOL_CALL_END', toolCallId: t.callId },
+        );
         known.args = true;
       } else started.add(t.callId);
     }
@@ -172,7 +178,13 @@ export function createAgUiEncoder(options: AgUiEncoderOptions): AgUiEncoder {
       started.delete(t.callId);
     }
     if (known.phase === 'ended' && finished) {
-      out.push({ type: 'TOOL_CALL_RESULT', messageId: agUiResultId(t.callId), toolCallId: t.callId, content: resultContent(t), role: 'tool' });
+      out.push({
+        type: 'TOOL_CALL_RESULT',
+        messageId: agUiResultId(t.callId),
+        toolCallId: t.callId,
+        content: resultContent(t),
+        role: 'tool',
+      });
       known.phase = 'result';
     }
   }
@@ -243,7 +255,9 @@ export function createAgUiEncoder(options: AgUiEncoderOptions): AgUiEncoder {
       out.push({ type: 'STATE_SNAPSHOT', snapshot: state() });
       for (const [id, o] of open)
         out.push(
-          o.kind === 'text' ? { type: 'TEXT_MESSAGE_START', messageId: id, role: 'assistant' } : { type: 'REASONING_MESSAGE_START', messageId: id, role: 'reasoning' },
+          o.kind === 'text'
+            ? { type: 'TEXT_MESSAGE_START', messageId: id, role: 'assistant' }
+            : { type: 'REASONING_MESSAGE_START', messageId: id, role: 'reasoning' },
         );
       for (const id of started) {
         const t = tools.get(id)!;

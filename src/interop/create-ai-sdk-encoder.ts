@@ -229,7 +229,8 @@ export function createAiSdkEncoder(options: AiSdkEncoderOptions): AiSdkEncoder {
     opening(after) {
       const out: AiSdkChunk[] = [transient('status', status)];
       const touched = new Set<string>();
-      if (after !== undefined) for (const e of options.retainedEvents()) if (e.seq > after) touched.add(messageOfEvent(e, callMessage) ?? '');
+      if (after !== undefined)
+        for (const e of options.retainedEvents()) if (e.seq > after) touched.add(messageOfEvent(e, callMessage) ?? '');
       const all = retainedMessages(options.retained()).filter((m) => m.role === 'assistant');
       const last = all.find((m) => m.messageId === lastStarted);
       for (const m of all)

@@ -236,8 +236,7 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
     const { history } = agent;
     const latest = Math.max(history.latestSeq, agent.firstId - 1);
     // An id this instance never gave out, or state dropped since it: the viewer gets the whole retained state.
-    const whole =
-      lastEventId === undefined || lastEventId < agent.firstId - 1 || lastEventId > latest || history.droppedSeq > lastEventId;
+    const whole = lastEventId === undefined || lastEventId < agent.firstId - 1 || lastEventId > latest || history.droppedSeq > lastEventId;
     let lane = lanes.get(format);
     if (!lane) lanes.set(format, (lane = createFormatLane(format, agent)));
     const v = createViewer(res, { last: latest, types: undefined, replay: undefined, droppedAtJoin: history.droppedSeq });
