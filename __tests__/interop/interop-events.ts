@@ -190,7 +190,7 @@ export function buildEvents(ops: Op[]): SequencedAgentEvent[] {
       }
       case 'message': {
         if (message === null) break;
-        push({ type: 'message', data: { messageId: message, role: 'assistant', finish: ['stop', 'tool-calls', 'unknown'][n % 3] } });
+        push({ type: 'message-info', data: { messageId: message, role: 'assistant', finish: ['stop', 'tool-calls', 'unknown'][n % 3] } });
         message = null;
         break;
       }

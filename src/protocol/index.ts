@@ -3,3 +3,4 @@
 export type * from './agent-event';
 export { AGENT_EVENT_TYPES, isAgentEventType } from './agent-event';
 export { createFoldedView, foldAgentEvent, type FoldedView, type FoldedPart } from './fold-agent-events';
+export { STREAM_FORMATS, isStreamFormat, type StreamFormat } from './stream-format';

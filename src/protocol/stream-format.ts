@@ -24,4 +24,4 @@ export function isStreamFormat(name: string): name is StreamFormat {
  * The agent-event type of an assistant message's completion (its info: finish, tokens, cost).
  * One constant, so code outside the protocol does not spell the name.
  */
-export const MESSAGE_INFO_TYPE = 'message' as const;
+export const MESSAGE_INFO_TYPE = 'message-info' as const;
