@@ -2,7 +2,14 @@ import type { FoldedView } from '../protocol/fold-agent-events';
 import type { AgUiMessage, AgUiToolCall } from './ag-ui-types';
 import { retainedMessages, toolArguments } from './retained-messages';
 
-/** The id of the AG-UI tool message that carries the result of call `callId`. */
+/**
+ * The id of the AG-UI tool message that carries the result of call `callId`.
+ *
+ * ## Example
+ * ```ts
+ * agUiResultId('call_1'); // 'result-call_1'
+ * ```
+ */
 export const agUiResultId = (callId: string): string => `result-${callId}`;
 
 /**
@@ -44,7 +51,14 @@ export function agUiMessagesOf(view: FoldedView): AgUiMessage[] {
   return out;
 }
 
-/** What a finished call's `TOOL_CALL_RESULT` carries: its output, or its error. */
+/**
+ * What a finished call's `TOOL_CALL_RESULT` carries: its output, or its error.
+ *
+ * ## Example
+ * ```ts
+ * resultContent({ error: 'exit code 1' }); // 'exit code 1'
+ * ```
+ */
 export function resultContent(t: { output?: string; error?: string }): string {
   return t.output ?? t.error ?? '';
 }

@@ -19,7 +19,16 @@ export function aiSdkFinishReason(finish: string | undefined): AiSdkFinishReason
   return REASONS.has(finish) ? (finish as AiSdkFinishReason) : 'other';
 }
 
-/** The `finish` chunk of a kilo message (its info, when kilo finished it). */
+/**
+ * The `finish` chunk of a kilo message (its info, when kilo finished it): `finishReason` and the
+ * info as `messageMetadata`.
+ *
+ * ## Example
+ * ```ts
+ * aiSdkFinish({ messageId: 'msg_1', role: 'assistant', finish: 'stop', cost: 0 });
+ * // { type: 'finish', finishReason: 'stop', messageMetadata: { finish: 'stop', cost: 0 } }
+ * ```
+ */
 export function aiSdkFinish(info: MessageData | undefined): AiSdkChunk {
   if (!info) return { type: 'finish' };
   const reason = aiSdkFinishReason(info.finish);
@@ -27,7 +36,17 @@ export function aiSdkFinish(info: MessageData | undefined): AiSdkChunk {
   return { type: 'finish', ...(reason ? { finishReason: reason } : {}), messageMetadata: metadata };
 }
 
-/** The chunks of one tool call's state, from `from` (what was sent) on; returns the new phase. */
+/**
+ * Appends to `out` the chunks of one tool call's state, from `from` (what was sent) on; returns
+ * the new phase.
+ *
+ * ## Example
+ * ```ts
+ * const out: AiSdkChunk[] = [];
+ * aiSdkToolChunks({ messageId: 'm', callId: 'c', tool: 'bash', status: 'completed', input: {}, output: 'ok' }, 'none', out); // 'done'
+ * // out: tool-input-available, tool-output-available
+ * ```
+ */
 export function aiSdkToolChunks(t: ToolData, from: ToolPhase, out: AiSdkChunk[]): ToolPhase {
   const title = t.title !== undefined ? { title: t.title } : {};
   const finished = t.status === 'completed' || t.status === 'error';

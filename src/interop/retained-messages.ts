@@ -56,7 +56,14 @@ export function retainedMessages(view: FoldedView): RetainedMessage[] {
   return out;
 }
 
-/** A tool call's arguments as JSON text (a cut input is already text; none: empty). */
+/**
+ * A tool call's arguments as JSON text (a cut input is already text; none: empty).
+ *
+ * ## Example
+ * ```ts
+ * toolArguments({ messageId: 'm', callId: 'c', tool: 'bash', status: 'running', input: { command: 'ls' } }); // '{"command":"ls"}'
+ * ```
+ */
 export function toolArguments(tool: ToolData): string {
   if (tool.input === undefined) return '';
   return typeof tool.input === 'string' ? tool.input : JSON.stringify(tool.input);
