@@ -8,10 +8,10 @@ import { encodeAgentEvent } from '../sse/encode-agent-event';
 import { SSE_KEEPALIVE, encodeSseRetry } from '../sse/encode-sse';
 import type { StreamMetrics } from './create-stream-metrics';
 import { createViewer, type Viewer } from './create-viewer';
-import { DEFAULT_FLUSH_INTERVAL_MS, checkFlushIntervalMs, toFrameBatches, type FrameBatch } from './frame-batches';
+import { DEFAULT_FLUSH_INTERVAL_MS, checkFlushIntervalMs, toFrameBatches } from './frame-batches';
 import { selectFrames } from './select-frames';
-import { createFormatLane, type FormatLane, type InteropFormat } from './create-format-lane';
-import { openingSlices } from './opening-slices';
+import type { InteropFormat } from './create-format-lane';
+import { createInteropViewers } from './create-interop-viewers';
 
 export interface AgentBroadcastOptions {
   keepaliveMs: number;
@@ -80,8 +80,6 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
   const { metrics, maxBufferedBytes } = options;
   const flushIntervalMs = checkFlushIntervalMs('createAgentBroadcast', options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
   const viewers = new Set<Viewer>();
-  /** The ecosystem formats with viewers: each encodes every event once, for all its viewers. */
-  const lanes = new Map<InteropFormat, FormatLane>();
   let subscription: Subscription | undefined;
   let ended = false;
 
@@ -126,52 +124,18 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
     }
   };
 
-  /** Writes an interop viewer's opening (then what came live meanwhile) as its socket drains. */
-  const pumpQueue = (v: Viewer) => {
-    while (v.queue && !v.closed) {
-      if (v.res.writableNeedDrain) {
-        v.res.once('drain', () => pumpQueue(v));
-        return;
-      }
-      const next = v.queue.shift();
-      if (next === undefined) {
-        v.queue = undefined;
-        if (ended) end(v);
-        return;
-      }
-      v.queued! -= next.length;
-      v.res.write(next);
-    }
-  };
-  /** One batch of a lane to one of its viewers: queued behind its opening, else written like a native batch. */
-  const deliver = (v: Viewer, batch: FrameBatch) => {
-    if (v.closed) return;
-    if (!v.queue && batch.firstSeq > v.last) {
-      v.last = batch.lastSeq;
-      metrics.eventsForwarded += batch.frames.length;
-      return write(v, batch.chunk);
-    }
-    const { text } = selectFrames(v, batch.frames[Symbol.iterator](), Infinity, metrics);
-    if (text === '') return;
-    if (!v.queue) return write(v, text);
-    v.queue.push(text);
-    v.queued! += text.length;
-    if (v.queued! > maxBufferedBytes) {
-      v.closed = true;
-      metrics.slowConsumerDisconnects++;
-      v.res.destroy();
-    }
-  };
+  const interop = createInteropViewers(agent, {
+    metrics,
+    maxBufferedBytes,
+    retryMs: options.retryMs,
+    burstChunk: BURST_CHUNK,
+    write,
+    end,
+    ended: () => ended,
+  });
 
   const start = () =>
-    toFrameBatches(
-      agent.events$.pipe(
-        tap((e) => {
-          for (const lane of lanes.values()) lane.accept(e);
-        }),
-      ),
-      { flushIntervalMs },
-    )
+    toFrameBatches(agent.events$.pipe(tap((e) => interop.accept(e))), { flushIntervalMs })
       .pipe(withKeepalive(options.keepaliveMs))
       .subscribe({
         next(batch) {
@@ -191,10 +155,7 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
             const { text } = selectFrames(v, batch.frames[Symbol.iterator](), Infinity, metrics);
             if (text !== '') write(v, text);
           }
-          for (const lane of lanes.values()) {
-            const encoded = lane.take();
-            if (encoded) for (const v of lane.members) deliver(v, encoded);
-          }
+          interop.flush();
         },
         complete() {
           ended = true;
@@ -209,12 +170,8 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
   const leave = (v: Viewer) => {
     v.closed = true;
     v.replay = undefined;
-    v.queue = undefined;
     viewers.delete(v);
-    if (v.lane) {
-      v.lane.members.delete(v);
-      if (v.lane.members.size === 0) lanes.delete(v.lane.format);
-    }
+    interop.leave(v);
     if (viewers.size === 0 && subscription) {
       subscription.unsubscribe();
       subscription = undefined;
@@ -223,32 +180,14 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
     }
   };
 
-  /** An AG-UI or AI SDK viewer: its opening from the lane (snapshot / replay), then the lane's live frames. */
+  /** An AG-UI or AI SDK viewer: its opening from its format's lane (snapshot / replay), then the lane's live frames. */
   function joinInterop(res: ServerResponse, format: InteropFormat, lastEventId: number | undefined): Viewer {
-    (res as ServerResponse & { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      'X-Accel-Buffering': 'no',
-      ...(format === 'ai-sdk' ? { 'x-vercel-ai-ui-message-stream': 'v1' } : {}),
-    });
-    res.socket?.setNoDelay(true);
-    const { history } = agent;
-    const latest = Math.max(history.latestSeq, agent.firstId - 1);
-    // An id this instance never gave out, or state dropped since it: the viewer gets the whole retained state.
-    const whole = lastEventId === undefined || lastEventId < agent.firstId - 1 || lastEventId > latest || history.droppedSeq > lastEventId;
-    let lane = lanes.get(format);
-    if (!lane) lanes.set(format, (lane = createFormatLane(format, agent)));
-    const v = createViewer(res, { last: latest, types: undefined, replay: undefined, droppedAtJoin: history.droppedSeq });
-    v.lane = lane;
-    v.queue = openingSlices(encodeSseRetry(options.retryMs) + lane.opening(whole ? undefined : lastEventId), BURST_CHUNK);
-    v.queued = 0;
-    lane.members.add(v);
+    const v = interop.open(res, format, lastEventId);
     viewers.add(v);
     res.on('close', () => leave(v));
     subscription ??= start();
     flattenHeader(res);
-    pumpQueue(v);
+    interop.pump(v);
     return v;
   }
 
