@@ -2,12 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';
 import { silentLogger, type Logger } from '../server/logger';
+import { agentIdSchema, describeIssues } from '../protocol/agent-event-schema';
+import { createKiloUrlPolicy } from './create-kilo-url-policy';
 import { createRecordReplica } from './create-record-replica';
+import { createRedisDiagnostics, RedisReplyError, type RedisDiagnostics } from './create-redis-diagnostics';
 import type { ReplicaAgent } from './create-replica-agent';
 import { createOwnerCommands } from './create-owner-commands';
 import { createRedisClaims } from './create-redis-claims';
 import { command, duplicateRedis, type RedisConnection } from './redis-connection';
 import { redisKeys } from './redis-keys';
+import { agentRecordSchema, jsonText, mgetReply, stopReasonSchema, stringsReply } from './redis-schemas';
 import { holdLease, releaseLease } from './redis-lease';
 import { startAgentOwner, type AgentOwner } from './start-agent-owner';
 import { durationOption } from '../options/number-option';
@@ -30,6 +34,15 @@ export interface RedisAgentClusterOptions {
   historyBytes?: number;
   /** How long an exited agent stays listed. Default 5 min. */
   retentionMs?: number;
+  /**
+   * The kilo base URLs this node may act on besides those it attaches itself (`attach`): a record
+   * in Redis naming another is refused (reported as `kilo_url`), so whoever can write to Redis
+   * cannot point the nodes, and kilo's password, at another host. Matched by scheme, host, port
+   * and path prefix. Default: none (only the URLs this node attached).
+   */
+  allowKiloUrls?: string[];
+  /** Where what this node refused to read from Redis is counted and reported. Default: one of its own, logging to `logger`. */
+  diagnostics?: RedisDiagnostics;
   logger?: Logger;
 }
 
@@ -59,7 +72,7 @@ const positive = (name: string, v: number) => durationOption('createRedisAgentCl
  */
 export function createRedisAgentCluster(
   options: RedisAgentClusterOptions,
-): AgentCluster & { readonly nodeId: string; owns(id: string): boolean } {
+): AgentCluster & { readonly nodeId: string; owns(id: string): boolean; readonly diagnostics: RedisDiagnostics } {
   if (!options?.redis) throw new TypeError('createRedisAgentCluster: redis must be a connected node-redis client (see connectRedis)');
   const { redis } = options;
   const keys = redisKeys(options.prefix);
@@ -69,7 +82,12 @@ export function createRedisAgentCluster(
   const snapshotMs = positive('snapshotMs', options.snapshotMs ?? 1000);
   const retentionMs = durationOption('createRedisAgentCluster', 'retentionMs', options.retentionMs ?? 5 * 60_000, true);
   const logger = options.logger ?? silentLogger;
-  const onError = (err: unknown) => logger.warn('redis', err);
+  const kiloUrls = createKiloUrlPolicy(options.allowKiloUrls ?? []);
+  const diagnostics = options.diagnostics ?? createRedisDiagnostics({ logger });
+  const onError = (err: unknown) =>
+    err instanceof RedisReplyError ? diagnostics.invalid('reply', err.key, err.issue) : logger.warn('redis', err);
+  /** The text of each record last reported invalid: reported again only when it changes (records are read every poll). */
+  const refused = new Map<string, string>();
   const local = new Map<string, Local>();
   let createUpstream: UpstreamFactory | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -83,7 +101,30 @@ export function createRedisAgentCluster(
     upstreamOf: (id) => local.get(id)?.owner?.upstream,
     onStop: () => void tick(),
     onError,
+    diagnostics,
   });
+
+  /** Reports what was refused at `key`, once for each `text` it holds (records are read every poll). */
+  const refuse = (kind: 'record' | 'kilo_url', key: string, text: string, issue: string): undefined => {
+    if (refused.get(key) === text) return undefined;
+    if (refused.size >= 10_000) refused.clear();
+    refused.set(key, text);
+    diagnostics.invalid(kind, key, issue);
+    return undefined;
+  };
+
+  /** The record `text` at `key` holds for agent `id`, or undefined when it is not a valid one this node may use. */
+  const recordOf = (id: string, key: string, text: string): AgentRecord | undefined => {
+    if (refused.get(key) === text) return undefined;
+    const parsed = jsonText(agentRecordSchema).safeParse(text);
+    if (!parsed.success) return refuse('record', key, text, describeIssues(parsed.error));
+    const record = parsed.data;
+    if (record.id !== id) return refuse('record', key, text, `its id is not ${JSON.stringify(id)}`);
+    if (!kiloUrls.allows(record.url))
+      return refuse('kilo_url', key, text, `kilo URL ${JSON.stringify(record.url)} is not allowed here (allowKiloUrls, --allow-kilo-url)`);
+    refused.delete(key);
+    return record;
+  };
 
   const forget = (id: string) => {
     const l = local.get(id);
@@ -101,6 +142,7 @@ export function createRedisAgentCluster(
       keys,
       owner: commands.channel(record.id),
       onError,
+      diagnostics,
       historySize: options.historySize,
       historyBytes: options.historyBytes,
     });
@@ -149,7 +191,9 @@ export function createRedisAgentCluster(
       }
     }
     const stop = await command(redis, ['GETDEL', keys.stop(id)]);
-    if (typeof stop === 'string' && l.owner) l.owner.upstream.stop(stop);
+    if (stop === null || !l.owner) return;
+    const reason = diagnostics.check(stopReasonSchema, stop, 'command', keys.stop(id));
+    if (reason !== undefined) l.owner.upstream.stop(reason);
   };
 
   /** Syncs the records (re-registering ours if Redis lost them), then the leases. */
@@ -157,17 +201,27 @@ export function createRedisAgentCluster(
     if (ticking || closed) return;
     ticking = true;
     try {
-      const ids = ((await command(redis, ['SMEMBERS', keys.agents])) as string[]) ?? [];
-      const texts = ids.length ? ((await command(redis, ['MGET', ...ids.map(keys.record)])) as (string | null)[]) : [];
+      // Each id and record is checked on its own: a bad one is skipped, the others and the leases go on.
+      const members = diagnostics.check(stringsReply, await command(redis, ['SMEMBERS', keys.agents]), 'reply', keys.agents) ?? [];
+      const ids = members.filter((id) => {
+        if (agentIdSchema.safeParse(id).success) return true;
+        refuse('record', `${keys.agents}[${id}]`, id, 'a member that is not an agent id');
+        return false;
+      });
+      const reply = ids.length ? await command(redis, ['MGET', ...ids.map(keys.record)]) : [];
+      const texts = diagnostics.check(mgetReply.length(ids.length), reply, 'reply', `MGET ${keys.agents}`) ?? [];
       const seen = new Set<string>();
+      const present = new Set<string>();
       ids.forEach((id, i) => {
         const text = texts[i];
         if (typeof text !== 'string') return;
+        present.add(id);
+        const record = recordOf(id, keys.record(id), text);
+        if (!record) return;
         seen.add(id);
-        const record = JSON.parse(text) as AgentRecord;
         ensure(record).record = record;
       });
-      for (const id of ids) if (!seen.has(id) && !local.has(id)) await command(redis, ['SREM', keys.agents, id]);
+      for (const id of ids) if (!present.has(id) && !local.has(id)) await command(redis, ['SREM', keys.agents, id]);
       for (const [id, l] of local) {
         if (seen.has(id) || l.replica.exited || l.record.exited) continue;
         await command(redis, ['SET', keys.record(id), JSON.stringify(l.record), 'NX']);
@@ -207,14 +261,20 @@ export function createRedisAgentCluster(
   return {
     nodeId,
     registry,
-    claims: createRedisClaims({ redis, keys }),
+    diagnostics,
+    invalidEntries: diagnostics.invalidEntries,
+    claims: createRedisClaims({ redis, keys, diagnostics }),
     owns: (id) => local.get(id)?.owner !== undefined,
     async attach(r) {
       const record: AgentRecord = { ...r, firstId: Date.now() * 1000 };
+      const checked = agentRecordSchema.safeParse(record);
+      if (!checked.success) throw new TypeError(`cluster.attach: ${describeIssues(checked.error)}`);
+      kiloUrls.add(r.url);
       await command(redis, ['SET', keys.record(r.id), JSON.stringify(record), 'NX']);
       await command(redis, ['SADD', keys.agents, r.id]);
+      // The record of the node that registered it first, when it is a valid one this node may use.
       const text = await command(redis, ['GET', keys.record(r.id)]);
-      const l = ensure(typeof text === 'string' ? (JSON.parse(text) as AgentRecord) : record);
+      const l = ensure((typeof text === 'string' && recordOf(r.id, keys.record(r.id), text)) || record);
       void tick();
       return l.replica;
     },
