@@ -159,10 +159,13 @@ export function parseAgentEvent(value: unknown): { event: AgentEvent; issue?: un
   return r.success ? { event: r.data } : { issue: describeIssues(r.error) };
 }
 
-/** A short account of what a zod parse found wrong (paths and messages, never the values). */
+/** A short account of what a zod parse found wrong: paths and messages, never the values read (they may hold anything). */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .map((i) => {
+      const message = i.code === z.ZodIssueCode.invalid_enum_value ? 'not one of the allowed values' : i.message;
+      return `${i.path.join('.') || '(root)'}: ${message}`.replace(/\p{Cc}/gu, '?');
+    })
     .join('; ');
 }
