@@ -123,7 +123,16 @@ export async function connectRedis(
     url,
     socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000), ...(tls ? { tls: true, ...options.tls } : {}) },
   });
-  return connectOnce(client as unknown as RedisConnection, onError);
+  const connection = await connectOnce(client as unknown as RedisConnection, onError);
+  // A server that wants credentials none were given for answers NOAUTH only now.
+  try {
+    await command(connection, ['PING']);
+  } catch (err) {
+    const refused = err instanceof Error ? refusal(err) : undefined;
+    connection.destroy();
+    throw refused ?? err;
+  }
+  return connection;
 }
 
 /** A second connection of the same client (same URL, credentials and TLS; for blocking reads and subscriptions), connected, errors reported. */
