@@ -140,10 +140,11 @@ describe('Redis data is validated, never trusted', () => {
     await until('an owner', () => a.cluster.owns('a1') || b.cluster.owns('a1'));
     const owner = a.cluster.owns('a1') ? 'a' : 'b';
 
-    await command(admin, ['SADD', keys.agents, 'bad-json', 'bad-shape', 'zz-wrong-id']);
+    // Records first, then the set: an id without a record would be swept from the set by the loop.
     await command(admin, ['SET', keys.record('bad-json'), '{"id":"bad-json",']);
     await command(admin, ['SET', keys.record('bad-shape'), JSON.stringify({ id: 'bad-shape', url: kilo.url, firstId: 'soon' })]);
     await command(admin, ['SET', keys.record('zz-wrong-id'), JSON.stringify({ id: 'a1', url: kilo.url, firstId: 1 })]);
+    await command(admin, ['SADD', keys.agents, 'bad-json', 'bad-shape', 'zz-wrong-id']);
     // The loop goes on: an agent attached after them reaches the other node.
     await a.cluster.attach({ id: 'a2', url: kilo.url });
     await until('node b to serve a2', async () => (await agentIds(b)).includes('a2'), 10_000);
@@ -194,8 +195,8 @@ describe('Redis data is validated, never trusted', () => {
     await until('node b to serve a1', async () => (await agentIds(b)).includes('a1'));
     // A new agent at the attacker's host, and a1's record pointed there (its password kept).
     const record = JSON.parse((await command(admin, ['GET', keys.record('a1')])) as string) as Record<string, unknown>;
-    await command(admin, ['SADD', keys.agents, 'evil']);
     await command(admin, ['SET', keys.record('evil'), JSON.stringify({ id: 'evil', url: evilUrl, password: 'kilo-secret', firstId: 1 })]);
+    await command(admin, ['SADD', keys.agents, 'evil']);
     await command(admin, ['SET', keys.record('a1'), JSON.stringify({ ...record, url: `${evilUrl}/` })]);
     await until(
       'both nodes to report both',
@@ -233,8 +234,8 @@ describe('Redis data is validated, never trusted', () => {
     const { a, b, keys, admin } = await deployment();
     await a.cluster.attach({ id: 'a1', url: kilo.url });
     const id = 'x\r\n<script>alert(1)</script>';
-    await command(admin, ['SADD', keys.agents, id]);
     await command(admin, ['SET', keys.record(id), JSON.stringify({ id, url: kilo.url, firstId: 1 })]);
+    await command(admin, ['SADD', keys.agents, id]);
     await until('both nodes to report it', () => [a, b].every((node) => node.diagnostics.some((d) => d.kind === 'record')), 10_000);
     for (const node of [a, b]) {
       const res = await fetch(`${node.url}/agents`);
