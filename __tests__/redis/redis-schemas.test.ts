@@ -24,7 +24,7 @@ describe('agentEventSchema', () => {
     for (const e of events) expect(agentEventSchema.parse(JSON.parse(JSON.stringify(e)))).toEqual(e);
   });
 
-  it('passes the events agent-stream makes itself (action, exit, gap, reset, message)', () => {
+  it('passes the events agent-stream makes itself (action, exit, gap, reset, message-info)', () => {
     const own: AgentEvent[] = [
       { type: 'action', data: { kind: 'prompt', by: 'ana (tok_1)', at: new Date().toISOString(), text: 'hi' } },
       { type: 'action', data: { kind: 'question', by: 'ana', at: '2026-01-01T00:00:00.000Z', requestId: 'que_1', answers: [['a']] } },
@@ -33,7 +33,7 @@ describe('agentEventSchema', () => {
       { type: 'gap', data: { after: 3, oldest: 10 } },
       { type: 'reset', data: {} },
       {
-        type: 'message',
+        type: 'message-info',
         data: { messageId: 'msg_1', role: 'assistant', tokens: { input: 1, output: 2, reasoning: 0, cache: { read: 0, write: 0 } } },
       },
     ];

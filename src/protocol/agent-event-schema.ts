@@ -73,7 +73,7 @@ const dataSchemas = {
     truncated: z.literal(true).optional(),
   }),
   file: z.object({ path: z.string() }),
-  message: z.object({
+  'message-info': z.object({
     messageId: kiloIdSchema,
     role: z.literal('assistant'),
     finish: z.string().optional(),
