@@ -3,6 +3,7 @@ import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';
 import { silentLogger, type Logger } from '../server/logger';
 import { agentIdSchema, describeIssues } from '../protocol/agent-event-schema';
+import { createRecordCheck } from './create-record-check';
 import { createKiloUrlPolicy } from './create-kilo-url-policy';
 import { createRecordReplica } from './create-record-replica';
 import { createRedisDiagnostics, RedisReplyError, type RedisDiagnostics } from './create-redis-diagnostics';
@@ -11,7 +12,7 @@ import { createOwnerCommands } from './create-owner-commands';
 import { createRedisClaims } from './create-redis-claims';
 import { command, duplicateRedis, type RedisConnection } from './redis-connection';
 import { redisKeys } from './redis-keys';
-import { agentRecordSchema, jsonText, mgetReply, stopReasonSchema, stringsReply } from './redis-schemas';
+import { agentRecordSchema, mgetReply, stopReasonSchema, stringsReply } from './redis-schemas';
 import { holdLease, releaseLease } from './redis-lease';
 import { startAgentOwner, type AgentOwner } from './start-agent-owner';
 import { durationOption } from '../options/number-option';
@@ -86,8 +87,7 @@ export function createRedisAgentCluster(
   const diagnostics = options.diagnostics ?? createRedisDiagnostics({ logger });
   const onError = (err: unknown) =>
     err instanceof RedisReplyError ? diagnostics.invalid('reply', err.key, err.issue) : logger.warn('redis', err);
-  /** The text of each record last reported invalid: reported again only when it changes (records are read every poll). */
-  const refused = new Map<string, string>();
+  const { recordOf, refuse } = createRecordCheck(diagnostics, kiloUrls);
   const local = new Map<string, Local>();
   let createUpstream: UpstreamFactory | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -103,28 +103,6 @@ export function createRedisAgentCluster(
     onError,
     diagnostics,
   });
-
-  /** Reports what was refused at `key`, once for each `text` it holds (records are read every poll). */
-  const refuse = (kind: 'record' | 'kilo_url', key: string, text: string, issue: string): undefined => {
-    if (refused.get(key) === text) return undefined;
-    if (refused.size >= 10_000) refused.clear();
-    refused.set(key, text);
-    diagnostics.invalid(kind, key, issue);
-    return undefined;
-  };
-
-  /** The record `text` at `key` holds for agent `id`, or undefined when it is not a valid one this node may use. */
-  const recordOf = (id: string, key: string, text: string): AgentRecord | undefined => {
-    if (refused.get(key) === text) return undefined;
-    const parsed = jsonText(agentRecordSchema).safeParse(text);
-    if (!parsed.success) return refuse('record', key, text, describeIssues(parsed.error));
-    const record = parsed.data;
-    if (record.id !== id) return refuse('record', key, text, `its id is not ${JSON.stringify(id)}`);
-    if (!kiloUrls.allows(record.url))
-      return refuse('kilo_url', key, text, `kilo URL ${JSON.stringify(record.url)} is not allowed here (allowKiloUrls, --allow-kilo-url)`);
-    refused.delete(key);
-    return record;
-  };
 
   const forget = (id: string) => {
     const l = local.get(id);
