@@ -20,6 +20,14 @@ describe('parseServeArgs: the multi-node flags', () => {
     expect(parseServeArgs(['serve']).trustProxies).toEqual([]);
   });
 
+  it('takes repeated --allow-kilo-url with --redis-url (none by default)', () => {
+    const redis = [...KILO, '--redis-url', 'redis://127.0.0.1:6379'];
+    expect(parseServeArgs(redis).allowKiloUrls).toEqual([]);
+    expect(
+      parseServeArgs([...redis, '--allow-kilo-url', 'http://10.0.0.5:4096', '--allow-kilo-url=https://kilo.internal/a']).allowKiloUrls,
+    ).toEqual(['http://10.0.0.5:4096', 'https://kilo.internal/a']);
+  });
+
   it.each([
     [[...KILO, '--redis-url', 'http://127.0.0.1:6379'], /--redis-url needs a URL like redis:/],
     [['serve', '--redis-url', 'redis://127.0.0.1:6379'], /--redis-url goes with --kilo-url/],
@@ -28,6 +36,10 @@ describe('parseServeArgs: the multi-node flags', () => {
     [[...KILO, '--redis-url', 'redis://h:1', '--node-id', 'a b'], /--node-id needs a name/],
     [['serve', '--trust-proxy', 'nginx.local'], /--trust-proxy needs an IP address/],
     [['serve', '--trust-proxy'], /--trust-proxy needs a value/],
+    [[...KILO, '--allow-kilo-url', 'http://10.0.0.5:4096'], /--allow-kilo-url goes with --redis-url/],
+    [[...KILO, '--redis-url', 'redis://h:1', '--allow-kilo-url', 'ftp://10.0.0.5'], /--allow-kilo-url needs an http\(s\) URL/],
+    [[...KILO, '--redis-url', 'redis://h:1', '--allow-kilo-url', 'http://u:p@10.0.0.5'], /--allow-kilo-url needs an http\(s\) URL/],
+    [[...KILO, '--redis-url', 'redis://h:1', '--allow-kilo-url'], /--allow-kilo-url needs a value/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseServeArgs(argv)).toThrow(UsageError);
     expect(() => parseServeArgs(argv)).toThrow(message);

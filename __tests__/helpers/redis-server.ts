@@ -23,13 +23,24 @@ export function freePort(): Promise<number> {
   });
 }
 
+export interface RedisServerOptions {
+  /** More arguments, e.g. `['--requirepass', 'secret']`. */
+  args?: string[];
+  /** Serve TLS only (`--tls-port`, plain port off) with this certificate and key (PEM files); the URL is `rediss://`. */
+  tls?: { certFile: string; keyFile: string };
+}
+
 /** Starts `redis-server` (the Debian package; `.ci/run` installs it) on a free port of 127.0.0.1. */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
+  const listen = options.tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile]
+    : ['--port', String(port)];
+  if (options.tls) listen.push('--tls-auth-clients', 'no');
   let child: ChildProcess | undefined;
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      const c = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(options.args ?? [])], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child = c;
@@ -49,7 +60,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     });
   await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     port,
     start,
     stop: () =>

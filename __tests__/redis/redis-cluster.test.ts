@@ -21,6 +21,16 @@ import { waitUntil as until } from '../helpers/wait-until';
 
 jest.setTimeout(30_000);
 
+/** The (unreachable) kilo of the records: every node is configured to allow it. */
+const KILO = ['http://127.0.0.1:9'];
+/**
+ * The lease of the handover test: its handover is graceful (the lease is released), so the lease
+ * time only has to outlast the event-loop stalls of a loaded machine while 500 deltas are fanned
+ * out; at 500 ms (measured at load 16 on 2 cores) the owner's own lease expired mid-burst and it
+ * restarted its upstream, one more than the test counts.
+ */
+const LEASE_MS = 3000;
+
 let server: RedisServer;
 const clients: RedisConnection[] = [];
 const connect = async () => {
@@ -85,8 +95,24 @@ describe('createRedisAgentCluster (two nodes in one process, fake upstream)', ()
 
   it('one node consumes the upstream; both serve the same ids and state; a handover continues the ids; claims hold over both', async () => {
     const p = prefix();
-    const a = createRedisAgentCluster({ redis: await connect(), prefix: p, nodeId: 'a', pollMs: 100, leaseMs: 500, snapshotMs: 100 });
-    const b = createRedisAgentCluster({ redis: await connect(), prefix: p, nodeId: 'b', pollMs: 100, leaseMs: 500, snapshotMs: 100 });
+    const a = createRedisAgentCluster({
+      redis: await connect(),
+      prefix: p,
+      allowKiloUrls: KILO,
+      nodeId: 'a',
+      pollMs: 100,
+      leaseMs: LEASE_MS,
+      snapshotMs: 100,
+    });
+    const b = createRedisAgentCluster({
+      redis: await connect(),
+      prefix: p,
+      allowKiloUrls: KILO,
+      nodeId: 'b',
+      pollMs: 100,
+      leaseMs: LEASE_MS,
+      snapshotMs: 100,
+    });
     a.start(upstream);
     b.start(upstream);
     try {
@@ -113,7 +139,14 @@ describe('createRedisAgentCluster (two nodes in one process, fake upstream)', ()
       expect(ra.firstId).toBe(rb.firstId);
 
       // A third node joining later starts from the snapshot and the stream after it.
-      const c = createRedisAgentCluster({ redis: await connect(), prefix: p, nodeId: 'c', pollMs: 100, leaseMs: 500 });
+      const c = createRedisAgentCluster({
+        redis: await connect(),
+        prefix: p,
+        allowKiloUrls: KILO,
+        nodeId: 'c',
+        pollMs: 100,
+        leaseMs: LEASE_MS,
+      });
       c.start(upstream);
       await until('node c', () => c.registry.get('a1')?.history.latestSeq === ra.history.latestSeq);
       expect(fold(c.registry.get('a1')!.history.since().events)).toEqual(fold(ra.history.since().events));
@@ -146,8 +179,8 @@ describe('createRedisAgentCluster (two nodes in one process, fake upstream)', ()
 
   it('stop from a node that does not own the agent ends it everywhere', async () => {
     const p = prefix();
-    const a = createRedisAgentCluster({ redis: await connect(), prefix: p, nodeId: 'a', pollMs: 100, leaseMs: 500 });
-    const b = createRedisAgentCluster({ redis: await connect(), prefix: p, nodeId: 'b', pollMs: 100, leaseMs: 500 });
+    const a = createRedisAgentCluster({ redis: await connect(), prefix: p, allowKiloUrls: KILO, nodeId: 'a', pollMs: 100, leaseMs: 500 });
+    const b = createRedisAgentCluster({ redis: await connect(), prefix: p, allowKiloUrls: KILO, nodeId: 'b', pollMs: 100, leaseMs: 500 });
     a.start(upstream);
     b.start(upstream);
     try {

@@ -2,6 +2,7 @@ import { createDemoKiloServer, type DemoKiloServer } from '../demo/create-demo-k
 import { randomBytes } from 'node:crypto';
 import { createControlServer } from '../server/create-control-server';
 import { createRedisAgentCluster } from '../redis/create-redis-agent-cluster';
+import { createRedisDiagnostics } from '../redis/create-redis-diagnostics';
 import { createRedisTicketStore } from '../redis/create-redis-ticket-store';
 import { connectRedis, type RedisConnection } from '../redis/redis-connection';
 import { createTokenAuth } from '../server/create-token-auth';
@@ -59,10 +60,14 @@ async function serve(args: ServeArgs): Promise<void> {
       reported = Date.now();
     });
   }
-  const cluster = redis ? createRedisAgentCluster({ redis, nodeId: args.nodeId, logger: log }) : undefined;
+  // What Redis holds is checked: a record may only name --kilo-url or an --allow-kilo-url.
+  const diagnostics = createRedisDiagnostics({ logger: log });
+  const cluster = redis
+    ? createRedisAgentCluster({ redis, nodeId: args.nodeId, logger: log, diagnostics, allowKiloUrls: args.allowKiloUrls })
+    : undefined;
   const server = createControlServer({
     cluster,
-    tickets: redis ? createRedisTicketStore({ redis }) : undefined,
+    tickets: redis ? createRedisTicketStore({ redis, diagnostics }) : undefined,
     host: args.host,
     port: args.port,
     keepaliveMs: args.keepaliveMs,

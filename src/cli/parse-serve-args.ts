@@ -46,6 +46,8 @@ export interface ServeArgs {
   redisUrl?: string;
   /** This server's name among them (`--node-id`). Default: random. */
   nodeId?: string;
+  /** With `--redis-url`: more kilo URLs a record in Redis may name (`--allow-kilo-url`, repeatable); `--kilo-url` is always allowed. */
+  allowKiloUrls: string[];
   /** Proxies whose `X-Forwarded-For` names the client (`--trust-proxy ADDRESS`, repeatable). */
   trustProxies: string[];
 }
@@ -55,7 +57,7 @@ export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080]
                           [--token-file F | --token T] [--watch-token-file F | --watch-token T]
                           [--allow-origin URL]... [--allow-host NAME]...
                           [--max-connections 10000] [--trust-proxy ADDRESS]...
-                          [--redis-url redis://HOST:PORT [--node-id NAME]]   (with --kilo-url)
+                          [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]...]   (with --kilo-url)
                           [--kilo-env NAME]... [--max-agents 4] [--allow-model PROVIDER/MODEL]...   (with --spawn)
                           [--agent-network deny|allow] [--bwrap PATH] [--unsafe-no-isolation]   (with --spawn)
   --token (or --token-file, AGENT_STREAM_TOKEN) grants every action, --watch-token (or
@@ -101,6 +103,7 @@ export function parseServeArgs(
     maxAgents: 4,
     allowModels: [],
     trustProxies: [],
+    allowKiloUrls: [],
     tokenFiles: [],
     tokenSources: [],
     unsafeNoIsolation: false,
@@ -236,6 +239,13 @@ export function parseServeArgs(
         args.trustProxies.push(address);
         break;
       }
+      case '--allow-kilo-url': {
+        const url = need('--allow-kilo-url', value());
+        if (!/^https?:\/\/[^\s@?#]+$/.test(url) || !URL.canParse(url))
+          throw new UsageError('--allow-kilo-url needs an http(s) URL like http://10.0.0.5:4096');
+        args.allowKiloUrls.push(url);
+        break;
+      }
       case '--node-id':
         args.nodeId = need('--node-id', value());
         break;
@@ -274,6 +284,7 @@ export function parseServeArgs(
     if (!/^rediss?:\/\/[^\s]+$/.test(args.redisUrl)) throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379');
     if (args.mode !== 'kilo') throw new UsageError('--redis-url goes with --kilo-url (a kilo every server can reach)');
   }
+  if (args.allowKiloUrls.length > 0 && args.redisUrl === undefined) throw new UsageError('--allow-kilo-url goes with --redis-url');
   if (args.nodeId !== undefined) {
     if (args.redisUrl === undefined) throw new UsageError('--node-id goes with --redis-url');
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(args.nodeId)) throw new UsageError('--node-id needs a name of A-Z a-z 0-9 . _ -');

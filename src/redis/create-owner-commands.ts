@@ -1,12 +1,13 @@
 import type { ActionData, ExitReason } from '../protocol/agent-event';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { AgentOwnerChannel } from './create-replica-agent';
+import type { z } from 'zod';
+import type { RedisDiagnostics } from './create-redis-diagnostics';
 import { command, type RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { jsonText, ownerCommandSchema } from './redis-schemas';
 
-type Command = { agentId: string } & (
-  { op: 'record'; action: ActionData } | { op: 'note'; requestId: string; by?: string } | { op: 'stop' }
-);
+type Command = z.infer<typeof ownerCommandSchema>;
 
 export interface OwnerCommandsOptions {
   redis: RedisConnection;
@@ -16,6 +17,8 @@ export interface OwnerCommandsOptions {
   /** A stop was asked: the owner reads `keys.stop(agentId)` (its next lease step, at once when local). */
   onStop: (agentId: string) => void;
   onError: (error: unknown) => void;
+  /** Where a message that is not a command is reported (it is ignored). */
+  diagnostics: RedisDiagnostics;
 }
 
 /** The replicas' way to their owner, and the owner's side of it. */
@@ -30,10 +33,11 @@ export interface OwnerCommands {
  * Commands from any node to an agent's owner: an action to publish (who did what), the actor of
  * a request, a stop. Applied directly when this node is the owner, else sent on Redis pub/sub;
  * a stop is also kept in a key (`keys.stop`) so an owner taking over during a handover finds it.
+ * A message that is not a valid command is reported to `diagnostics` and ignored.
  *
  * ## Example
  * ```ts
- * const commands = createOwnerCommands({ redis, keys, upstreamOf, onStop, onError });
+ * const commands = createOwnerCommands({ redis, keys, upstreamOf, onStop, onError, diagnostics });
  * await subscriber.subscribe(keys.commands, commands.dispatch);
  * createReplicaAgent({ …, owner: commands.channel('a1') });
  * ```
@@ -61,12 +65,8 @@ export function createOwnerCommands(options: OwnerCommandsOptions): OwnerCommand
       },
     }),
     dispatch(message) {
-      let c: Command;
-      try {
-        c = JSON.parse(message) as Command;
-      } catch {
-        return;
-      }
+      const c = options.diagnostics.check(jsonText(ownerCommandSchema), message, 'command', keys.commands);
+      if (!c) return;
       const up = upstreamOf(c.agentId);
       if (!up) return;
       if (c.op === 'record') up.record(c.action);

@@ -4,6 +4,7 @@ import { kiloAuthorization } from '../kilo/kilo-authorization';
 import type { AgentRecord } from '../server/agent-cluster';
 import { createReplicaAgent, type AgentOwnerChannel, type ReplicaAgent } from './create-replica-agent';
 import { readAgentStream } from './read-agent-stream';
+import type { RedisDiagnostics } from './create-redis-diagnostics';
 import type { RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
@@ -12,6 +13,8 @@ export interface RecordReplicaOptions extends EventHistoryOptions {
   keys: RedisKeys;
   owner: AgentOwnerChannel;
   onError: (error: unknown) => void;
+  /** Where stream entries that are not events are reported (they are skipped). */
+  diagnostics?: RedisDiagnostics;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface RecordReplicaOptions extends EventHistoryOptions {
  * ```
  */
 export function createRecordReplica(record: AgentRecord, options: RecordReplicaOptions): ReplicaAgent {
-  const { redis, keys, onError } = options;
+  const { redis, keys, onError, diagnostics } = options;
   const actions = record.watchOnly
     ? undefined
     : createKiloActions({
@@ -36,7 +39,7 @@ export function createRecordReplica(record: AgentRecord, options: RecordReplicaO
   const replica: ReplicaAgent = createReplicaAgent({
     agentId: record.id,
     firstId: record.firstId,
-    events: readAgentStream({ redis, events: keys.events(record.id), snapshot: keys.snapshot(record.id), onError }),
+    events: readAgentStream({ redis, events: keys.events(record.id), snapshot: keys.snapshot(record.id), onError, diagnostics }),
     historySize: options.historySize,
     historyBytes: options.historyBytes,
     actions,

@@ -2,12 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';
 import { silentLogger, type Logger } from '../server/logger';
+import { agentIdSchema, describeIssues } from '../protocol/agent-event-schema';
+import { createRecordCheck } from './create-record-check';
+import { createKiloUrlPolicy } from './create-kilo-url-policy';
 import { createRecordReplica } from './create-record-replica';
+import { createRedisDiagnostics, RedisReplyError, type RedisDiagnostics } from './create-redis-diagnostics';
 import type { ReplicaAgent } from './create-replica-agent';
 import { createOwnerCommands } from './create-owner-commands';
 import { createRedisClaims } from './create-redis-claims';
 import { command, duplicateRedis, type RedisConnection } from './redis-connection';
 import { redisKeys } from './redis-keys';
+import { agentRecordSchema, mgetReply, stopReasonSchema, stringsReply } from './redis-schemas';
 import { holdLease, releaseLease } from './redis-lease';
 import { startAgentOwner, type AgentOwner } from './start-agent-owner';
 import { durationOption } from '../options/number-option';
@@ -30,6 +35,15 @@ export interface RedisAgentClusterOptions {
   historyBytes?: number;
   /** How long an exited agent stays listed. Default 5 min. */
   retentionMs?: number;
+  /**
+   * The kilo base URLs this node may act on besides those it attaches itself (`attach`): a record
+   * in Redis naming another is refused (reported as `kilo_url`), so whoever can write to Redis
+   * cannot point the nodes, and kilo's password, at another host. Matched by scheme, host, port
+   * and path prefix. Default: none (only the URLs this node attached).
+   */
+  allowKiloUrls?: string[];
+  /** Where what this node refused to read from Redis is counted and reported. Default: one of its own, logging to `logger`. */
+  diagnostics?: RedisDiagnostics;
   logger?: Logger;
 }
 
@@ -59,7 +73,7 @@ const positive = (name: string, v: number) => durationOption('createRedisAgentCl
  */
 export function createRedisAgentCluster(
   options: RedisAgentClusterOptions,
-): AgentCluster & { readonly nodeId: string; owns(id: string): boolean } {
+): AgentCluster & { readonly nodeId: string; owns(id: string): boolean; readonly diagnostics: RedisDiagnostics } {
   if (!options?.redis) throw new TypeError('createRedisAgentCluster: redis must be a connected node-redis client (see connectRedis)');
   const { redis } = options;
   const keys = redisKeys(options.prefix);
@@ -69,7 +83,11 @@ export function createRedisAgentCluster(
   const snapshotMs = positive('snapshotMs', options.snapshotMs ?? 1000);
   const retentionMs = durationOption('createRedisAgentCluster', 'retentionMs', options.retentionMs ?? 5 * 60_000, true);
   const logger = options.logger ?? silentLogger;
-  const onError = (err: unknown) => logger.warn('redis', err);
+  const kiloUrls = createKiloUrlPolicy(options.allowKiloUrls ?? []);
+  const diagnostics = options.diagnostics ?? createRedisDiagnostics({ logger });
+  const onError = (err: unknown) =>
+    err instanceof RedisReplyError ? diagnostics.invalid('reply', err.key, err.issue) : logger.warn('redis', err);
+  const { recordOf, refuse } = createRecordCheck(diagnostics, kiloUrls);
   const local = new Map<string, Local>();
   let createUpstream: UpstreamFactory | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -83,6 +101,7 @@ export function createRedisAgentCluster(
     upstreamOf: (id) => local.get(id)?.owner?.upstream,
     onStop: () => void tick(),
     onError,
+    diagnostics,
   });
 
   const forget = (id: string) => {
@@ -101,6 +120,7 @@ export function createRedisAgentCluster(
       keys,
       owner: commands.channel(record.id),
       onError,
+      diagnostics,
       historySize: options.historySize,
       historyBytes: options.historyBytes,
     });
@@ -149,7 +169,9 @@ export function createRedisAgentCluster(
       }
     }
     const stop = await command(redis, ['GETDEL', keys.stop(id)]);
-    if (typeof stop === 'string' && l.owner) l.owner.upstream.stop(stop);
+    if (stop === null || !l.owner) return;
+    const reason = diagnostics.check(stopReasonSchema, stop, 'command', keys.stop(id));
+    if (reason !== undefined) l.owner.upstream.stop(reason);
   };
 
   /** Syncs the records (re-registering ours if Redis lost them), then the leases. */
@@ -157,17 +179,27 @@ export function createRedisAgentCluster(
     if (ticking || closed) return;
     ticking = true;
     try {
-      const ids = ((await command(redis, ['SMEMBERS', keys.agents])) as string[]) ?? [];
-      const texts = ids.length ? ((await command(redis, ['MGET', ...ids.map(keys.record)])) as (string | null)[]) : [];
+      // Each id and record is checked on its own: a bad one is skipped, the others and the leases go on.
+      const members = diagnostics.check(stringsReply, await command(redis, ['SMEMBERS', keys.agents]), 'reply', keys.agents) ?? [];
+      const ids = members.filter((id) => {
+        if (agentIdSchema.safeParse(id).success) return true;
+        refuse('record', `${keys.agents}[${id}]`, id, 'a member that is not an agent id');
+        return false;
+      });
+      const reply = ids.length ? await command(redis, ['MGET', ...ids.map(keys.record)]) : [];
+      const texts = diagnostics.check(mgetReply.length(ids.length), reply, 'reply', `MGET ${keys.agents}`) ?? [];
       const seen = new Set<string>();
+      const present = new Set<string>();
       ids.forEach((id, i) => {
         const text = texts[i];
         if (typeof text !== 'string') return;
+        present.add(id);
+        const record = recordOf(id, keys.record(id), text);
+        if (!record) return;
         seen.add(id);
-        const record = JSON.parse(text) as AgentRecord;
         ensure(record).record = record;
       });
-      for (const id of ids) if (!seen.has(id) && !local.has(id)) await command(redis, ['SREM', keys.agents, id]);
+      for (const id of ids) if (!present.has(id) && !local.has(id)) await command(redis, ['SREM', keys.agents, id]);
       for (const [id, l] of local) {
         if (seen.has(id) || l.replica.exited || l.record.exited) continue;
         await command(redis, ['SET', keys.record(id), JSON.stringify(l.record), 'NX']);
@@ -207,14 +239,20 @@ export function createRedisAgentCluster(
   return {
     nodeId,
     registry,
-    claims: createRedisClaims({ redis, keys }),
+    diagnostics,
+    invalidEntries: diagnostics.invalidEntries,
+    claims: createRedisClaims({ redis, keys, diagnostics }),
     owns: (id) => local.get(id)?.owner !== undefined,
     async attach(r) {
       const record: AgentRecord = { ...r, firstId: Date.now() * 1000 };
+      const checked = agentRecordSchema.safeParse(record);
+      if (!checked.success) throw new TypeError(`cluster.attach: ${describeIssues(checked.error)}`);
+      kiloUrls.add(r.url);
       await command(redis, ['SET', keys.record(r.id), JSON.stringify(record), 'NX']);
       await command(redis, ['SADD', keys.agents, r.id]);
+      // The record of the node that registered it first, when it is a valid one this node may use.
       const text = await command(redis, ['GET', keys.record(r.id)]);
-      const l = ensure(typeof text === 'string' ? (JSON.parse(text) as AgentRecord) : record);
+      const l = ensure((typeof text === 'string' && recordOf(r.id, keys.record(r.id), text)) || record);
       void tick();
       return l.replica;
     },

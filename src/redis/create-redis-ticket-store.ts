@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TicketCapacityError, type IssuedTicket, type TicketCheck, type TicketStore } from '../tickets/ticket-store';
+import { createRedisDiagnostics, RedisReplyError, type RedisDiagnostics } from './create-redis-diagnostics';
 import { command, type RedisConnection, type RedisReply } from './redis-connection';
+import { consumeReply, issueReply, timeReply } from './redis-schemas';
 import { integerOption } from '../options/number-option';
 
 export interface RedisTicketStoreOptions {
@@ -18,6 +20,8 @@ export interface RedisTicketStoreOptions {
   randomId?: () => string;
   /** How long Redis may take to answer before the store rejects (the routes answer 503). Default 3000 ms. */
   timeoutMs?: number;
+  /** Where a ticket read back that is not a valid one is reported (it is refused). Default: counted, not logged. */
+  diagnostics?: RedisDiagnostics;
 }
 
 /** The time on Redis's clock (one clock for every server), in ms. */
@@ -57,7 +61,8 @@ const positiveInt = (name: string, v: number) => integerOption('createRedisTicke
 /**
  * A {@link TicketStore} in Redis, shared by every control server of a deployment: a ticket issued
  * by one is consumed by any, exactly once (an atomic script gets and deletes it). Redis keeps the
- * TTL and the clock; the caps (global and per agent) hold over all servers.
+ * TTL and the clock; the caps (global and per agent) hold over all servers. A ticket read back
+ * that does not name a valid agent id is refused (`unknown`) and reported to `diagnostics`.
  *
  * ## Example
  * ```ts
@@ -75,6 +80,17 @@ export function createRedisTicketStore(options: RedisTicketStoreOptions): Ticket
   const perAgent = positiveInt('capacityPerAgent', options.capacityPerAgent ?? Math.min(200, capacity));
   const randomId = options.randomId ?? randomUUID;
   const timeoutMs = positiveInt('timeoutMs', options.timeoutMs ?? 3000);
+  const diagnostics = options.diagnostics ?? createRedisDiagnostics();
+  /** `reply` parsed by `schema`; another shape rejects (the routes answer 503, as for a store out of reach). */
+  const expect = <T>(
+    schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+    reply: RedisReply,
+    key: string,
+  ): T => {
+    const r = schema.safeParse(reply);
+    if (r.success) return r.data;
+    throw new RedisReplyError(key, 'a reply of another shape');
+  };
   /** A command that rejects when Redis is out of reach (node-redis queues commands until it is back). */
   const run = (args: (string | number)[]) =>
     new Promise<RedisReply>((resolve, reject) => {
@@ -90,23 +106,20 @@ export function createRedisTicketStore(options: RedisTicketStoreOptions): Ticket
   return {
     async issue(agentId) {
       const ticket = randomId();
-      const reply = (await run(['EVAL', ISSUE, 3, all, agentSet + agentId, ticketKey(ticket), ttlMs, capacity, perAgent, agentId])) as [
-        number,
-        number,
-      ];
-      const [code, value] = reply;
+      const reply = await run(['EVAL', ISSUE, 3, all, agentSet + agentId, ticketKey(ticket), ttlMs, capacity, perAgent, agentId]);
+      const [code, value] = expect(issueReply, reply, all);
       if (code < 0) throw new TicketCapacityError(Math.max(1, Math.ceil(value / 1000)), code === -2 ? agentId : undefined);
       return { ticket, agentId, expiresAt: new Date(value) } satisfies IssuedTicket;
     },
     async consume(ticket): Promise<TicketCheck> {
       if (typeof ticket !== 'string' || ticket === '') return { ok: false, reason: 'unknown' };
-      const reply = (await run(['EVAL', CONSUME, 2, all, ticketKey(ticket), agentSet])) as RedisReply;
-      if (!Array.isArray(reply)) return { ok: false, reason: 'unknown' };
-      const [agentId, left] = reply as [string, number];
+      const reply = diagnostics.check(consumeReply, await run(['EVAL', CONSUME, 2, all, ticketKey(ticket), agentSet]), 'ticket', all);
+      if (!reply) return { ok: false, reason: 'unknown' };
+      const [agentId, left] = reply;
       return left > 0 ? { ok: true, agentId } : { ok: false, reason: 'expired' };
     },
     async outstanding() {
-      const [sec, usec] = (await run(['TIME'])) as [string, string];
+      const [sec, usec] = expect(timeReply, await run(['TIME']), 'TIME');
       const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
       await run(['ZREMRANGEBYSCORE', all, '-inf', now]);
       return Number(await run(['ZCARD', all]));

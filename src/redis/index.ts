@@ -1,5 +1,22 @@
 // agent-stream/redis: several control servers behind one load balancer, sharing tickets, agents and streams through Redis.
-export { connectRedis, duplicateRedis, type RedisConnection } from './redis-connection';
+export {
+  connectRedis,
+  duplicateRedis,
+  redactRedisUrl,
+  RedisConnectError,
+  type ConnectRedisOptions,
+  type RedisConnection,
+  type RedisTlsOptions,
+} from './redis-connection';
+export {
+  createRedisDiagnostics,
+  RedisReplyError,
+  type RedisDiagnostics,
+  type RedisDiagnosticsOptions,
+  type RedisInvalidEntry,
+  type RedisInvalidKind,
+} from './create-redis-diagnostics';
+export { createKiloUrlPolicy, type KiloUrlPolicy } from './create-kilo-url-policy';
 export { createRedisTicketStore, type RedisTicketStoreOptions } from './create-redis-ticket-store';
 export { createRedisAgentCluster, type RedisAgentClusterOptions } from './create-redis-agent-cluster';
 export { createRedisClaims, type RedisClaimsOptions } from './create-redis-claims';

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import { createClient } from 'redis';
 
 /** A node-redis client (the `redis` package), as agent-stream uses it: raw commands, subscribe, duplicate. */
@@ -22,31 +23,119 @@ export function command(redis: RedisConnection, args: (string | number)[]): Prom
   return redis.sendCommand(args.map(String)) as Promise<RedisReply>;
 }
 
+/** TLS settings of a `rediss://` connection (Node's `tls.connect` options); e.g. `ca` for a private CA. */
+export type RedisTlsOptions = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized' | 'minVersion'>;
+
+export interface ConnectRedisOptions {
+  /** With a `rediss://` URL: how to verify the server (and to present a client certificate). Default: Node's CAs. */
+  tls?: RedisTlsOptions;
+}
+
+/**
+ * Thrown when Redis refuses this client for good: wrong credentials (`redis_auth`: WRONGPASS,
+ * NOAUTH, NOPERM) or a server certificate that does not verify (`redis_tls`). Retrying would not
+ * help, so connecting stops instead of retrying forever.
+ */
+export class RedisConnectError extends Error {
+  override readonly name = 'RedisConnectError';
+  constructor(
+    readonly code: 'redis_auth' | 'redis_tls',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** `url` with its password hidden, for messages. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.href;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/** The refusal `error` is when it is one retrying cannot fix. */
+function refusal(error: Error): RedisConnectError | undefined {
+  const code = (error as Error & { code?: unknown }).code;
+  if (/^(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message))
+    return new RedisConnectError('redis_auth', `redis refused the credentials: ${error.message}`, { cause: error });
+  if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code))
+    return new RedisConnectError('redis_tls', `redis's TLS certificate does not verify: ${error.message} (${code})`, { cause: error });
+  return undefined;
+}
+
+/** Connects `client`; a refusal (see {@link RedisConnectError}) rejects at once, other errors go to `onError` (node-redis retries). */
+function connectOnce(client: RedisConnection, onError: (error: Error) => void): Promise<RedisConnection> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    client.on('error', (error) => {
+      const refused = settled ? undefined : refusal(error);
+      if (!refused) return onError(error);
+      settled = true;
+      client.destroy();
+      reject(refused);
+    });
+    client.connect().then(
+      () => {
+        if (settled) return;
+        settled = true;
+        resolve(client);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      },
+    );
+  });
+}
+
 /**
  * Connects a node-redis client to `url` that reconnects forever (a short pause, doubling to 2 s)
  * and reports errors to `onError` instead of crashing the process (node-redis emits `error` on
- * every failed reconnect).
+ * every failed reconnect). `redis://user:password@host:port` authenticates (Redis AUTH, ACL
+ * users); `rediss://` connects over TLS (`options.tls` for a private CA or client certificate).
+ * Credentials refused or a certificate that does not verify reject with {@link RedisConnectError}
+ * instead of retrying forever. Every duplicate (blocking readers, subscriptions) connects alike.
  *
  * ## Example
  * ```ts
- * const redis = await connectRedis('redis://127.0.0.1:6379', (err) => logger.warn('redis', err));
+ * const redis = await connectRedis('rediss://agent-stream:secret@redis.internal:6380', (err) => logger.warn('redis', err), {
+ *   tls: { ca: readFileSync('/etc/agent-stream/redis-ca.pem') },
+ * });
  * await command(redis, ['PING']); // 'PONG'
  * ```
  */
-export async function connectRedis(url: string, onError: (error: Error) => void): Promise<RedisConnection> {
+export async function connectRedis(
+  url: string,
+  onError: (error: Error) => void,
+  options: ConnectRedisOptions = {},
+): Promise<RedisConnection> {
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url))
-    throw new TypeError(`connectRedis: url must be redis://host:port, got ${String(url)}`);
-  const client = createClient({ url, socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) } });
-  const connection = client as unknown as RedisConnection;
-  connection.on('error', onError);
-  await connection.connect();
+    throw new TypeError(`connectRedis: url must be redis://[user:password@]host:port or rediss://…, got ${redactRedisUrl(String(url))}`);
+  const tls = url.startsWith('rediss:');
+  if (options.tls && !tls) throw new TypeError('connectRedis: tls options go with a rediss:// URL');
+  const client = createClient({
+    url,
+    socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000), ...(tls ? { tls: true, ...options.tls } : {}) },
+  });
+  const connection = await connectOnce(client as unknown as RedisConnection, onError);
+  // A server that wants credentials none were given for answers NOAUTH only now.
+  try {
+    await command(connection, ['PING']);
+  } catch (err) {
+    const refused = err instanceof Error ? refusal(err) : undefined;
+    connection.destroy();
+    throw refused ?? err;
+  }
   return connection;
 }
 
-/** A second connection of the same client (for blocking reads and subscriptions), connected, errors reported. */
+/** A second connection of the same client (same URL, credentials and TLS; for blocking reads and subscriptions), connected, errors reported. */
 export async function duplicateRedis(redis: RedisConnection, onError: (error: Error) => void): Promise<RedisConnection> {
-  const copy = redis.duplicate();
-  copy.on('error', onError);
-  await copy.connect();
-  return copy;
+  return connectOnce(redis.duplicate(), onError);
 }

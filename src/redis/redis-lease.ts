@@ -1,4 +1,6 @@
+import { RedisReplyError } from './create-redis-diagnostics';
 import { command, type RedisConnection } from './redis-connection';
+import { leaseReply } from './redis-schemas';
 
 /** Renews the lease when held, takes it when free. 1: renewed, 2: taken (it was free), 0: another node holds it. */
 const HOLD = `local v = redis.call('GET', KEYS[1])
@@ -13,7 +15,8 @@ export type LeaseStep = 'renewed' | 'taken' | 'held_elsewhere';
 
 /**
  * One step of holding the lease `key` for `nodeId` for `ms`: renews it when this node holds it,
- * takes it when it is free (`SET NX PX` semantics, atomically), else leaves it.
+ * takes it when it is free (`SET NX PX` semantics, atomically), else leaves it. Another reply
+ * throws {@link RedisReplyError}.
  *
  * ## Example
  * ```ts
@@ -21,7 +24,9 @@ export type LeaseStep = 'renewed' | 'taken' | 'held_elsewhere';
  * ```
  */
 export async function holdLease(redis: RedisConnection, key: string, nodeId: string, ms: number): Promise<LeaseStep> {
-  const r = Number(await command(redis, ['EVAL', HOLD, 1, key, nodeId, ms]));
+  const reply = leaseReply.safeParse(await command(redis, ['EVAL', HOLD, 1, key, nodeId, ms]));
+  if (!reply.success) throw new RedisReplyError(key, 'a lease step answered neither 0, 1 nor 2');
+  const r = reply.data;
   return r === 1 ? 'renewed' : r === 2 ? 'taken' : 'held_elsewhere';
 }
 

@@ -3,8 +3,10 @@ import type { ExitData } from '../protocol/agent-event';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { AgentRecord, UpstreamFactory } from '../server/agent-cluster';
 import { publishAgentEvents, writeAgentSnapshot } from './publish-agent-events';
+import { RedisReplyError } from './create-redis-diagnostics';
 import { command, type RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { lastEntryReply } from './redis-schemas';
 
 export interface AgentOwnerOptions {
   redis: RedisConnection;
@@ -45,8 +47,9 @@ export interface AgentOwner {
 export async function startAgentOwner(options: AgentOwnerOptions): Promise<AgentOwner> {
   const { redis, keys, record, onError } = options;
   const id = record.id;
-  const lastReply = (await command(redis, ['XREVRANGE', keys.events(id), '+', '-', 'COUNT', 1])) as [string, unknown][] | null;
-  const last = lastReply?.[0] ? Number.parseInt(lastReply[0][0], 10) : 0;
+  const lastReply = lastEntryReply.safeParse(await command(redis, ['XREVRANGE', keys.events(id), '+', '-', 'COUNT', 1]));
+  if (!lastReply.success) throw new RedisReplyError(keys.events(id), 'its last entry id is not <seq>-<n>');
+  const last = lastReply.data;
   const firstId = Math.max(Date.now() * 1000, last + 1, record.firstId);
   const upstream = options.createUpstream(record, firstId);
   const publisher: Subscription = publishAgentEvents({ redis, key: keys.events(id), events: upstream.events$, after: last, onError });

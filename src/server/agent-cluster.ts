@@ -36,6 +36,8 @@ export interface AgentCluster {
   attach(record: Omit<AgentRecord, 'firstId' | 'exited'>): Promise<ManagedAgent>;
   /** Starts taking part (leases, upstreams made by `createUpstream`); the control server calls it. */
   start(createUpstream: UpstreamFactory): void;
+  /** What this node refused to read from the shared store, per kind (`agent_stream_redis_invalid_entries_total`). */
+  readonly invalidEntries?: ReadonlyMap<string, number>;
   /** Leaves the deployment: upstreams released for another node to take, local streams ended, connections closed. */
   close(): Promise<void>;
 }

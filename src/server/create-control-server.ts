@@ -114,7 +114,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
   const originGuard = createOriginGuard({ host, allowHosts: options.allowHosts, allowOrigins: options.allowOrigins });
   const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
-  const prometheus = createPrometheusRegistry(metrics, broadcasts);
+  const prometheus = createPrometheusRegistry(metrics, broadcasts, cluster?.invalidEntries);
   // Options are all valid: only now does this node take part in the cluster (leases, upstreams).
   cluster?.start((record, firstId) =>
     createKiloAgent(metrics, {

@@ -2,10 +2,14 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { BroadcastRegistry } from './create-broadcast-registry';
 import type { StreamMetrics } from './create-stream-metrics';
 
-/** A prom-client registry (not the global one) reading `metrics` at scrape time. */
+/**
+ * A prom-client registry (not the global one) reading `metrics` at scrape time; with
+ * `redisInvalidEntries` (a cluster's `invalidEntries`), also what the node refused to read from Redis.
+ */
 export function createPrometheusRegistry(
   metrics: StreamMetrics,
   broadcasts: Pick<BroadcastRegistry, 'viewerCount' | 'viewersByAgent'>,
+  redisInvalidEntries?: ReadonlyMap<string, number>,
 ): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, read: () => number) =>
@@ -58,5 +62,17 @@ export function createPrometheusRegistry(
     'Viewers cut off for exceeding maxBufferedBytes',
     () => metrics.slowConsumerDisconnects,
   );
+  if (redisInvalidEntries) {
+    new Counter({
+      name: 'agent_stream_redis_invalid_entries_total',
+      help: 'Records, stream entries, commands and replies read from Redis that failed validation and were skipped, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [kind, n] of redisInvalidEntries) this.inc({ kind }, n);
+      },
+    });
+  }
   return registry;
 }

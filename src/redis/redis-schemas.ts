@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import {
+  actionDataSchema,
+  agentEventSchema,
+  agentIdSchema,
+  exitDataSchema,
+  exitReasonSchema,
+  kiloIdSchema,
+  seqSchema,
+} from '../protocol/agent-event-schema';
+import type { AgentRecord } from '../server/agent-cluster';
+
+/**
+ * The schemas of everything agent-stream reads back from Redis (records, stream entries,
+ * snapshots, owner commands, replies): Redis is shared, so what is read is checked like any
+ * other input (docs/security.md). Each is applied by `RedisDiagnostics.check`.
+ */
+
+/** `schema` applied to the JSON text a Redis string holds. */
+export function jsonText<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>): z.ZodType<T, z.ZodTypeDef, unknown> {
+  return z
+    .string()
+    .transform((text, ctx): unknown => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
+/** Text without control characters (no line breaks), at most `max` long. */
+const plain = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\p{Cc}]*$/u, 'no control characters');
+
+/** A kilo base URL: http(s), no credentials, no query or fragment (its policy is `createKiloUrlPolicy`). */
+export const kiloUrlSchema = z
+  .string()
+  .max(2048)
+  .refine((text) => {
+    try {
+      const u = new URL(text);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && !u.search && !u.hash;
+    } catch {
+      return false;
+    }
+  }, 'an http(s) URL without credentials, query or fragment');
+
+/** An agent's record (`AgentRecord`), as `cluster.attach` writes it. */
+export const agentRecordSchema: z.ZodType<AgentRecord, z.ZodTypeDef, unknown> = z.object({
+  id: agentIdSchema,
+  url: kiloUrlSchema,
+  sessionId: kiloIdSchema.nullable().optional(),
+  directory: plain(4096).optional(),
+  password: plain(1024).optional(),
+  watchOnly: z.boolean().optional(),
+  firstId: seqSchema,
+  exited: exitDataSchema.optional(),
+});
+
+/** A stream entry's id as the owner writes it: `<seq>-0`. */
+export const entryIdSchema = z
+  .string()
+  .regex(/^\d{1,16}-0$/, 'an id <seq>-0')
+  .transform((id) => Number.parseInt(id, 10))
+  .pipe(seqSchema);
+
+/** A stream entry's fields: `e` the event's JSON (its `seq` is the entry id's), `p` the id before it. */
+export const entryFieldsSchema = z.object({
+  e: jsonText(agentEventSchema),
+  p: z
+    .string()
+    .regex(/^\d{1,16}$/, 'a number')
+    .transform(Number)
+    .optional(),
+});
+
+/** An agent's snapshot: the newest id it covers and its entries (each checked on its own). */
+export const snapshotSchema = z.object({
+  latestSeq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  entries: z.array(z.unknown()),
+});
+
+/** A message of the owner-commands channel. */
+export const ownerCommandSchema = z.discriminatedUnion('op', [
+  z.object({ agentId: agentIdSchema, op: z.literal('record'), action: actionDataSchema }),
+  z.object({ agentId: agentIdSchema, op: z.literal('note'), requestId: kiloIdSchema, by: z.string().max(1000).optional() }),
+  z.object({ agentId: agentIdSchema, op: z.literal('stop') }),
+]);
+
+/** The reason of a stop asked (the value of `keys.stop(id)`). */
+export const stopReasonSchema = exitReasonSchema;
+
+/** Replies: SMEMBERS, MGET, a lease step, SET NX. */
+export const stringsReply = z.array(z.string());
+export const mgetReply = z.array(z.string().nullable());
+export const leaseReply = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+export const setNxReply = z.union([z.literal('OK'), z.null()]);
+
+/** XREVRANGE … COUNT 1: the stream's last entry id (`<seq>-<n>`), or none. */
+export const lastEntryReply = z
+  .array(z.tuple([z.string().regex(/^\d{1,16}-\d+$/), z.unknown()]))
+  .max(1)
+  .transform((entries) => (entries[0] ? Number.parseInt(entries[0][0], 10) : 0))
+  .pipe(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER));
+
+/** The ticket scripts' replies. */
+export const issueReply = z.tuple([z.number().int(), z.number().int()]);
+export const consumeReply = z.union([z.null(), z.tuple([agentIdSchema, z.number().int()])]);
+export const timeReply = z.tuple([z.string().regex(/^\d+$/), z.string().regex(/^\d+$/)]);
