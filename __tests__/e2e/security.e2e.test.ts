@@ -19,7 +19,7 @@ import { CHROMIUM, CHROMIUM_ARGS, openViewer, waitUntil, type Viewer } from './b
 const ROOT = path.join(__dirname, '..', '..');
 const TOKEN = 'e2e-full-token-0123456789abcdef';
 const COOKIE = 'agent_stream_session';
-const SIGN_IN = 'Sign in: open the link with ?token=… that agent-stream printed when it started';
+const SIGN_IN = 'Sign in: open the link with #token=… that agent-stream printed when it started';
 /** Resolved to 127.0.0.1 by Chromium only (`--host-resolver-rules`): a rebinding attacker's name. */
 const REBIND = 'rebind.test';
 
