@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles the dashboard (src/dashboard/main.tsx, React included, minified, no CDN) with esbuild into
-// <outDir>/dashboard.js and copies src/dashboard/index.html and dashboard.css beside it. The page
+// <outDir>/dashboard.js and copies src/dashboard/index.html and dashboard.css (plus <AgentStream>'s
+// styles) beside it. The page
 // loads both from the server's own origin and has no inline script or style, so it passes the
 // server's Content-Security-Policy (script-src 'self'; style-src 'self'). Run after tsc:
 //   node scripts/build-dashboard.js [outDir]      (default dist/public)
@@ -9,6 +10,22 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
+
+/** AGENT_STREAM_CSS of src/react/agent-stream-styles.ts (bundled and evaluated: no dist/ needed). */
+async function agentStreamCss(esbuild) {
+  const r = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'src/react/agent-stream-styles.ts')],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    write: false,
+    logLevel: 'silent',
+  });
+  const mod = { exports: {} };
+  new Function('module', 'exports', r.outputFiles[0].text)(mod, mod.exports);
+  if (typeof mod.exports.AGENT_STREAM_CSS !== 'string') throw new Error('src/react/agent-stream-styles.ts has no AGENT_STREAM_CSS');
+  return mod.exports.AGENT_STREAM_CSS;
+}
 
 /**
  * Builds the dashboard into `outDir`; resolves to the paths written.
@@ -43,7 +60,8 @@ async function buildDashboard(options = {}) {
   const css = path.join(outDir, 'dashboard.css');
   fs.writeFileSync(script, js);
   fs.writeFileSync(htmlPath, html);
-  fs.copyFileSync(path.join(ROOT, 'src/dashboard/dashboard.css'), css);
+  // <AgentStream>'s own styles (it renders them in a <style> element unless `unstyled`) go in the file too.
+  fs.writeFileSync(css, `${fs.readFileSync(path.join(ROOT, 'src/dashboard/dashboard.css'), 'utf8')}\n${await agentStreamCss(esbuild)}`);
   return { html: htmlPath, script, css, bytes: Buffer.byteLength(js) };
 }
 

@@ -183,8 +183,8 @@ describe('the dashboard sign-in', () => {
     expect(redirect).toBeDefined();
     const login = await redirect!;
     expect(login).toMatchObject({ status: 302, location: '/' });
-    expect(login.setCookie).toMatch(new RegExp(`^${COOKIE}_\\d+=[A-Za-z0-9_-]{20,}; HttpOnly; SameSite=Strict; Path=/`));
-    expect(login.setCookie).not.toContain(TOKEN); // a session id, not the token
+    expect(login.setCookie).toMatch(new RegExp(`^${COOKIE}_\\d+=v1\\.[A-Za-z0-9_.-]{20,}; HttpOnly; SameSite=Strict; Path=/`));
+    expect(login.setCookie).not.toContain(TOKEN); // a signed session, not the token
     expect(v.page.url()).toBe(`${cli!.url}/`);
     expect(await v.page.evaluate(() => document.cookie)).toBe(''); // HttpOnly: scripts cannot read it
     const cookies = await signedIn!.cookies();

@@ -164,7 +164,7 @@ export function Dashboard(props: DashboardProps) {
             loading…
           </p>
         ) : selected ? (
-          <AgentStream key={selected} agentId={selected} baseUrl={baseUrl} logHeight={LOG_HEIGHT} {...acting} />
+          <AgentStream key={selected} unstyled agentId={selected} baseUrl={baseUrl} logHeight={LOG_HEIGHT} {...acting} />
         ) : (
           <p className="dash-muted" data-testid="pick-agent">
             Pick an agent to watch it live.
