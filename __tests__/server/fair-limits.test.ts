@@ -158,4 +158,17 @@ describe('connections per address', () => {
       idle.close();
     }
   });
+
+  it('a trusted proxy is not counted (it carries everyone’s connections); a direct peer is', async () => {
+    t = await startTestControlServer({ host: HOST, maxConnectionsPerAddress: 2, trustedProxies: ['127.0.0.81'] });
+    const port = Number(new URL(t.url).port);
+    const proxy = await idleSockets(port, '127.0.0.81', 5);
+    const direct = await idleSockets(port, '127.0.0.82', 5);
+    try {
+      expect([proxy.open, direct.open]).toEqual([5, 2]);
+    } finally {
+      proxy.close();
+      direct.close();
+    }
+  });
 });

@@ -54,7 +54,7 @@ export interface ControlServerOptions {
   logger?: Logger;
   /** Who may do what (docs/protocol.md §6). Default: everyone (loopback, no token). */
   authorize?: Authorize;
-  /** The dashboard's `GET /?token=` login (see `createTokenAuth`). */
+  /** The dashboard's sign-in, `POST /login` and `GET /?token=` (see `createTokenAuth`). */
   login?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Host names allowed besides loopback names and `host` (DNS rebinding guard). */
   allowHosts?: string[];

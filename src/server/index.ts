@@ -29,3 +29,5 @@ export { createStreamHandler, type StreamHandler, type StreamHandlerOptions } fr
 export { createClientAddress, socketAddress, type ClientAddress } from './client-address';
 export { createMemoryClaims, type RequestClaims } from './request-claims';
 export type { AgentCluster, AgentRecord, UpstreamFactory } from './agent-cluster';
+export { createSecurityHeaders, type SecurityHeaders, type SecurityHeadersOptions } from './create-security-headers';
+export { createConnectionLimiter, type ConnectionLimiter, type ConnectionLimiterOptions } from './create-connection-limiter';
