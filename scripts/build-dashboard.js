@@ -61,7 +61,8 @@ async function buildDashboard(options = {}) {
   fs.writeFileSync(script, js);
   fs.writeFileSync(htmlPath, html);
   // <AgentStream>'s own styles (it renders them in a <style> element unless `unstyled`) go in the file too.
-  fs.writeFileSync(css, `${fs.readFileSync(path.join(ROOT, 'src/dashboard/dashboard.css'), 'utf8')}\n${await agentStreamCss(esbuild)}`);
+  const styles = `${fs.readFileSync(path.join(ROOT, 'src/dashboard/dashboard.css'), 'utf8')}\n${await agentStreamCss(esbuild)}`;
+  fs.writeFileSync(css, (await esbuild.transform(styles, { loader: 'css', minify: options.minify ?? true })).code);
   return { html: htmlPath, script, css, bytes: Buffer.byteLength(js) };
 }
 
