@@ -37,4 +37,4 @@ export { encodeAgentEvent } from './sse/encode-agent-event';
 export { SseEncodeError, type SseEncodeErrorCode } from './sse/sse-encode-error';
 
 export { createMemoryTicketStore, type MemoryTicketStoreOptions } from './tickets/create-memory-ticket-store';
-export { TicketCapacityError, type TicketStore, type IssuedTicket, type TicketCheck } from './tickets/ticket-store';
+export { TicketCapacityError, type TicketStore, type IssuedTicket, type TicketCheck, type IssueOptions } from './tickets/ticket-store';
