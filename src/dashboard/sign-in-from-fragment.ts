@@ -12,6 +12,8 @@ export interface SignInFromFragmentOptions {
   baseUrl: string;
   /** Default `globalThis.fetch`. */
   fetch?: FetchLike;
+  /** How long to wait for `POST /login`. Default 10 000 ms. */
+  timeoutMs?: number;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface SignInFromFragmentOptions {
  * token is in the fragment, which the browser never sends, so no server or proxy log holds it.
  * Removes it from the address bar (and so from the history entry) first, then posts it to
  * `POST /login` (same origin), which answers with the session cookie. Resolves `'none'` when the
- * fragment has no token; never rejects.
+ * fragment has no token, `'failed'` when the server does not answer in `timeoutMs`; never rejects.
  *
  * ## Example
  * ```ts
@@ -42,6 +44,8 @@ export async function signInFromFragment(options: SignInFromFragmentOptions): Pr
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ token }),
       credentials: 'same-origin',
+      // The page waits for this before it mounts: a server that never answers must not leave it blank.
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
     return r.ok ? 'signed-in' : r.status === 401 || r.status === 429 ? 'refused' : 'failed';
   } catch {
