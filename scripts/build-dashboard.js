@@ -1,19 +1,36 @@
 #!/usr/bin/env node
 // Bundles the dashboard (src/dashboard/main.tsx, React included, minified, no CDN) with esbuild into
-// <outDir>/dashboard.js and writes <outDir>/index.html with the same script inlined, so the page
-// is one self-contained file (GET / is enough; /dashboard.js may be served too). Run after tsc:
+// <outDir>/dashboard.js and copies src/dashboard/index.html and dashboard.css (plus <AgentStream>'s
+// styles) beside it. The page
+// loads both from the server's own origin and has no inline script or style, so it passes the
+// server's Content-Security-Policy (script-src 'self'; style-src 'self'). Run after tsc:
 //   node scripts/build-dashboard.js [outDir]      (default dist/public)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-const PLACEHOLDER = '<script>/*DASHBOARD_SCRIPT*/</script>';
+
+/** AGENT_STREAM_CSS of src/react/agent-stream-styles.ts (bundled and evaluated: no dist/ needed). */
+async function agentStreamCss(esbuild) {
+  const r = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'src/react/agent-stream-styles.ts')],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    write: false,
+    logLevel: 'silent',
+  });
+  const mod = { exports: {} };
+  new Function('module', 'exports', r.outputFiles[0].text)(mod, mod.exports);
+  if (typeof mod.exports.AGENT_STREAM_CSS !== 'string') throw new Error('src/react/agent-stream-styles.ts has no AGENT_STREAM_CSS');
+  return mod.exports.AGENT_STREAM_CSS;
+}
 
 /**
  * Builds the dashboard into `outDir`; resolves to the paths written.
  * @param {{ outDir?: string, minify?: boolean }} [options]
- * @returns {Promise<{ html: string, script: string, bytes: number }>}
+ * @returns {Promise<{ html: string, script: string, css: string, bytes: number }>}
  */
 async function buildDashboard(options = {}) {
   const esbuild = require('esbuild');
@@ -33,17 +50,20 @@ async function buildDashboard(options = {}) {
     tsconfig: path.join(ROOT, 'tsconfig.json'),
   });
   const js = result.outputFiles[0].text;
-  const template = fs.readFileSync(path.join(ROOT, 'src/dashboard/index.html'), 'utf8');
-  if (!template.includes(PLACEHOLDER)) throw new Error('src/dashboard/index.html has no script placeholder');
-  // "</script" inside the inlined code would end the element; "<\/script" means the same in JS.
-  const inline = js.replace(/<\/(script)/gi, '<\\/$1');
-  const html = template.replace(PLACEHOLDER, () => `<script>${inline}</script>`);
+  const html = fs.readFileSync(path.join(ROOT, 'src/dashboard/index.html'), 'utf8');
+  // The CSP refuses inline code: every script and style must come from a file.
+  if (/<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=/i.test(html))
+    throw new Error('src/dashboard/index.html has inline script or style: the Content-Security-Policy would refuse it');
   fs.mkdirSync(outDir, { recursive: true });
   const script = path.join(outDir, 'dashboard.js');
   const htmlPath = path.join(outDir, 'index.html');
+  const css = path.join(outDir, 'dashboard.css');
   fs.writeFileSync(script, js);
   fs.writeFileSync(htmlPath, html);
-  return { html: htmlPath, script, bytes: Buffer.byteLength(js) };
+  // <AgentStream>'s own styles (it renders them in a <style> element unless `unstyled`) go in the file too.
+  const styles = `${fs.readFileSync(path.join(ROOT, 'src/dashboard/dashboard.css'), 'utf8')}\n${await agentStreamCss(esbuild)}`;
+  fs.writeFileSync(css, (await esbuild.transform(styles, { loader: 'css', minify: options.minify ?? true })).code);
+  return { html: htmlPath, script, css, bytes: Buffer.byteLength(js) };
 }
 
 module.exports = { buildDashboard };

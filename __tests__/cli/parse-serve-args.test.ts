@@ -68,3 +68,31 @@ describe('parseServeArgs --flush-interval-ms', () => {
     expect(USAGE).toContain('[--flush-interval-ms 16]');
   });
 });
+
+describe('parseServeArgs: the trust-boundary flags (issue 25)', () => {
+  it('takes repeated --allow-frame-origin and --max-connections-per-address', () => {
+    const a = parseServeArgs([
+      'serve',
+      '--allow-frame-origin',
+      'https://portal.example',
+      '--allow-frame-origin=http://127.0.0.1:9000',
+      '--max-connections-per-address',
+      '64',
+    ]);
+    expect(a).toMatchObject({ allowFrameOrigins: ['https://portal.example', 'http://127.0.0.1:9000'], maxConnectionsPerAddress: 64 });
+    const defaults = parseServeArgs(['serve']);
+    expect([defaults.allowFrameOrigins, defaults.maxConnectionsPerAddress]).toEqual([[], undefined]);
+    expect(USAGE).toContain('[--allow-frame-origin URL]');
+    expect(USAGE).toContain('[--max-connections-per-address N]');
+  });
+
+  it.each([
+    [['serve', '--allow-frame-origin', 'portal.example'], /--allow-frame-origin needs an origin/],
+    [['serve', '--allow-frame-origin', 'https://portal.example/app'], /--allow-frame-origin needs an origin/],
+    [['serve', '--allow-frame-origin', 'javascript:alert(1)'], /--allow-frame-origin needs an origin/],
+    [['serve', '--max-connections-per-address', '0'], /--max-connections-per-address needs an integer/],
+  ])('%j is a usage error', (argv, message) => {
+    expect(() => parseServeArgs(argv)).toThrow(UsageError);
+    expect(() => parseServeArgs(argv)).toThrow(message);
+  });
+});

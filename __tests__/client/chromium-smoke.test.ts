@@ -12,20 +12,24 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/browser-viewer';
 // A plain CommonJS build script (not part of the TypeScript project).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { buildDashboard } = require('../../scripts/build-dashboard.js') as {
-  buildDashboard: (o: { outDir: string }) => Promise<{ html: string }>;
+  buildDashboard: (o: { outDir: string }) => Promise<{ html: string; script: string; css: string }>;
 };
 
 jest.setTimeout(90_000);
 
 let outDir: string;
 let html: string;
+/** The files the page loads (it has no inline script or style). */
+let assets: Record<string, string>;
 let browser: Browser;
 let server: FakeControlServer | undefined;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
   outDir = mkdtempSync(path.join(tmpdir(), 'agent-stream-dash-'));
-  html = readFileSync((await buildDashboard({ outDir })).html, 'utf8');
+  const built = await buildDashboard({ outDir });
+  html = readFileSync(built.html, 'utf8');
+  assets = { 'dashboard.js': readFileSync(built.script, 'utf8'), 'dashboard.css': readFileSync(built.css, 'utf8') };
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
@@ -89,7 +93,7 @@ async function watchAndCheck(pageUrl: string, click: boolean) {
 }
 
 it('the dashboard watches an agent across a dropped stream, with a new ticket each time', async () => {
-  server = await startFakeControlServer(html);
+  server = await startFakeControlServer(html, assets);
   await watchAndCheck(`${server.url}/`, true);
   expect(server.streams.map((s) => s.status)).toEqual([200, 200]);
   expect(server.streams.map((s) => s.lastEventId)).toEqual([null, String(DROP_AFTER)]);
@@ -98,14 +102,14 @@ it('the dashboard watches an agent across a dropped stream, with a new ticket ea
 });
 
 it('?agent=ID preselects the agent', async () => {
-  server = await startFakeControlServer(html);
+  server = await startFakeControlServer(html, assets);
   await watchAndCheck(`${server.url}/?agent=demo`, false);
   expect(server.streams.map((s) => s.status)).toEqual([200, 200]);
   expect(server.ticketsIssued).toBe(2);
 });
 
 it('the log follows new rows until the user scrolls up; "latest" brings it back', async () => {
-  server = await startFakeControlServer(html);
+  server = await startFakeControlServer(html, assets);
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
   try {
     const page = await context.newPage();
@@ -141,7 +145,7 @@ it('the log follows new rows until the user scrolls up; "latest" brings it back'
 });
 
 it('a `reset` from a new server instance clears the view: only the new state is shown', async () => {
-  server = await startFakeControlServer(html);
+  server = await startFakeControlServer(html, assets);
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
@@ -190,7 +194,7 @@ async function watchLong() {
 }
 
 it('across a server restart the dashboard shows "reconnecting · next try in N s", never failed, and recovers by itself', async () => {
-  server = await startFakeControlServer(html);
+  server = await startFakeControlServer(html, assets);
   const v = await watchLong();
   try {
     await server.setDown(true);
@@ -220,7 +224,7 @@ it('across a server restart the dashboard shows "reconnecting · next try in N s
 });
 
 it('`online` while reconnecting tries at once instead of waiting out the backoff; no tight loop while down', async () => {
-  server = await startFakeControlServer(html);
+  server = await startFakeControlServer(html, assets);
   const v = await watchLong();
   try {
     await server.setDown(true);

@@ -83,7 +83,8 @@ export const RESET_FIRST_NEW_ID = 1001;
 
 const frame = (seq: number) => `id: ${seq}\nevent: ${SCRIPT[seq - 1].type}\ndata: ${JSON.stringify(SCRIPT[seq - 1].data)}\n\n`;
 
-export async function startFakeControlServer(html: string): Promise<FakeControlServer> {
+/** `html` is the page at `/`; `assets` the files beside it (`dashboard.js`, `dashboard.css`), by name. */
+export async function startFakeControlServer(html: string, assets: Record<string, string> = {}): Promise<FakeControlServer> {
   const tickets = new Map<string, boolean>(); // ticket -> used
   const sockets = new Set<import('node:net').Socket>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -172,6 +173,9 @@ export async function startFakeControlServer(html: string): Promise<FakeControlS
       resetStream(req, res, url);
     } else if (req.method === 'GET' && url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    } else if (req.method === 'GET' && assets[url.pathname.slice(1)] !== undefined) {
+      const type = url.pathname.endsWith('.css') ? 'text/css' : 'text/javascript';
+      res.writeHead(200, { 'content-type': `${type}; charset=utf-8` }).end(assets[url.pathname.slice(1)]);
     } else if (req.method === 'GET' && url.pathname === '/agents') {
       json(res, 200, {
         agents: [

@@ -156,7 +156,7 @@ describe('the notes', () => {
     ({ status, kind: status === 401 ? 'unauthenticated' : 'forbidden', code, message: 'm' }) as const;
 
   it('401: how to sign in; 403: may only watch (acting), may not watch, or a refused address', () => {
-    expect(SIGN_IN_NOTE).toBe('Sign in: open the link with ?token=… that agent-stream printed when it started');
+    expect(SIGN_IN_NOTE).toBe('Sign in: open the link with #token=… that agent-stream printed when it started');
     expect(accessNoteOf(access(401, 'unauthenticated'))).toBe(SIGN_IN_NOTE);
     expect(accessNoteOf(access(401, null), 'admin')).toBe(SIGN_IN_NOTE);
     expect(accessNoteOf(access(403, 'forbidden'), 'act')).toBe('Not allowed: this token may only watch');

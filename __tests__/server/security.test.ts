@@ -119,7 +119,9 @@ describe('who may watch and who may act', () => {
     expect(ok.status).toBe(302);
     expect(ok.headers.get('location')).toBe('/?agent=a1');
     const cookie = ok.headers.get('set-cookie')!;
-    expect(cookie).toMatch(new RegExp(`^agent_stream_session_${new URL(url).port}=[\\w-]{40,}; HttpOnly; SameSite=Strict; Path=/`));
+    expect(cookie).toMatch(
+      new RegExp(`^agent_stream_session_${new URL(url).port}=v1\\.[\\w-]{8}\\.w\\.\\d+\\.[\\w-]{43}; HttpOnly; SameSite=Strict; Path=/`),
+    );
     expect(cookie).not.toContain(WATCH);
     const session = { Cookie: cookie.split(';')[0]! };
     expect((await call('GET', '/agents', session)).status).toBe(200);
@@ -166,7 +168,8 @@ describe('who may watch and who may act', () => {
 
 describe('limits', () => {
   it('rate-limits tickets per client address with 429 and Retry-After', async () => {
-    await start({ ticketRate: undefined });
+    // (A per-client share above the burst, so the rate is what refuses.)
+    await start({ ticketRate: undefined, tickets: createMemoryTicketStore({ capacityPerClient: 100 }) });
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 30; i++) {
@@ -193,7 +196,7 @@ describe('limits', () => {
   });
 
   it("a flood of tickets on one agent leaves another agent's tickets working (capacity per agent)", async () => {
-    await start({ tickets: createMemoryTicketStore({ capacity: 1000, capacityPerAgent: 50 }) });
+    await start({ tickets: createMemoryTicketStore({ capacity: 1000, capacityPerAgent: 50, capacityPerClient: 100 }) });
     for (let i = 0; i < 50; i++) expect((await call('POST', '/agents/a1/stream-ticket', bearer.watch)).status).toBe(201);
     const full = await call('POST', '/agents/a1/stream-ticket', bearer.watch);
     expect([full.status, full.code]).toEqual([503, 'ticket_capacity']);

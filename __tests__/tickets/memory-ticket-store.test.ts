@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { createMemoryTicketStore } from '../../src/tickets/create-memory-ticket-store';
 import { TicketCapacityError } from '../../src/tickets/ticket-store';
 
@@ -103,5 +104,64 @@ describe('createMemoryTicketStore', () => {
   it('validates its options eagerly', () => {
     expect(() => createMemoryTicketStore({ ttlMs: 0 })).toThrow(RangeError);
     expect(() => createMemoryTicketStore({ capacity: 1.5 })).toThrow(RangeError);
+  });
+
+  it("caps each client's unused tickets at capacityPerClient (429 material), freed by use or expiry; no client: not counted", async () => {
+    let t = 0;
+    const store = createMemoryTicketStore({ now: () => t, ttlMs: 1000, capacityPerAgent: 50, capacityPerClient: 3 });
+    const mine = [];
+    for (let i = 0; i < 3; i++) mine.push(await store.issue('a', { client: '10.0.0.1' }));
+    const refused = await store.issue('b', { client: '10.0.0.1' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TicketCapacityError);
+    expect(refused).toMatchObject({ client: '10.0.0.1', retryAfterSeconds: 1 });
+    expect((refused as Error).message).toMatch(/from this address/);
+    await expect(store.issue('a', { client: '10.0.0.2' })).resolves.toBeTruthy();
+    for (let i = 0; i < 10; i++) await store.issue('a'); // not counted per client
+    await store.consume(mine[0]!.ticket);
+    await expect(store.issue('a', { client: '10.0.0.1' })).resolves.toBeTruthy();
+    t += 1000;
+    for (let i = 0; i < 3; i++) await store.issue('a', { client: '10.0.0.1' });
+    expect(() => createMemoryTicketStore({ capacityPerClient: 0 })).toThrow(RangeError);
+  });
+
+  it('property: a client is refused for its share exactly when it holds capacityPerClient live tickets; others are never refused for it', async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('issue' as const), client: fc.integer({ min: 0, max: 3 }), agent: fc.integer({ min: 0, max: 1 }) }),
+      fc.record({ kind: fc.constant('consume' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 600 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 80 }), async (ops) => {
+        let t = 0;
+        const cap = 3;
+        const store = createMemoryTicketStore({
+          now: () => t,
+          ttlMs: 1000,
+          capacity: 1000,
+          capacityPerAgent: 1000,
+          capacityPerClient: cap,
+        });
+        const live: { ticket: string; client: number; expiresAt: number }[] = [];
+        for (const o of ops) {
+          const alive = live.filter((x) => x.expiresAt > t);
+          if (o.kind === 'tick') t += o.ms;
+          else if (o.kind === 'consume') {
+            if (live.length === 0) continue;
+            const [x] = live.splice(o.pick % live.length, 1);
+            const r = await store.consume(x!.ticket);
+            expect(r.ok).toBe(x!.expiresAt > t);
+          } else {
+            const held = alive.filter((x) => x.client === o.client).length;
+            const r = await store.issue(`agent${o.agent}`, { client: `c${o.client}` }).catch((e: unknown) => e);
+            if (held >= cap) expect(r).toMatchObject({ client: `c${o.client}` });
+            else {
+              expect(r).not.toBeInstanceOf(Error);
+              live.push({ ticket: (r as { ticket: string }).ticket, client: o.client, expiresAt: t + 1000 });
+            }
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

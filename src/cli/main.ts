@@ -7,6 +7,7 @@ import { createRedisTicketStore } from '../redis/create-redis-ticket-store';
 import { connectRedis, type RedisConnection } from '../redis/redis-connection';
 import { createTokenAuth } from '../server/create-token-auth';
 import { createClientAddress } from '../server/client-address';
+import { createRequestIsHttps } from '../server/request-is-https';
 import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './parse-serve-args';
 import { createSpawnMode } from './spawn-routes';
 import { resolveSpawnIsolation } from './spawn-isolation';
@@ -32,6 +33,7 @@ async function serve(args: ServeArgs): Promise<void> {
     watchToken: args.watchToken,
     openWithoutTokens: !needsToken,
     clientAddress,
+    isHttps: createRequestIsHttps(args.trustProxies),
   });
   if (args.tokenSources.includes('flag'))
     log.warn(
@@ -80,6 +82,9 @@ async function serve(args: ServeArgs): Promise<void> {
     allowHosts: args.allowHosts,
     allowOrigins: args.allowOrigins,
     maxConnections: args.maxConnections,
+    maxConnectionsPerAddress: args.maxConnectionsPerAddress,
+    allowFrameOrigins: args.allowFrameOrigins,
+    trustedProxies: args.trustProxies,
     clientAddress,
   });
   let demo: DemoKiloServer | undefined;
@@ -95,7 +100,8 @@ async function serve(args: ServeArgs): Promise<void> {
   console.log(`agent-stream listening on ${url}`);
   if (generated) {
     console.log(`agent-stream token (generated, shown once): ${generated}`);
-    console.log(`  dashboard: ${url}/?token=${generated}   API: Authorization: Bearer <token>`);
+    // In the fragment: browsers never send it, so no server or proxy log holds the token.
+    console.log(`  dashboard: ${url}/#token=${generated}   API: Authorization: Bearer <token>`);
   }
 
   let stopping = false;

@@ -36,6 +36,10 @@ export interface ServeArgs {
   allowHosts: string[];
   /** Concurrent connections at most. Default 10 000. */
   maxConnections: number;
+  /** Open connections per client address (`--max-connections-per-address`). Default: half of maxConnections, at most 256. */
+  maxConnectionsPerAddress?: number;
+  /** Origins that may show the dashboard in a frame (`--allow-frame-origin`, repeatable); none by default. */
+  allowFrameOrigins: string[];
   /** With `--spawn`: environment variables passed on to spawned kilo (`--kilo-env NAME`, repeatable). */
   kiloEnv: string[];
   /** With `--spawn`: agents running at once at most. Default 4. */
@@ -56,8 +60,14 @@ export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080]
                           [--demo | --kilo-url URL [--session ID] [--agent-id ID] | --spawn [--llm-url URL]]
                           [--token-file F | --token T] [--watch-token-file F | --watch-token T]
                           [--allow-origin URL]... [--allow-host NAME]...
+<<<<<<< HEAD
                           [--max-connections 10000] [--trust-proxy ADDRESS]...
                           [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]...]   (with --kilo-url)
+=======
+                          [--max-connections 10000] [--max-connections-per-address N] [--trust-proxy ADDRESS]...
+                          [--allow-frame-origin URL]...
+                          [--redis-url redis://HOST:PORT [--node-id NAME]]   (with --kilo-url)
+>>>>>>> auth
                           [--kilo-env NAME]... [--max-agents 4] [--allow-model PROVIDER/MODEL]...   (with --spawn)
                           [--agent-network deny|allow] [--bwrap PATH] [--unsafe-no-isolation]   (with --spawn)
   --token (or --token-file, AGENT_STREAM_TOKEN) grants every action, --watch-token (or
@@ -99,6 +109,7 @@ export function parseServeArgs(
     allowOrigins: [],
     allowHosts: [],
     maxConnections: 10_000,
+    allowFrameOrigins: [],
     kiloEnv: [],
     maxAgents: 4,
     allowModels: [],
@@ -196,17 +207,18 @@ export function parseServeArgs(
         args.agentNetwork = v;
         break;
       }
-      case '--allow-origin': {
-        const origin = need('--allow-origin', value());
+      case '--allow-origin':
+      case '--allow-frame-origin': {
+        const origin = need(flag, value());
         let parsed: URL;
         try {
           parsed = new URL(origin);
         } catch {
-          throw new UsageError('--allow-origin needs an origin like https://app.example.com');
+          throw new UsageError(`${flag} needs an origin like https://app.example.com`);
         }
-        if (parsed.origin !== origin.replace(/\/$/, ''))
-          throw new UsageError('--allow-origin needs an origin (scheme://host[:port]), no path');
-        args.allowOrigins.push(parsed.origin);
+        if (!/^https?:$/.test(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, ''))
+          throw new UsageError(`${flag} needs an origin (http(s)://host[:port]), no path`);
+        (flag === '--allow-origin' ? args.allowOrigins : args.allowFrameOrigins).push(parsed.origin);
         break;
       }
       case '--allow-host':
@@ -214,6 +226,9 @@ export function parseServeArgs(
         break;
       case '--max-connections':
         args.maxConnections = int('--max-connections', value(), 1, 1_000_000);
+        break;
+      case '--max-connections-per-address':
+        args.maxConnectionsPerAddress = int('--max-connections-per-address', value(), 1, 1_000_000);
         break;
       case '--kilo-env': {
         const name = need('--kilo-env', value());

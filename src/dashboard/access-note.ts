@@ -4,7 +4,7 @@ import type { AgentListAccess } from './use-agent-list';
 export type DashboardAction = 'watch' | 'act' | 'admin';
 
 /** The note shown while the page is not signed in (401 `unauthenticated`). */
-export const SIGN_IN_NOTE = 'Sign in: open the link with ?token=… that agent-stream printed when it started';
+export const SIGN_IN_NOTE = 'Sign in: open the link with #token=… that agent-stream printed when it started';
 
 /**
  * The note the dashboard shows for a 401 or 403 from the server: how to sign in (401), that a

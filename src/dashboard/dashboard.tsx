@@ -34,7 +34,7 @@ export interface DashboardProps {
  * `data-next-attempt-at` (epoch ms) and `data-failures`.
  *
  * When the server refuses the list (a token is configured, docs/protocol.md §6) the page does not
- * spin: a 401 shows `[data-testid=auth-needed]` ("Sign in: open the link with ?token=… that
+ * spin: a 401 shows `[data-testid=auth-needed]` ("Sign in: open the link with #token=… that
  * agent-stream printed when it started"), a 403 `[data-testid=access-forbidden]` (with
  * `data-code`); no agent is listed or streamed, and the list asks again every 10 s, so the page
  * recovers by itself once it is signed in. The picked agent's stream starts once the list has
@@ -164,7 +164,7 @@ export function Dashboard(props: DashboardProps) {
             loading…
           </p>
         ) : selected ? (
-          <AgentStream key={selected} agentId={selected} baseUrl={baseUrl} logHeight={LOG_HEIGHT} {...acting} />
+          <AgentStream key={selected} unstyled agentId={selected} baseUrl={baseUrl} logHeight={LOG_HEIGHT} {...acting} />
         ) : (
           <p className="dash-muted" data-testid="pick-agent">
             Pick an agent to watch it live.

@@ -1,6 +1,7 @@
 // Browser entry of the dashboard bundle (scripts/build-dashboard.js): mounts <Dashboard> on #root.
 import { createRoot } from 'react-dom/client';
 import { Dashboard } from './dashboard';
+import { signInFromFragment } from './sign-in-from-fragment';
 
 /** The API prefix: `data-base-url` on #root when the server set it, else the page's directory. */
 function baseUrlOf(root: HTMLElement): string {
@@ -21,4 +22,8 @@ export function mountDashboard(root: HTMLElement): void {
 }
 
 const root = typeof document !== 'undefined' ? document.getElementById('root') : null;
-if (root) mountDashboard(root);
+// The printed link's `#token=…` first (so the first GET /agents already has the cookie).
+if (root)
+  void signInFromFragment({ location: window.location, history: window.history, baseUrl: baseUrlOf(root) }).then(() =>
+    mountDashboard(root),
+  );

@@ -16,6 +16,8 @@ import { jsonErrorHandler } from './json-error-handler';
 import { createOriginGuard } from './create-origin-guard';
 import type { RateLimiter } from './create-rate-limiter';
 import { createRequestDispatcher } from './create-request-dispatcher';
+import { createConnectionLimiter } from './create-connection-limiter';
+import { createSecurityHeaders } from './create-security-headers';
 import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
 import { createPrometheusRegistry } from './create-prometheus-registry';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
@@ -52,7 +54,7 @@ export interface ControlServerOptions {
   logger?: Logger;
   /** Who may do what (docs/protocol.md §6). Default: everyone (loopback, no token). */
   authorize?: Authorize;
-  /** The dashboard's `GET /?token=` login (see `createTokenAuth`). */
+  /** The dashboard's sign-in, `POST /login` and `GET /?token=` (see `createTokenAuth`). */
   login?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Host names allowed besides loopback names and `host` (DNS rebinding guard). */
   allowHosts?: string[];
@@ -60,6 +62,12 @@ export interface ControlServerOptions {
   allowOrigins?: string[];
   /** Concurrent connections at most. Default 10 000. */
   maxConnections?: number;
+  /** Open connections per peer address (trusted proxies exempt; see `createConnectionLimiter`). Default half of `maxConnections`, at most 256. */
+  maxConnectionsPerAddress?: number;
+  /** Origins that may show the pages in a frame (`frame-ancestors`); none by default (see `createSecurityHeaders`). */
+  allowFrameOrigins?: string[];
+  /** The `--trust-proxy` addresses (their connections are not capped per address). */
+  trustedProxies?: string[];
   /** Time a client has to send its request headers. Default 10 000 ms. */
   headersTimeoutMs?: number;
   /** Stream tickets per client address (see the router's `ticketRate`). Default 20 at once, 1 more per second. */
@@ -113,6 +121,9 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const maxConnections = options.maxConnections ?? 10_000;
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
   const originGuard = createOriginGuard({ host, allowHosts: options.allowHosts, allowOrigins: options.allowOrigins });
+  const headers = createSecurityHeaders({ frameAncestors: options.allowFrameOrigins });
+  const perAddress = options.maxConnectionsPerAddress ?? Math.max(1, Math.min(256, Math.floor(maxConnections / 2)));
+  const limitConnections = createConnectionLimiter({ perAddress, exempt: options.trustedProxies });
   const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
   const prometheus = createPrometheusRegistry(metrics, broadcasts, cluster?.invalidEntries);
   // Options are all valid: only now does this node take part in the cluster (leases, upstreams).
@@ -187,7 +198,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
         // Connections are checked for the header timeout every second (Node's default is 30 s,
         // which let dribbling sockets hold a connection slot that long).
         // (Passed at creation: set afterwards, the timeouts do not reach the connection checker.)
-        const dispatch = createRequestDispatcher({ guard: originGuard, login: options.login, stream, app, logger });
+        const dispatch = createRequestDispatcher({ guard: originGuard, headers, login: options.login, stream, app, logger });
         // socket → cancels its headers deadline (and forgets it: a held stream keeps no timer).
         const headersDeadline = new WeakMap<object, () => void>();
         server = http.createServer(
@@ -214,6 +225,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
           headersDeadline.set(socket, cancel);
           socket.on('close', cancel);
         });
+        server.on('connection', limitConnections);
         server.maxConnections = maxConnections;
         server.once('error', reject);
         server.listen(port, host, () => {

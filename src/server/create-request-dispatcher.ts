@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OriginGuard } from './create-origin-guard';
+import type { SecurityHeaders } from './create-security-headers';
 import type { StreamHandler } from './create-stream-handler';
 import type { Logger } from './logger';
 import { sendError } from './http';
@@ -7,7 +8,9 @@ import { sendError } from './http';
 export interface RequestDispatcherOptions {
   /** Host/Origin checks, run first on every request. */
   guard: OriginGuard;
-  /** `GET /?token=…`: the dashboard's login; returns false when not handled. */
+  /** Security headers set on every answer, the stream's and the guard's included (`createSecurityHeaders`). */
+  headers?: SecurityHeaders;
+  /** The dashboard's sign-in, `POST /login` (and `GET /?token=…`); returns false when not handled. */
   login?: (req: IncomingMessage, res: ServerResponse) => boolean;
   stream: StreamHandler;
   /** Everything else (the Express app). */
@@ -17,6 +20,7 @@ export interface RequestDispatcherOptions {
 
 const STREAM_PATH = /^\/agents\/([^/?]+)\/stream\/?(?:\?|$)/;
 const LOGIN_PATH = /^\/(?:index\.html)?\?(?:.*&)?token=/;
+const SIGN_IN_PATH = /^\/login\/?(?:\?|$)/;
 
 /** The decoded agent id of a stream URL; undefined for another path, null when it does not decode. */
 function streamAgentIdOf(url: string): string | null | undefined {
@@ -30,10 +34,10 @@ function streamAgentIdOf(url: string): string | null | undefined {
 }
 
 /**
- * The control server's `node:http` handler: each request is dispatched once. The Host/Origin
- * guard first; then stream requests to the stream handler, ahead of the Express app (a viewer is
+ * The control server's `node:http` handler: each request is dispatched once. The security
+ * headers first (so every answer carries them), then the Host/Origin guard; then stream requests to the stream handler, ahead of the Express app (a viewer is
  * held for as long as it watches, and the app's per-request setup would cost a few KiB of heap
- * per open stream); the dashboard's `/?token=` login; everything else to the app.
+ * per open stream); the dashboard's sign-in (`POST /login`, `GET /?token=`); everything else to the app.
  *
  * ## Example
  * ```ts
@@ -43,6 +47,7 @@ function streamAgentIdOf(url: string): string | null | undefined {
 export function createRequestDispatcher(options: RequestDispatcherOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { guard, stream, app, logger } = options;
   return (req, res) => {
+    options.headers?.(req, res);
     if (!guard.check(req, res)) return;
     const url = req.url ?? '/';
     const agentId = streamAgentIdOf(url);
@@ -54,7 +59,8 @@ export function createRequestDispatcher(options: RequestDispatcherOptions): (req
       });
       return;
     }
-    if (req.method === 'GET' && options.login && LOGIN_PATH.test(url) && options.login(req, res)) return;
+    const signIn = SIGN_IN_PATH.test(url) || (req.method === 'GET' && LOGIN_PATH.test(url));
+    if (signIn && options.login?.(req, res)) return;
     app(req, res);
   };
 }

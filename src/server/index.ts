@@ -30,3 +30,7 @@ export { createStreamHandler, type StreamHandler, type StreamHandlerOptions } fr
 export { createClientAddress, socketAddress, type ClientAddress } from './client-address';
 export { createMemoryClaims, type RequestClaims } from './request-claims';
 export type { AgentCluster, AgentRecord, UpstreamFactory } from './agent-cluster';
+export { createSecurityHeaders, type SecurityHeaders, type SecurityHeadersOptions } from './create-security-headers';
+export { createConnectionLimiter, type ConnectionLimiter, type ConnectionLimiterOptions } from './create-connection-limiter';
+export { createRequestIsHttps, type RequestIsHttps } from './request-is-https';
+export { createSessionCookies, type SessionCookies, type SessionCookiesOptions, type SessionRole } from './create-session-cookies';

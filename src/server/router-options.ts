@@ -57,7 +57,10 @@ export interface AgentStreamRouterOptions<Req extends IncomingMessage = Request>
   isShuttingDown?: () => boolean;
   /** The stream format when the query names none: `native`, `ag-ui` or `ai-sdk` (docs/interop.md). Default `native`. */
   defaultFormat?: StreamFormat;
-  /** Tickets per client address (token bucket); `false` for none. Default 20 at once, 1 more per second. */
+  /**
+   * Tickets per client address (token bucket); `false` for none. Default 20 at once, 1 more per
+   * second. Unless false, the store also counts each client's unused tickets (its per-client share).
+   */
   ticketRate?: RateLimiter | false;
   /** Who a request comes from, the key of `ticketRate` (see `createClientAddress` behind a proxy). Default: the peer address. */
   clientAddress?: ClientAddress;
