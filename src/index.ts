@@ -37,8 +37,7 @@ export { encodeAgentEvent } from './sse/encode-agent-event';
 export { SseEncodeError, type SseEncodeErrorCode } from './sse/sse-encode-error';
 
 export { createMemoryTicketStore, type MemoryTicketStoreOptions } from './tickets/create-memory-ticket-store';
-<<<<<<< HEAD
-export { TicketCapacityError, type TicketStore, type IssuedTicket, type TicketCheck } from './tickets/ticket-store';
+export { TicketCapacityError, type TicketStore, type IssuedTicket, type TicketCheck, type IssueOptions } from './tickets/ticket-store';
 
 // The ecosystem formats (docs/interop.md): pure encoders from our events to AG-UI events and AI SDK
 // UI message stream chunks (the stream route's `format=ag-ui|ai-sdk` runs them once per agent).
@@ -46,6 +45,3 @@ export { createAgUiEncoder, type AgUiEncoder, type AgUiEncoderOptions } from './
 export { createAiSdkEncoder, type AiSdkEncoder, type AiSdkEncoderOptions } from './interop/create-ai-sdk-encoder';
 export type { AgUiEvent, AgUiMessage, AgUiToolCall, AgUiCustomName, AgUiState } from './interop/ag-ui-types';
 export type { AiSdkChunk, AiSdkFinishReason, AiSdkDataName } from './interop/ai-sdk-types';
-=======
-export { TicketCapacityError, type TicketStore, type IssuedTicket, type TicketCheck, type IssueOptions } from './tickets/ticket-store';
->>>>>>> auth

@@ -60,14 +60,9 @@ export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080]
                           [--demo | --kilo-url URL [--session ID] [--agent-id ID] | --spawn [--llm-url URL]]
                           [--token-file F | --token T] [--watch-token-file F | --watch-token T]
                           [--allow-origin URL]... [--allow-host NAME]...
-<<<<<<< HEAD
-                          [--max-connections 10000] [--trust-proxy ADDRESS]...
-                          [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]...]   (with --kilo-url)
-=======
                           [--max-connections 10000] [--max-connections-per-address N] [--trust-proxy ADDRESS]...
                           [--allow-frame-origin URL]...
-                          [--redis-url redis://HOST:PORT [--node-id NAME]]   (with --kilo-url)
->>>>>>> auth
+                          [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]...]   (with --kilo-url)
                           [--kilo-env NAME]... [--max-agents 4] [--allow-model PROVIDER/MODEL]...   (with --spawn)
                           [--agent-network deny|allow] [--bwrap PATH] [--unsafe-no-isolation]   (with --spawn)
   --token (or --token-file, AGENT_STREAM_TOKEN) grants every action, --watch-token (or
