@@ -7,6 +7,7 @@ import { createAgentBroadcast, type AgentBroadcast } from '../../src/server/crea
 import { createAgentStreamRouter } from '../../src/server/create-agent-stream-router';
 import { createControlServer } from '../../src/server/create-control-server';
 import { createStreamMetrics, type StreamMetrics } from '../../src/server/create-stream-metrics';
+import { DEFAULT_FLUSH_BURST } from '../../src/server/frame-batches';
 import { createFakeResponse, parseFrames } from '../helpers/fake-response';
 import { SES, fileEdited, fileEvent } from '../helpers/kilo-builders';
 import { openSse } from '../helpers/sse-client';
@@ -19,7 +20,7 @@ describe('the frame window of a broadcast (flushIntervalMs)', () => {
   let agent: ManagedAgent;
   let metrics: StreamMetrics;
   let broadcast: AgentBroadcast;
-  const setUp = (flushIntervalMs: number, more: { keepaliveMs?: number; maxBufferedBytes?: number } = {}) => {
+  const setUp = (flushIntervalMs: number, more: { keepaliveMs?: number; maxBufferedBytes?: number; flushBurst?: number } = {}) => {
     upstream = new Subject();
     agent = createManagedAgent({ agentId: 'a1', sessionId: SES, events: upstream, exit$: new Subject<ExitData>(), firstId: 1 });
     metrics = createStreamMetrics();
@@ -28,6 +29,7 @@ describe('the frame window of a broadcast (flushIntervalMs)', () => {
       maxBufferedBytes: more.maxBufferedBytes ?? 1 << 20,
       retryMs: 2000,
       flushIntervalMs,
+      flushBurst: more.flushBurst ?? 1,
       metrics,
     });
   };
@@ -55,6 +57,33 @@ describe('the frame window of a broadcast (flushIntervalMs)', () => {
     expect([all.writes, some.writes]).toEqual([allBefore + 1, someBefore + 1]);
     expect(ids(all.text())).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(ids(some.text())).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('with a write budget (flushBurst): events slower than one per window go out at once; a faster stream spends the burst, then one write per window', () => {
+    setUp(50, { flushBurst: 4 });
+    const v = createFakeResponse();
+    broadcast.join(v.res);
+    jest.advanceTimersByTime(0);
+    const before = v.writes;
+    // Five events 30 ms apart (closer than the window, fewer than the budget): each at the end of
+    // its turn (with a burst of 1, each after the first would wait for the window).
+    for (let i = 1; i <= 5; i++) {
+      upstream.next(fileEdited(`/slow${i}`));
+      jest.advanceTimersByTime(0);
+      expect(v.writes).toBe(before + i);
+      jest.advanceTimersByTime(30);
+    }
+    jest.advanceTimersByTime(200); // the budget refills
+    // One every 5 ms for 500 ms: 4 at once (the burst, plus what refilled meanwhile), then one per 50 ms.
+    const fast = v.writes;
+    for (let i = 1; i <= 100; i++) {
+      upstream.next(fileEdited(`/fast${i}`));
+      jest.advanceTimersByTime(5);
+    }
+    jest.advanceTimersByTime(50);
+    expect(v.writes - fast).toBeGreaterThanOrEqual(500 / 50);
+    expect(v.writes - fast).toBeLessThanOrEqual(4 + 550 / 50 + 1);
+    expect(ids(v.text())).toEqual(Array.from({ length: 105 }, (_, i) => i + 1));
   });
 
   it('writes the exit at once, with what the window held, and ends the streams', () => {
@@ -148,7 +177,8 @@ describe('the frame window on a real socket', () => {
   it('bounds the writes per viewer per second at a high event rate, and delivers every event in order', async () => {
     const { writes, published, got } = await writesPerSecond(50, 1000);
     expect(published).toBeGreaterThan(1000);
-    expect(writes).toBeLessThanOrEqual(1000 / 50 + 2);
+    // One per window, after the write budget's burst.
+    expect(writes).toBeLessThanOrEqual(1000 / 50 + 2 + DEFAULT_FLUSH_BURST);
     expect(got).toEqual(Array.from({ length: published }, (_, i) => i + 1));
   });
 
