@@ -23,7 +23,7 @@ export { createBroadcastRegistry, type BroadcastRegistry } from './create-broadc
 export { createAgentBroadcast, type AgentBroadcast, type AgentBroadcastOptions, type JoinOptions } from './create-agent-broadcast';
 export { createViewer, type Viewer } from './create-viewer';
 export { passesTypes } from './select-frames';
-export { DEFAULT_FLUSH_INTERVAL_MS } from './frame-batches';
+export { DEFAULT_FLUSH_BURST, DEFAULT_FLUSH_INTERVAL_MS } from './frame-batches';
 export { createStreamHandler, type StreamHandler, type StreamHandlerOptions } from './create-stream-handler';
 
 export { createClientAddress, socketAddress, type ClientAddress } from './client-address';
