@@ -153,9 +153,13 @@ describe('the frame window on a real socket', () => {
     await viewer.waitFor((v) => v.events().length >= 1, 5000, 'the status snapshot');
     const [v] = t.server.broadcasts.of(t.agent).viewers;
     let writes = 0;
+    let first = 0;
+    let last = 0;
     const write = v!.out.write;
     v!.out.write = function (this: unknown, ...args: unknown[]) {
       writes++;
+      last = performance.now();
+      if (writes === 1) first = last;
       return (write as (...a: unknown[]) => boolean).apply(this, args);
     } as typeof write;
     let published = 0;
@@ -171,14 +175,16 @@ describe('the frame window on a real socket', () => {
     await viewer.waitFor((x) => x.events().length >= published + 1, 5000, 'every event');
     const got = viewer.events().flatMap((f) => (f.id === undefined ? [] : [Number(f.id)]));
     viewer.close();
-    return { writes, published, got };
+    return { writes, published, got, writingMs: last - first };
   }
 
   it('bounds the writes per viewer per second at a high event rate, and delivers every event in order', async () => {
-    const { writes, published, got } = await writesPerSecond(50, 1000);
+    const { writes, published, got, writingMs } = await writesPerSecond(50, 1000);
     expect(published).toBeGreaterThan(1000);
-    // One per window, after the write budget's burst.
-    expect(writes).toBeLessThanOrEqual(1000 / 50 + 2 + DEFAULT_FLUSH_BURST);
+    // The write budget's burst, then one per window of the time the writes took (on a busy
+    // machine a stalled process refills its budget while it writes nothing: wall time counts).
+    expect(writes).toBeLessThanOrEqual(DEFAULT_FLUSH_BURST + 1 + writingMs / 50);
+    expect(writes).toBeLessThan(published / 10);
     expect(got).toEqual(Array.from({ length: published }, (_, i) => i + 1));
   });
 

@@ -80,7 +80,7 @@ const timersOf = (scheduler: SchedulerLike): BatchTimers => ({
  */
 export const DEFAULT_FLUSH_INTERVAL_MS = 16;
 
-/** The default write budget's burst of the broadcasts (see {@link FrameBatchOptions.flushBurst}). */
+/** The default write budget's burst of the broadcasts: batches that go out at once before the frame window applies (it refills one per window). */
 export const DEFAULT_FLUSH_BURST = 4;
 
 /** A whole number of batches from 1 to 1000, or the `RangeError` naming `name`. */
