@@ -7,14 +7,25 @@ export interface ComparableView {
   tools: Record<string, string>;
 }
 
+/** Folds SSE frames one at a time as they arrive (a viewer's state, kept up to date at the cost of one frame). */
+export function createFrameFolder(): { add(frame: { event?: string; data?: string }): void; view(): ComparableView } {
+  const view = createFoldedView();
+  return {
+    add(f) {
+      if (f.data !== undefined) foldAgentEvent(view, { type: f.event, data: JSON.parse(f.data) } as AgentEvent);
+    },
+    view: () => ({
+      parts: Object.fromEntries(Object.entries(view.parts).map(([k, p]) => [k, p.text])),
+      tools: Object.fromEntries(Object.entries(view.tools).map(([k, t]) => [k, t.status])),
+    }),
+  };
+}
+
 /** Folds SSE frames (`event` name, JSON `data`) as a viewer does, into a {@link ComparableView}. */
 export function foldFrames(frames: Iterable<{ event?: string; data?: string }>): ComparableView {
-  const view = createFoldedView();
-  for (const f of frames) if (f.data !== undefined) foldAgentEvent(view, { type: f.event, data: JSON.parse(f.data) } as AgentEvent);
-  return {
-    parts: Object.fromEntries(Object.entries(view.parts).map(([k, p]) => [k, p.text])),
-    tools: Object.fromEntries(Object.entries(view.tools).map(([k, t]) => [k, t.status])),
-  };
+  const folder = createFrameFolder();
+  for (const f of frames) folder.add(f);
+  return folder.view();
 }
 
 /** kilo's own state of a session (`GET /session/:id/message`), as a {@link ComparableView}. */

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import fc from 'fast-check';
 import type { AddressInfo } from 'node:net';
 import { openEventStream, type EventStreamError, type FetchLike } from '../../src/kilo/open-event-stream';
 
@@ -107,5 +108,60 @@ describe('openEventStream', () => {
     await ended;
     expect(got).toEqual({ opened: 1, data: ['via fetch'], error: { message: 'the stream ended' } });
     expect(calls).toEqual([expect.objectContaining({ Accept: 'text/event-stream', Authorization: 'Basic eDp5' })]);
+  });
+});
+
+/** A fetch whose body gives `chunks` (as bytes, cut anywhere, even inside a UTF-8 character) and ends. */
+const chunkedFetch =
+  (chunks: Uint8Array[]): FetchLike =>
+  async () => {
+    let i = 0;
+    return {
+      status: 200,
+      headers: { get: (name: string) => (name === 'content-type' ? 'text/event-stream' : null) },
+      body: { getReader: () => ({ read: async () => (i < chunks.length ? { done: false, value: chunks[i++] } : { done: true }) }) },
+    };
+  };
+
+/** The data `openEventStream` hands on for `body` delivered in `chunks` (byte offsets of the cuts). */
+async function messages(body: string, cuts: number[] = []): Promise<string[]> {
+  const bytes = new TextEncoder().encode(body);
+  const at = [...new Set(cuts)].filter((c) => c <= bytes.length).sort((a, b) => a - b);
+  const chunks = [0, ...at].map((from, i) => bytes.slice(from, at[i] ?? bytes.length));
+  const { got, ended } = collect(new URL('http://127.0.0.1:1/event'), { fetch: chunkedFetch(chunks) });
+  await ended;
+  expect(got.error).toEqual({ message: 'the stream ended' });
+  return got.data;
+}
+
+describe('openEventStream messages (EventSource onmessage rules, by eventsource-parser)', () => {
+  it('hands on the data of each message; several data lines joined with LF, one leading space dropped', async () => {
+    expect(await messages('data: {"a":1}\n\ndata:{"b":2}\n\n')).toEqual(['{"a":1}', '{"b":2}']);
+    expect(await messages('data: one\ndata:  two\ndata\n\n')).toEqual(['one\n two\n']);
+  });
+
+  it('accepts CRLF and CR line ends, also cut between CR and LF', async () => {
+    expect(await messages('data: a\r\n\r\ndata: b\r\rdata: c\r\n\r\n', [8, 21])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('skips a leading BOM, comments, id, retry, unknown fields and messages without data', async () => {
+    expect(await messages('\uFEFF: hello\n\nid: 7\nretry: 10\ndatabase: x\n\ndata: kept\nid: 8\n\n')).toEqual(['kept']);
+    expect(await messages('\uFEFFdata: first\n\n', [1, 2])).toEqual(['first']);
+  });
+
+  it('skips an event named other than message, like onmessage', async () => {
+    expect(await messages('event: ping\ndata: no\n\nevent: message\ndata: yes\n\nevent:\ndata: also\n\n')).toEqual(['yes', 'also']);
+  });
+
+  it('gives the same messages however the body is cut, inside UTF-8 characters and line ends too', async () => {
+    const body = 'data: {"a":"é€😀"}\n\n: c\ndata: x\r\ndata: y\r\n\r\nevent: e\ndata: z\n\ndata: last\r\r\n';
+    const whole = await messages(body);
+    expect(whole).toEqual(['{"a":"é€😀"}', 'x\ny', 'last']);
+    const size = new TextEncoder().encode(body).length;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(size), { maxLength: 12 }), async (cuts) => {
+        expect(await messages(body, cuts)).toEqual(whole);
+      }),
+    );
   });
 });

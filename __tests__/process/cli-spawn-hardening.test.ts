@@ -1,6 +1,7 @@
 import { createFakeLlm, type FakeLlm, type FakeLlmTurn } from '../../src/demo/fake-llm';
 import { startCli, type RunningCli } from '../helpers/run-cli';
 import { openSse } from '../helpers/sse-client';
+import { waitUntil } from '../helpers/wait-until';
 import { descendantsOf, environOf, kiloPidsUnder, waitGone } from './process-helpers';
 
 const TOKEN = 'spawn-hardening-token-0123456789';
@@ -52,14 +53,21 @@ describe('serve --spawn hardening (real CLI, real kilo, scripted LLM running `en
 
   /** Spawns `agentId` and returns the output of its completed bash tool, read from its stream. */
   async function envOutputOf(agentId: string): Promise<string> {
+    const t0 = performance.now();
     expect(await post('/agents', { prompt: 'Print your environment.', agentId })).toEqual({ status: 201, body: { agentId } });
+    // A turn costs kilo less than its start: the spawn just measured bounds it on this machine now.
+    const spawnMs = performance.now() - t0;
     const ticket = await post(`/agents/${agentId}/stream-ticket`, {});
     expect(ticket.status).toBe(201);
     const v = await openSse(`${cli!.url}${(ticket.body as unknown as { streamUrl: string }).streamUrl}`);
     const completed = (f: { event?: string; data?: string }) => f.event === 'tool' && f.data!.includes('"status":"completed"');
     const finished = (f: { event?: string; data?: string }) => f.event === 'message-info' && f.data!.includes('"finish":"stop"');
     // The whole turn, so the next agent starts the script afresh.
-    await v.waitFor((x) => x.events().some(completed) && x.events().some(finished), 40_000, 'the completed bash tool and the answer');
+    await v.waitFor(
+      (x) => x.events().some(completed) && x.events().some(finished),
+      Math.max(20_000, 2 * spawnMs),
+      'the completed bash tool and the answer',
+    );
     v.close();
     const tool = JSON.parse(v.events().find(completed)!.data!) as { tool: string; output: string };
     expect(tool.tool).toBe('bash');
@@ -97,7 +105,7 @@ describe('serve --spawn hardening (real CLI, real kilo, scripted LLM running `en
       for (const leak of [FAKE_SECRET, AWS_SECRET, OPENAI_SECRET, TOKEN])
         expect({ pid, leaked: text.includes(leak) }).toEqual({ pid, leaked: false });
     }
-  }, 90_000);
+  }, 180_000);
 
   it('--kilo-env NAME passes exactly that variable on (positive control)', async () => {
     cli = await startCli(
@@ -114,7 +122,7 @@ describe('serve --spawn hardening (real CLI, real kilo, scripted LLM running `en
     expect(env.FAKE_SECRET_API_KEY).toBe(FAKE_SECRET);
     expect(env.AWS_SECRET_ACCESS_KEY).toBeUndefined();
     expect(env.OPENAI_API_KEY).toBeUndefined();
-  }, 90_000);
+  }, 180_000);
 
   it('refuses bad agent ids and models outside --allow-model with 400, before starting anything', async () => {
     cli = await startCli(
@@ -143,9 +151,13 @@ describe('serve --spawn hardening (real CLI, real kilo, scripted LLM running `en
 
     const running = ids.filter((_, i) => answers[i]!.status === 201);
     const before = new Set(kiloPidsUnder(cli.child.pid!));
+    const t0 = performance.now();
     expect((await post(`/agents/${running[0]}/stop`, {})).status).toBe(202);
-    // The slot is free once that agent's kilo is gone.
-    const deadline = Date.now() + 10_000;
+    // How long one kilo takes to stop on this machine now: the bounds below follow from it.
+    await waitUntil('one kilo gone', () => kiloPidsUnder(cli!.child.pid!).length === 3, 60_000);
+    const stopMs = performance.now() - t0;
+    // The slot is free once that agent's kilo is gone (and its exit was read).
+    const deadline = Date.now() + Math.max(5000, 2 * stopMs);
     let again = await post('/agents', { prompt: 'Say hello', agentId: 'l7' });
     while (again.status === 429 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
@@ -158,7 +170,8 @@ describe('serve --spawn hardening (real CLI, real kilo, scripted LLM running `en
 
     cli.child.kill('SIGTERM');
     expect((await cli.exited).code).toBe(0);
-    for (const pid of after) expect(await waitGone(pid, 5000)).toBe(true);
+    // Four kilos stopping at once: at most four times one alone, and a little more.
+    for (const pid of after) expect(await waitGone(pid, Math.max(5000, 5 * stopMs))).toBe(true);
     // Four kilo starting at once on a busy 2-core machine (load ~15): over 120 s measured.
   }, 300_000);
 });

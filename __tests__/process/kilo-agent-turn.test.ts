@@ -14,6 +14,9 @@ const CONTENT = 'hello from the fake LLM\n';
 
 type Ev<T extends SequencedAgentEvent['type']> = Extract<SequencedAgentEvent, { type: T }>;
 
+// A backstop only: each wait inside has its own bound, derived from how long the spawn took.
+jest.setTimeout(180_000);
+
 describe('spawnKiloAgent: real turns through the real kilo binary', () => {
   let workDir: string;
   let llm: FakeLlm;
@@ -27,7 +30,9 @@ describe('spawnKiloAgent: real turns through the real kilo binary', () => {
     events.filter((e): e is Ev<T> => e.type === type);
   const isIdle = (e: SequencedAgentEvent) => e.type === 'status' && e.data.state === 'idle';
   /** Waits (bounded) until the turn that started after `seq` went busy and back to idle. */
-  async function turnAfter(seq: number, timeoutMs = 20_000): Promise<SequencedAgentEvent[]> {
+  /** How long the spawn took on this machine now: a turn's bound follows from it. */
+  let spawnMs = 0;
+  async function turnAfter(seq: number, timeoutMs = Math.max(20_000, 2 * spawnMs)): Promise<SequencedAgentEvent[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const events = after(seq);
@@ -51,6 +56,7 @@ describe('spawnKiloAgent: real turns through the real kilo binary', () => {
       ],
       chunkSize: 6,
     });
+    const t0 = performance.now();
     spawned = await spawnKiloAgent({
       agentId: 'turn-test',
       prompt: 'Create hello.txt, then show it.',
@@ -59,9 +65,10 @@ describe('spawnKiloAgent: real turns through the real kilo binary', () => {
       workDir,
       sessionRetryLimit: 0,
     });
+    spawnMs = performance.now() - t0;
     recorded = [...spawned.agent.history.since().events];
     spawned.agent.events$.subscribe((e) => recorded.push(e));
-  }, 30_000);
+  }, 180_000);
 
   afterAll(async () => {
     spawned?.agent.stop();

@@ -63,6 +63,37 @@ describe('toFrameBatches (marbles)', () => {
     });
   });
 
+  it('with a write budget (3 ms window, burst 2): a stream slower than one per window goes out at once, event by event', () => {
+    ts.run(({ hot, expectObservable }) => {
+      // Without the burst (the test above) c would wait for b's window; with it, every event
+      // here goes out at the end of its own turn.
+      const e1 = hot('  -a-b-c----d-e|', ev);
+      const expected = '-x-y-z----w-v|';
+      expectObservable(toFrameBatches(e1, { flushIntervalMs: 3, flushBurst: 2, scheduler: ts })).toBe(expected, {
+        x: batch('a'),
+        y: batch('b'),
+        z: batch('c'),
+        w: batch('d'),
+        v: batch('e'),
+      });
+    });
+  });
+
+  it('with a write budget: a fast stream spends the burst at once, then is held to one batch per window; a quiet spell refills it', () => {
+    ts.run(({ hot, expectObservable }) => {
+      // An event every 1 ms: a and b at once (the burst), then the budget refills one batch per
+      // 3 ms: c+d at 4, e at 7. After 6 quiet ms the burst is back: a and b again at once.
+      const e1 = hot('  -abcde-------ab-|', ev);
+      const expected = '-xy-z--w-----xy-|';
+      expectObservable(toFrameBatches(e1, { flushIntervalMs: 3, flushBurst: 2, scheduler: ts })).toBe(expected, {
+        x: batch('a'),
+        y: batch('b'),
+        z: batch('c', 'd'),
+        w: batch('e'),
+      });
+    });
+  });
+
   it('flushes the pending batch before passing the source error on', () => {
     ts.run(({ hot, expectObservable, expectSubscriptions }) => {
       const e1 = hot('  -a-b#', ev);

@@ -7,6 +7,7 @@ import { createAgentBroadcast, type AgentBroadcast } from '../../src/server/crea
 import { createAgentStreamRouter } from '../../src/server/create-agent-stream-router';
 import { createControlServer } from '../../src/server/create-control-server';
 import { createStreamMetrics, type StreamMetrics } from '../../src/server/create-stream-metrics';
+import { DEFAULT_FLUSH_BURST } from '../../src/server/frame-batches';
 import { createFakeResponse, parseFrames } from '../helpers/fake-response';
 import { SES, fileEdited, fileEvent } from '../helpers/kilo-builders';
 import { openSse } from '../helpers/sse-client';
@@ -19,7 +20,7 @@ describe('the frame window of a broadcast (flushIntervalMs)', () => {
   let agent: ManagedAgent;
   let metrics: StreamMetrics;
   let broadcast: AgentBroadcast;
-  const setUp = (flushIntervalMs: number, more: { keepaliveMs?: number; maxBufferedBytes?: number } = {}) => {
+  const setUp = (flushIntervalMs: number, more: { keepaliveMs?: number; maxBufferedBytes?: number; flushBurst?: number } = {}) => {
     upstream = new Subject();
     agent = createManagedAgent({ agentId: 'a1', sessionId: SES, events: upstream, exit$: new Subject<ExitData>(), firstId: 1 });
     metrics = createStreamMetrics();
@@ -28,6 +29,7 @@ describe('the frame window of a broadcast (flushIntervalMs)', () => {
       maxBufferedBytes: more.maxBufferedBytes ?? 1 << 20,
       retryMs: 2000,
       flushIntervalMs,
+      flushBurst: more.flushBurst ?? 1,
       metrics,
     });
   };
@@ -55,6 +57,33 @@ describe('the frame window of a broadcast (flushIntervalMs)', () => {
     expect([all.writes, some.writes]).toEqual([allBefore + 1, someBefore + 1]);
     expect(ids(all.text())).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(ids(some.text())).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('with a write budget (flushBurst): events slower than one per window go out at once; a faster stream spends the burst, then one write per window', () => {
+    setUp(50, { flushBurst: 4 });
+    const v = createFakeResponse();
+    broadcast.join(v.res);
+    jest.advanceTimersByTime(0);
+    const before = v.writes;
+    // Five events 30 ms apart (closer than the window, fewer than the budget): each at the end of
+    // its turn (with a burst of 1, each after the first would wait for the window).
+    for (let i = 1; i <= 5; i++) {
+      upstream.next(fileEdited(`/slow${i}`));
+      jest.advanceTimersByTime(0);
+      expect(v.writes).toBe(before + i);
+      jest.advanceTimersByTime(30);
+    }
+    jest.advanceTimersByTime(200); // the budget refills
+    // One every 5 ms for 500 ms: 4 at once (the burst, plus what refilled meanwhile), then one per 50 ms.
+    const fast = v.writes;
+    for (let i = 1; i <= 100; i++) {
+      upstream.next(fileEdited(`/fast${i}`));
+      jest.advanceTimersByTime(5);
+    }
+    jest.advanceTimersByTime(50);
+    expect(v.writes - fast).toBeGreaterThanOrEqual(500 / 50);
+    expect(v.writes - fast).toBeLessThanOrEqual(4 + 550 / 50 + 1);
+    expect(ids(v.text())).toEqual(Array.from({ length: 105 }, (_, i) => i + 1));
   });
 
   it('writes the exit at once, with what the window held, and ends the streams', () => {
@@ -124,9 +153,13 @@ describe('the frame window on a real socket', () => {
     await viewer.waitFor((v) => v.events().length >= 1, 5000, 'the status snapshot');
     const [v] = t.server.broadcasts.of(t.agent).viewers;
     let writes = 0;
+    let first = 0;
+    let last = 0;
     const write = v!.out.write;
     v!.out.write = function (this: unknown, ...args: unknown[]) {
       writes++;
+      last = performance.now();
+      if (writes === 1) first = last;
       return (write as (...a: unknown[]) => boolean).apply(this, args);
     } as typeof write;
     let published = 0;
@@ -142,13 +175,16 @@ describe('the frame window on a real socket', () => {
     await viewer.waitFor((x) => x.events().length >= published + 1, 5000, 'every event');
     const got = viewer.events().flatMap((f) => (f.id === undefined ? [] : [Number(f.id)]));
     viewer.close();
-    return { writes, published, got };
+    return { writes, published, got, writingMs: last - first };
   }
 
   it('bounds the writes per viewer per second at a high event rate, and delivers every event in order', async () => {
-    const { writes, published, got } = await writesPerSecond(50, 1000);
+    const { writes, published, got, writingMs } = await writesPerSecond(50, 1000);
     expect(published).toBeGreaterThan(1000);
-    expect(writes).toBeLessThanOrEqual(1000 / 50 + 2);
+    // The write budget's burst, then one per window of the time the writes took (on a busy
+    // machine a stalled process refills its budget while it writes nothing: wall time counts).
+    expect(writes).toBeLessThanOrEqual(DEFAULT_FLUSH_BURST + 1 + writingMs / 50);
+    expect(writes).toBeLessThan(published / 10);
     expect(got).toEqual(Array.from({ length: published }, (_, i) => i + 1));
   });
 

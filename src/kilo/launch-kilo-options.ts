@@ -27,9 +27,16 @@ export interface LaunchKiloOptions {
   inheritEnv?: string[];
   /** Extra environment variables for kilo, applied last. */
   env?: Record<string, string>;
-  /** How long to wait for `GET /global/health` to answer. Default 20000 ms. */
+  /**
+   * How long to wait for `GET /global/health` to answer, in time kilo could run: the time it
+   * waited for a CPU on a busy machine is not counted (Linux), up to 10 × this in wall time.
+   * Default 20000 ms.
+   */
   startTimeoutMs?: number;
-  /** If this process dies, how long kilo gets after SIGTERM before SIGKILL. Default 1500 ms. */
+  /**
+   * If this process dies, how long kilo gets after SIGTERM before SIGKILL, in time it could run
+   * (time it waited for a CPU is not counted, up to 10 × this in wall time). Default 1500 ms.
+   */
   orphanGraceMs?: number;
   /** Keep the private temp dir (HOME, XDG dirs, default work dir) after exit. Default false. */
   keepTempDir?: boolean;

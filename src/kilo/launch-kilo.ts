@@ -6,6 +6,7 @@ import type { ExitData } from '../protocol/agent-event';
 import { KiloLaunchError } from './kilo-launch-error';
 import { kiloIsolatedEnv } from './kilo-isolated-env';
 import { resolveLaunchKiloOptions, type LaunchKiloOptions, type ResolvedLaunchKiloOptions } from './launch-kilo-options';
+import { setRunTimeTimeout } from './run-time-timeout';
 import { spawnWithWatchdog, type WatchedProcess } from './spawn-with-watchdog';
 import { waitForKiloHealth } from './wait-for-kilo-health';
 
@@ -28,7 +29,11 @@ export interface KiloProcess {
   readonly exit$: Observable<ExitData>;
   /** The exit, once it happened. */
   readonly exited: ExitData | null;
-  /** SIGTERM, then SIGKILL after `graceMs` (default 3000); resolves once the process is gone. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs` (default 3000) of time kilo could run (time it waited
+   * for a CPU on a busy machine is not counted; at most 10 × `graceMs` of wall time); resolves
+   * once the process is gone.
+   */
   stop(graceMs?: number): Promise<ExitData>;
 }
 
@@ -154,8 +159,8 @@ async function start(o: ResolvedLaunchKiloOptions): Promise<KiloProcess> {
       else proc.watchdog.kill('SIGTERM');
       // In a sandbox kilo leads no process group (bwrap does): kill it, and its group when it leads one.
       const hard = () => (pid !== undefined ? (kill(-pid, 'SIGKILL'), kill(pid, 'SIGKILL')) : proc.watchdog.kill('SIGKILL'));
-      const timer = setTimeout(hard, graceMs);
-      await gone.finally(() => clearTimeout(timer));
+      const cancel = setRunTimeTimeout(pid, graceMs, hard);
+      await gone.finally(cancel);
     }
     return gone;
   };
@@ -170,15 +175,20 @@ async function start(o: ResolvedLaunchKiloOptions): Promise<KiloProcess> {
   } catch (err) {
     return fail('spawn_failed', `launchKilo: could not start ${o.binaryPath}: ${(err as Error).message}`);
   }
-  const deadline = Date.now() + o.startTimeoutMs;
+  // startTimeoutMs counts the time kilo could run: on a busy machine its start (~4.5 s of CPU)
+  // may take several times as long in wall time (see setRunTimeTimeout).
+  const maxWallMs = o.startTimeoutMs * 10;
+  const deadline = Date.now() + maxWallMs;
   const waiting = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), o.startTimeoutMs)));
+  let cancelTimeout = () => {};
+  const timeout = new Promise<'timeout'>(
+    (res) => (cancelTimeout = setRunTimeTimeout(pid, o.startTimeoutMs, () => res('timeout'), { maxWallMs })),
+  );
   const healthy = urlSeen.then(async (url) =>
     (await waitForKiloHealth(url, { password: o.password, deadline, signal: waiting.signal })) ? url : ('timeout' as const),
   );
   const outcome = await Promise.race([healthy, gone.then(() => 'exit' as const), timeout]);
-  clearTimeout(timer);
+  cancelTimeout();
   waiting.abort();
   if (outcome === 'exit') return fail('early_exit', `launchKilo: kilo exited with code ${String(exited!.code)} before it was ready`);
   if (outcome === 'timeout')

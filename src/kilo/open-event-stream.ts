@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { createSseDataParser } from './create-sse-data-parser';
+import { createParser } from 'eventsource-parser';
 
 /** The parts of a `fetch` Response an event stream reads. */
 export interface FetchLikeResponse {
@@ -21,7 +21,7 @@ export interface EventStreamError {
 export interface EventStreamHandlers {
   /** The answer is a 200 event stream. */
   onOpen(): void;
-  /** The `data` of one message (see {@link createSseDataParser}). */
+  /** The `data` of one unnamed (or `message`) event, as `EventSource`'s `onmessage` gets it. */
   onData(data: string): void;
   /** The stream failed or ended; called once, and nothing is called after it. */
   onError(error: EventStreamError): void;
@@ -41,7 +41,10 @@ const notAStream = (status: number, type: string | null | undefined): EventStrea
 /**
  * Opens one SSE stream (`GET url`, `Accept: text/event-stream`) and hands on each message's data.
  * It reads with `node:http`/`node:https` straight off the socket (one `data` event per read, no
- * web streams, no `Event` objects per message), or with `fetch` when one is given. A non-200
+ * web streams, no `Event` objects per message) into `eventsource-parser`, or with `fetch` when one
+ * is given. Messages follow `EventSource`'s `onmessage`: data lines joined with LF, LF/CRLF/CR line
+ * ends cut anywhere, a leading BOM skipped, comments, `id:`, `retry:` and events named other than
+ * `message` left out. A non-200
  * answer, another content type, a socket error or the end of the body is `onError`; there is no
  * reconnect here (the caller decides).
  *
@@ -69,9 +72,22 @@ export function openEventStream(
     stop();
     handlers.onError(error);
   };
-  const onData = createSseDataParser((data) => {
-    if (!done) handlers.onData(data);
+  const parser = createParser({
+    // As `onmessage`: an event named other than `message` is not a message.
+    onEvent: ({ event, data }) => {
+      if (!done && (event === undefined || event === 'message')) handlers.onData(data);
+    },
+    // Unknown fields and bad `retry:` values carry nothing for us (EventSource ignores them too).
   });
+  let first = true;
+  const onData = (chunk: string) => {
+    // A decoded body keeps its BOM as U+FEFF (eventsource-parser 3 looks for the UTF-8 bytes).
+    if (first && chunk !== '') {
+      first = false;
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    }
+    parser.feed(chunk);
+  };
   const open = (status: number, type: string | null | undefined) => {
     const bad = notAStream(status, type);
     if (bad) fail(bad);

@@ -5,6 +5,7 @@ import { kiloSessionEvents, type KiloSessionEventsOptions } from './kilo-session
 import { KiloLaunchError } from './kilo-launch-error';
 import { createKiloSessionClient, type KiloModelRef, type KiloSessionClient } from './kilo-session-client';
 import { launchKilo, type KiloProcess } from './launch-kilo';
+import { setRunTimeTimeout } from './run-time-timeout';
 import type { LaunchKiloOptions } from './launch-kilo-options';
 import { kiloAuthorization } from './kilo-authorization';
 
@@ -20,7 +21,7 @@ export interface SpawnKiloAgentOptions extends LaunchKiloOptions {
   title?: string;
   /** kilo's project directory for events and session calls (`?directory=`). Default: kilo's cwd. */
   directory?: string;
-  /** How long to wait for the event stream's `server.connected`. Default 10000 ms. */
+  /** How long to wait for the event stream's `server.connected`, in time kilo could run (see `startTimeoutMs`). Default 10000 ms. */
   connectTimeoutMs?: number;
   /** History entries the agent retains. Default 10 000. */
   historySize?: number;
@@ -97,12 +98,12 @@ export function spawnKiloAgent(options: SpawnKiloAgentOptions): Promise<SpawnedK
           model,
         }),
       });
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let cancel = () => {};
       const outcome = await Promise.race([
         connected.then(() => 'connected' as const),
         firstValueFrom(agent.exit$).then(() => 'exited' as const),
-        new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), connectTimeoutMs))),
-      ]).finally(() => clearTimeout(timer));
+        new Promise<'timeout'>((resolve) => (cancel = setRunTimeTimeout(kilo.pid, connectTimeoutMs, () => resolve('timeout')))),
+      ]).finally(() => cancel());
       if (outcome !== 'connected') {
         throw new KiloLaunchError(
           outcome === 'timeout' ? 'start_timeout' : 'early_exit',

@@ -4,8 +4,8 @@ import { constants } from 'node:os';
 /**
  * The watchdog: a tiny Node program between us and the real process. It starts the target in a
  * process group of its own, reports its pid and its end on fd 3, and kills the whole group when
- * its stdin closes, which the kernel does when our process dies, even by SIGKILL. So no target
- * outlives us. After the target ends, any process it left in its group is SIGKILLed. When we
+ * its stdin closes, which the kernel does when our process dies, even by SIGKILL (SIGTERM first,
+ * SIGKILL after the grace, counted in time the target could run). So no target outlives us. After the target ends, any process it left in its group is SIGKILLed. When we
  * died, the watchdog also removes `cleanupDir` (nobody else is left to do it).
  */
 const WATCHDOG_SCRIPT = `
@@ -54,11 +54,23 @@ child.on('exit', (code, signal) => {
   if (orphaned && cleanupDir) try { fs.rmSync(cleanupDir, { recursive: true, force: true }); } catch {}
   process.exit(0);
 });
+// The grace counts the time the target could run: time its main thread waited for a CPU on a
+// busy machine (Linux /proc/<pid>/schedstat) is added on, up to 10 × grace of wall time.
+const cpuWait = () => { try { return Number(fs.readFileSync('/proc/' + child.pid + '/schedstat', 'utf8').split(' ')[1]) / 1e6; } catch { return NaN; } };
 const orphan = () => {
   if (orphaned) return;
   orphaned = true;
   group('SIGTERM');
-  setTimeout(() => group('SIGKILL'), grace);
+  const t0 = Date.now();
+  const w0 = cpuWait();
+  const check = () => {
+    const elapsed = Date.now() - t0;
+    const waited = cpuWait() - w0;
+    const left = Math.min(grace - elapsed + (waited > 0 ? waited : 0), grace * 10 - elapsed);
+    if (left > 0) setTimeout(check, Math.max(5, left));
+    else group('SIGKILL');
+  };
+  setTimeout(check, grace);
 };
 process.stdin.on('end', orphan);
 process.stdin.on('error', orphan);

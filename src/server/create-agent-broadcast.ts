@@ -8,7 +8,7 @@ import { encodeAgentEvent } from '../sse/encode-agent-event';
 import { SSE_KEEPALIVE, encodeSseRetry } from '../sse/encode-sse';
 import type { StreamMetrics } from './create-stream-metrics';
 import { createViewer, type Viewer } from './create-viewer';
-import { DEFAULT_FLUSH_INTERVAL_MS, checkFlushIntervalMs, toFrameBatches } from './frame-batches';
+import { DEFAULT_FLUSH_BURST, DEFAULT_FLUSH_INTERVAL_MS, checkFlushBurst, checkFlushIntervalMs, toFrameBatches } from './frame-batches';
 import { selectFrames } from './select-frames';
 import type { InteropFormat } from './create-format-lane';
 import { createInteropViewers } from './create-interop-viewers';
@@ -22,6 +22,12 @@ export interface AgentBroadcastOptions {
    * 0: one write per viewer per event-loop turn. Default {@link DEFAULT_FLUSH_INTERVAL_MS}.
    */
   flushIntervalMs?: number;
+  /**
+   * The write budget's burst: batches that go out at once, back to back, before the window
+   * applies (it refills one per window), so a viewer of a slow stream gets every event at once
+   * and only a fast one is held to one write per window. Default {@link DEFAULT_FLUSH_BURST}.
+   */
+  flushBurst?: number;
   metrics: StreamMetrics;
   /** Called when the last viewer left (the broadcast holds no subscription then). */
   onIdle?: () => void;
@@ -66,7 +72,8 @@ const BURST_CHUNK = 64 * 1024;
 /**
  * Creates the broadcast of one agent (docs/protocol.md §4): it owns the viewers, writes each
  * one's opening burst as its socket drains (snapshot, `gap`, the retained state), then the
- * agent's live frames, one write per viewer per frame window (`flushIntervalMs`; 0: per
+ * agent's live frames: at once while they come slower than one per frame window, one write per
+ * viewer per window (`flushIntervalMs`, after a burst of `flushBurst`) when faster (0: per
  * event-loop turn), keepalives, and cuts a viewer whose unsent bytes exceed `maxBufferedBytes`.
  * Subscribed to the agent while it has viewers.
  *
@@ -79,6 +86,7 @@ const BURST_CHUNK = 64 * 1024;
 export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcastOptions): AgentBroadcast {
   const { metrics, maxBufferedBytes } = options;
   const flushIntervalMs = checkFlushIntervalMs('createAgentBroadcast', options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
+  const flushBurst = checkFlushBurst('createAgentBroadcast', options.flushBurst ?? DEFAULT_FLUSH_BURST);
   const viewers = new Set<Viewer>();
   let subscription: Subscription | undefined;
   let ended = false;
@@ -135,7 +143,7 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
   });
 
   const start = () =>
-    toFrameBatches(agent.events$.pipe(tap((e) => interop.accept(e))), { flushIntervalMs })
+    toFrameBatches(agent.events$.pipe(tap((e) => interop.accept(e))), { flushIntervalMs, flushBurst })
       .pipe(withKeepalive(options.keepaliveMs))
       .subscribe({
         next(batch) {

@@ -28,6 +28,14 @@ export interface FrameBatchOptions {
    */
   flushIntervalMs?: number;
   /**
+   * The write budget's burst: how many batches may go out back to back, each at the end of its
+   * own turn, before the window applies. The budget refills one batch per `flushIntervalMs`
+   * (counted while nothing is being written), so while the event rate stays under one per window
+   * every event goes out at once, and only a faster stream is held to one batch per window.
+   * 1: one batch per window, always. Default 1.
+   */
+  flushBurst?: number;
+  /**
    * Where the batches are timed. Default: Node's own timers (`setImmediate` for the end of the
    * turn, `setTimeout` for the window, `performance.now`). An RxJS scheduler (e.g. the
    * `TestScheduler` of a marble spec) runs the end of the turn as a 0 ms action.
@@ -72,6 +80,14 @@ const timersOf = (scheduler: SchedulerLike): BatchTimers => ({
  */
 export const DEFAULT_FLUSH_INTERVAL_MS = 16;
 
+/** The default write budget's burst of the broadcasts: batches that go out at once before the frame window applies (it refills one per window). */
+export const DEFAULT_FLUSH_BURST = 4;
+
+/** A whole number of batches from 1 to 1000, or the `RangeError` naming `name`. */
+export function checkFlushBurst(name: string, v: number): number {
+  return integerOption(name, 'flushBurst', v, 1, 1000);
+}
+
 /** A non-negative integer number of milliseconds, or the `RangeError` naming `name`. */
 export function checkFlushIntervalMs(name: string, v: number): number {
   return integerOption(name, 'flushIntervalMs', v, 0, 1000);
@@ -90,12 +106,20 @@ export function checkFlushIntervalMs(name: string, v: number): number {
  */
 export function toFrameBatches(source: Observable<SequencedAgentEvent>, options: FrameBatchOptions = {}): Observable<FrameBatch> {
   const windowMs = checkFlushIntervalMs('toFrameBatches', options.flushIntervalMs ?? 0);
+  const burst = checkFlushBurst('toFrameBatches', options.flushBurst ?? 1);
   const timers = options.scheduler ? timersOf(options.scheduler) : NODE_TIMERS;
   return new Observable<FrameBatch>((subscriber) => {
     let frames: Frame[] = [];
     let pending: (() => void) | undefined;
-    /** When the window after the last batch closes (`timers.now()` ms). */
-    let windowEnd = 0;
+    /** The write budget: batches that may go out at once (up to `burst`), as of `budgetAt`. */
+    let budget = burst;
+    let budgetAt = timers.now();
+    /** The budget now: one more batch per window since `budgetAt`. */
+    const refill = () => {
+      const now = timers.now();
+      budget = Math.min(burst, budget + (now - budgetAt) / windowMs);
+      budgetAt = now;
+    };
     const cancel = () => {
       pending?.();
       pending = undefined;
@@ -107,14 +131,25 @@ export function toFrameBatches(source: Observable<SequencedAgentEvent>, options:
       frames = [];
       let text = '';
       for (const f of batch) text += f.frame;
+      if (windowMs > 0) {
+        refill();
+        budget -= 1;
+      }
       subscriber.next({ frames: batch, chunk: Buffer.from(text), firstSeq: batch[0]!.seq, lastSeq: batch[batch.length - 1]!.seq });
-      // Counted from when the batch was written to every viewer: with so many viewers that writing
-      // takes longer than the window, batches still leave the server time for anything else.
-      if (windowMs > 0) windowEnd = timers.now() + windowMs;
+      // The budget refills from when the batch was written to every viewer: with so many viewers
+      // that writing takes longer than the window, batches still leave the server time for
+      // anything else.
+      if (windowMs > 0) budgetAt = timers.now();
     };
     const schedule = () => {
-      const wait = windowMs > 0 ? windowEnd - timers.now() : 0;
-      pending = wait > 0 ? timers.after(Math.ceil(wait), flush) : timers.endOfTurn(flush);
+      let wait = 0;
+      if (windowMs > 0) {
+        refill();
+        wait = budget >= 1 ? 0 : (1 - budget) * windowMs;
+      }
+      // Whole milliseconds, not rounded up by a float's last bit (1/3 + 1/3 + 1/3 < 1).
+      const ms = Math.ceil(wait - 1e-6);
+      pending = ms > 0 ? timers.after(ms, flush) : timers.endOfTurn(flush);
     };
     const sub = source.subscribe({
       next(e) {

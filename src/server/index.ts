@@ -24,7 +24,7 @@ export { createAgentBroadcast, type AgentBroadcast, type AgentBroadcastOptions, 
 export { createViewer, type Viewer } from './create-viewer';
 export { createFormatLane, type FormatLane, type InteropFormat } from './create-format-lane';
 export { passesTypes } from './select-frames';
-export { DEFAULT_FLUSH_INTERVAL_MS, type Frame, type FrameBatch } from './frame-batches';
+export { DEFAULT_FLUSH_BURST, DEFAULT_FLUSH_INTERVAL_MS, type Frame, type FrameBatch } from './frame-batches';
 export { createStreamHandler, type StreamHandler, type StreamHandlerOptions } from './create-stream-handler';
 
 export { createClientAddress, socketAddress, type ClientAddress } from './client-address';

@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchKilo } from '../../src/kilo/launch-kilo';
+import { spawnWithWatchdog } from '../../src/kilo/spawn-with-watchdog';
+
+/** CPU time the stand-in needs to end after SIGTERM (it spins, as kilo flushing its state would). */
+const WORK_MS = 300;
+/** The grace given: twice the work, so a process that gets its share of a CPU always ends in time. */
+const GRACE_MS = 2 * WORK_MS;
+/** Busy loops beside it on the same CPU: it gets ~1/4 of that CPU, so its WORK_MS take ~4× as long. */
+const BUSY = 3;
+
+/**
+ * A stand-in for `kilo serve` pinned to CPU 0: answers `GET /global/health`, prints kilo's
+ * listening line, and on SIGTERM spins WORK_MS of CPU time before it exits 0.
+ */
+const STAND_IN = `#!${process.execPath}
+const { execFileSync } = require('node:child_process');
+const http = require('node:http');
+execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+const server = http.createServer((req, res) => res.end(JSON.stringify({ healthy: true })));
+server.listen(0, '127.0.0.1', () => console.log('kilo server listening on http://127.0.0.1:' + server.address().port));
+process.on('SIGTERM', () => {
+  const start = process.cpuUsage();
+  const used = () => { const u = process.cpuUsage(start); return (u.user + u.system) / 1000; };
+  while (used() < ${WORK_MS}) {}
+  process.exit(0);
+});
+`;
+
+describe('a starved process is stopped gracefully (grace counted in time it could run)', () => {
+  let dir: string;
+  let standIn: string;
+  const busy: ChildProcess[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'starved-stop-'));
+    standIn = join(dir, 'kilo');
+    writeFileSync(standIn, STAND_IN);
+    chmodSync(standIn, 0o755);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    for (const b of busy.splice(0)) b.kill('SIGKILL');
+  });
+  /** BUSY endless loops on CPU 0 (bounded by afterEach). */
+  const starveCpu0 = () => {
+    for (let i = 0; i < BUSY; i++) busy.push(spawn('taskset', ['-c', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  };
+
+  it('stop(grace): SIGTERM, and no SIGKILL while the process only waited for the CPU', async () => {
+    const kilo = await launchKilo({ binaryPath: standIn, startTimeoutMs: 10_000 });
+    starveCpu0();
+    const t0 = performance.now();
+    const exit = await kilo.stop(GRACE_MS);
+    const wall = performance.now() - t0;
+    // It ended by itself (0), not SIGKILLed (137), after more wall time than the grace: a
+    // wall-clock grace would have killed it.
+    expect({ code: exit.code, starved: wall > GRACE_MS }).toEqual({ code: 0, starved: true });
+  }, 30_000);
+
+  it('the watchdog, when we are gone: SIGTERM, and no SIGKILL while the process only waited for the CPU', async () => {
+    const p = spawnWithWatchdog(standIn, ['serve'], { cwd: dir, env: { PATH: process.env.PATH }, orphanGraceMs: GRACE_MS });
+    let out = '';
+    await new Promise<void>((resolve) =>
+      p.watchdog.stdout!.on('data', (c: Buffer) => (out += c.toString()).includes('listening') && resolve()),
+    );
+    starveCpu0();
+    const t0 = performance.now();
+    p.watchdog.stdin!.end(); // as when our process dies: the watchdog's stdin closes
+    const code = await p.exited;
+    const wall = performance.now() - t0;
+    expect({ code, starved: wall > GRACE_MS }).toEqual({ code: 0, starved: true });
+  }, 30_000);
+});

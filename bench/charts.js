@@ -1,0 +1,98 @@
+'use strict';
+// `npm run bench`'s pictures: SVG charts beside the tables, from the raw figures of the last runs
+// (bench/results.json, bench/results-cluster.json), drawn by bench/lib/svg-chart.js.
+//
+//   node bench/charts.js [--results=bench/results.json] [--cluster=bench/results-cluster.json] [--out=bench/charts]
+//
+// - cpu-per-event-vs-viewers.svg: server CPU per delivered event against the number of viewers,
+//   one line per variant (throughput scenario);
+// - p99-vs-token-rate.svg: p99 latency against the event rate of the paced scenarios (20/s: 100
+//   agents × 10 viewers; 50/s: 10 000 viewers; 100/s: 1000 viewers of one answer; 200/s: 1000
+//   viewers), one line per variant;
+// - scaling.svg: CPU per delivered event and p99 of one node, one node through Redis, two nodes
+//   (and `serve --workers N`, when a run has it), at each rate of the multi-node bench.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { lineChart } = require('./lib/svg-chart');
+
+const arg = (name, dflt) => (process.argv.find((a) => a.startsWith(`--${name}=`)) ?? '').slice(name.length + 3) || dflt;
+const resultsFile = path.resolve(arg('results', path.join(__dirname, 'results.json')));
+const clusterFile = path.resolve(arg('cluster', path.join(__dirname, 'results-cluster.json')));
+const outDir = path.resolve(arg('out', path.join(__dirname, 'charts')));
+
+const read = (file) => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null);
+
+function charts(run, cluster) {
+  const out = {};
+  if (run) {
+    const note = `${run.machine.cores} cores, ${run.machine.node}, ${run.machine.date}; load ${run.machine.loadavg}`;
+    const variants = Object.entries(run.results).filter(([, r]) => r.available !== false);
+    out['cpu-per-event-vs-viewers.svg'] = lineChart({
+      title: 'Server CPU per delivered event vs viewers (burst of events)',
+      xLabel: 'viewers (log scale)',
+      yLabel: 'server CPU µs per delivered event',
+      logX: true,
+      series: variants.map(([name, r]) => ({
+        name,
+        points: Object.values(r.throughput ?? {})
+          .filter((t) => t && Number.isFinite(t.cpuUsPerEvent))
+          .map((t) => [t.n, t.cpuUsPerEvent]),
+      })),
+      note,
+    });
+    const paced = [
+      ['agents', (s) => s.rate],
+      ['viewers', (s) => s.rate],
+      ['tokens', (s) => s.rate],
+      ['latency', (s) => s.rate],
+    ];
+    out['p99-vs-token-rate.svg'] = lineChart({
+      title: 'p99 latency vs event rate (paced scenarios)',
+      xLabel: 'events per second per agent',
+      yLabel: 'p99 ms',
+      series: variants.map(([name, r]) => ({
+        name,
+        points: paced.flatMap(([k, rateOf]) => (r[k] && Number.isFinite(r[k].p99Ms) ? [[rateOf(r[k]), r[k].p99Ms]] : [])),
+      })),
+      note: `20/s: 100 agents × 10 viewers; 50/s: 10 000 viewers; 100/s, 200/s: 1000 viewers. ${note}`,
+    });
+  }
+  if (cluster) {
+    const configs = [...new Set(cluster.map((c) => c.config))];
+    const rates = [...new Set(cluster.map((c) => c.rate))].sort((a, b) => a - b);
+    out['scaling.svg'] = lineChart({
+      title: 'Scaling across processes: CPU per delivered event, by setup',
+      xLabel: 'events per second (1000 viewers)',
+      yLabel: 'CPU µs per delivered event (all processes)',
+      xTicks: rates,
+      series: configs.map((config) => ({
+        name: config,
+        points: cluster.filter((c) => c.config === config).map((c) => [c.rate, c.cpuUsPerEventWithRedis ?? c.cpuUsPerEvent]),
+      })),
+    });
+    out['scaling-p99.svg'] = lineChart({
+      title: 'Scaling across processes: p99 latency, by setup',
+      xLabel: 'events per second (1000 viewers)',
+      yLabel: 'p99 ms',
+      xTicks: rates,
+      series: configs.map((config) => ({ name: config, points: cluster.filter((c) => c.config === config).map((c) => [c.rate, c.p99Ms]) })),
+    });
+  }
+  return out;
+}
+
+if (require.main === module) {
+  const written = charts(read(resultsFile), read(clusterFile));
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const [name, svg] of Object.entries(written)) fs.writeFileSync(path.join(outDir, name), svg);
+  process.stderr.write(
+    `charts: ${
+      Object.keys(written)
+        .map((n) => path.join(path.relative(process.cwd(), outDir), n))
+        .join(', ') || 'no results to draw'
+    }\n`,
+  );
+}
+
+module.exports = { charts };
