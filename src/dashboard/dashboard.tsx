@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { FetchLike } from '../client/client-options';
 import { AgentStream } from '../react/AgentStream';
+import type { RenderText } from '../react/agent-log-row';
 import { useSecondsUntil } from '../react/use-agent-stream';
 import { accessNoteOf } from './access-note';
 import { useAgentList } from './use-agent-list';
@@ -21,6 +22,8 @@ export interface DashboardProps {
   onSelect?: (agentId: string) => void;
   /** fetch implementation for the agent list and the acting routes. Default `globalThis.fetch`. */
   fetch?: FetchLike;
+  /** How assistant text is shown (main.tsx passes markdown); default plain text. */
+  renderText?: RenderText;
 }
 
 /**
@@ -164,7 +167,14 @@ export function Dashboard(props: DashboardProps) {
             loading…
           </p>
         ) : selected ? (
-          <AgentStream key={selected} agentId={selected} baseUrl={baseUrl} logHeight={LOG_HEIGHT} {...acting} />
+          <AgentStream
+            key={selected}
+            agentId={selected}
+            baseUrl={baseUrl}
+            logHeight={LOG_HEIGHT}
+            renderText={props.renderText}
+            {...acting}
+          />
         ) : (
           <p className="dash-muted" data-testid="pick-agent">
             Pick an agent to watch it live.

@@ -1,6 +1,11 @@
 // Browser entry of the dashboard bundle (scripts/build-dashboard.js): mounts <Dashboard> on #root.
 import { createRoot } from 'react-dom/client';
+import type { RenderText } from '../react/agent-log-row';
 import { Dashboard } from './dashboard';
+import { MarkdownText } from './markdown-text';
+
+/** Assistant text and reasoning as markdown. */
+const renderMarkdown: RenderText = (text) => <MarkdownText text={text} />;
 
 /** The API prefix: `data-base-url` on #root when the server set it, else the page's directory. */
 function baseUrlOf(root: HTMLElement): string {
@@ -17,7 +22,9 @@ export function mountDashboard(root: HTMLElement): void {
     url.searchParams.set('agent', agentId);
     window.history.replaceState(null, '', url);
   };
-  createRoot(root).render(<Dashboard baseUrl={baseUrlOf(root)} initialAgentId={params.get('agent')} onSelect={onSelect} />);
+  createRoot(root).render(
+    <Dashboard baseUrl={baseUrlOf(root)} initialAgentId={params.get('agent')} onSelect={onSelect} renderText={renderMarkdown} />,
+  );
 }
 
 const root = typeof document !== 'undefined' ? document.getElementById('root') : null;

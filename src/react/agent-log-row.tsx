@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, type ReactNode } from 'react';
 import type { LogRow } from './agent-log';
 
 const STATUS_ICON: Record<string, string> = { pending: '…', running: '▶', completed: '✓', error: '✗' };
@@ -19,16 +19,46 @@ const Segment = memo(function Segment({ text }: { text: string }) {
 });
 
 /** A long streamed text as fixed-size segments, so its DOM update per frame is O(segment), not O(text). */
-function TextBody({ text }: { text: string }) {
+function PlainText({ text }: { text: string }) {
   const segments: string[] = [];
   for (let i = 0; i < text.length; i += SEGMENT) segments.push(text.slice(i, i + SEGMENT));
   return (
-    <div className="as-text-body">
+    <>
       {segments.map((s, i) => (
         <Segment key={i} text={s} />
       ))}
-    </div>
+    </>
   );
+}
+
+/**
+ * How assistant text and reasoning are shown: given the text so far and its row, the content of
+ * the row's `.as-text-body` (e.g. rendered markdown: the dashboard passes `MarkdownText`). Must be
+ * a stable function (defined once, not per render): rows re-render when it changes.
+ */
+export type RenderText = (text: string, row: Extract<LogRow, { kind: 'text' }>) => ReactNode;
+
+/** Text longer than this (characters) in a reasoning or prompt row starts collapsed. */
+const COLLAPSE_CHARS = 600;
+
+const wordCount = (text: string): number => text.split(/\s+/).filter(Boolean).length;
+
+function TextBody({ row, renderText }: { row: Extract<LogRow, { kind: 'text' }>; renderText?: RenderText }) {
+  const rich = renderText !== undefined && row.role === 'assistant';
+  const body = (
+    <div className={`as-text-body${rich ? ' as-text-rich' : ''}`}>{rich ? renderText(row.text, row) : <PlainText text={row.text} />}</div>
+  );
+  if ((row.reasoning || row.role === 'user') && row.text.length > COLLAPSE_CHARS) {
+    return (
+      <details className="as-collapse" data-testid="collapsed-text">
+        <summary>
+          {row.reasoning ? 'thinking' : 'prompt'} · {wordCount(row.text).toLocaleString('en-US')} words
+        </summary>
+        {body}
+      </details>
+    );
+  }
+  return body;
 }
 
 /** Common attributes of every row: its kind and the id of the last event applied to it. */
@@ -173,7 +203,7 @@ function QuestionRowView({ row }: { row: QuestionRow }) {
   );
 }
 
-function LogRowView({ row }: { row: LogRow }) {
+function LogRowView({ row, renderText }: { row: LogRow; renderText?: RenderText }) {
   switch (row.kind) {
     case 'text': {
       const label = row.reasoning ? 'thinking' : row.role === 'user' ? 'prompt' : 'assistant';
@@ -181,7 +211,7 @@ function LogRowView({ row }: { row: LogRow }) {
       return (
         <li {...rowProps(row, cls)} data-part-id={row.partId} data-role={row.role}>
           <span className="as-label">{label}</span>
-          <TextBody text={row.text} />
+          <TextBody row={row} renderText={renderText} />
         </li>
       );
     }
