@@ -305,3 +305,72 @@ it('an XSS corpus in text, reasoning, tool titles, inputs, outputs, errors, perm
   await waitUntil('no popup', () => context.pages().length === 1, 1000);
   await context.close();
 });
+
+it('file edits (edit, write, apply_patch tool input) show as coloured unified diffs per file, collapsible', async () => {
+  const up = t!.upstream;
+  const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+  const v = await openViewer(context, `${t!.url}/?agent=md`, 'md');
+  await v.page.locator('[data-testid=connection-state][data-state=live]').waitFor({ timeout: 5000 });
+  const MSG3 = 'msg_0003';
+  up.next(status('busy'));
+  up.next(messageUpdated(MSG3, 'assistant'));
+  const done = { status: 'completed', output: 'ok', metadata: {}, time: { start: 1, end: 2 } };
+  up.next(
+    toolPart(
+      'call_edit',
+      {
+        ...done,
+        title: 'src/a.ts',
+        input: { filePath: '/p/src/a.ts', oldString: 'one\ntwo\nlet x = 1;\nthree\n', newString: 'one\ntwo\nconst x = 1;\nthree\n' },
+      },
+      { tool: 'edit', messageId: MSG3, partId: 'prt_e1' },
+    ),
+  );
+  up.next(
+    toolPart(
+      'call_write',
+      { ...done, title: 'hello.txt', input: { filePath: '/p/hello.txt', content: 'hello\nworld\n' } },
+      { tool: 'write', messageId: MSG3, partId: 'prt_e2' },
+    ),
+  );
+  const patchText = '*** Begin Patch\n*** Update File: src/b.ts\n@@\n-old line\n+new line\n*** Add File: c.md\n+# C\n*** End Patch';
+  up.next(
+    toolPart('call_patch', { ...done, title: 'patch', input: { patchText } }, { tool: 'apply_patch', messageId: MSG3, partId: 'prt_e3' }),
+  );
+  up.next(idle());
+
+  const files = v.page.locator('[data-testid=diff-file]');
+  await files.nth(3).waitFor({ timeout: 5000 });
+  const seen = await files.evaluateAll((els) =>
+    els.map((e) => [
+      e.getAttribute('data-path'),
+      e.getAttribute('data-kind'),
+      e.getAttribute('data-additions'),
+      e.getAttribute('data-deletions'),
+    ]),
+  );
+  expect(seen).toEqual([
+    ['/p/src/a.ts', 'edit', '1', '1'],
+    ['/p/hello.txt', 'add', '2', '0'],
+    ['src/b.ts', 'edit', '1', '1'],
+    ['c.md', 'add', '1', '0'],
+  ]);
+  const edit = files.first();
+  expect(await edit.locator('[data-diff-line=del]').innerText()).toBe('-let x = 1;');
+  expect(await edit.locator('[data-diff-line=add]').innerText()).toBe('+const x = 1;');
+  // coloured: added lines green-ish, removed red-ish (and the sign stays)
+  const colours = await edit.evaluate((el) => ({
+    add: getComputedStyle(el.querySelector('[data-diff-line=add]')!).backgroundColor,
+    del: getComputedStyle(el.querySelector('[data-diff-line=del]')!).backgroundColor,
+  }));
+  const rgb = (c: string) => c.match(/\d+/g)!.map(Number);
+  expect(rgb(colours.add)[1]).toBeGreaterThan(rgb(colours.add)[0]!);
+  expect(rgb(colours.del)[0]).toBeGreaterThan(rgb(colours.del)[1]!);
+  // collapsible: open by default, the summary closes it
+  expect(await edit.getAttribute('open')).not.toBeNull();
+  await edit.locator('summary').click();
+  expect(await edit.getAttribute('open')).toBeNull();
+  expect(await edit.locator('[data-diff-line=add]').isVisible()).toBe(false);
+  expect(v.pageErrors).toEqual([]);
+  await context.close();
+});

@@ -1,5 +1,7 @@
 import { memo, type ReactNode } from 'react';
 import type { LogRow } from './agent-log';
+import { DiffView } from './diff-view';
+import { toolDiffs } from './tool-diffs';
 
 const STATUS_ICON: Record<string, string> = { pending: '…', running: '▶', completed: '✓', error: '✗' };
 
@@ -70,6 +72,7 @@ const rowProps = (row: LogRow, className: string) => ({
 
 function ToolRow({ row }: { row: Extract<LogRow, { kind: 'tool' }> }) {
   const hasDetails = row.input !== undefined || row.output !== undefined || row.error !== undefined;
+  const diffs = toolDiffs(row);
   return (
     <li {...rowProps(row, 'as-tool')} data-call-id={row.callId} data-tool={row.tool} data-tool-status={row.status}>
       <div className="as-tool-head">
@@ -81,6 +84,7 @@ function ToolRow({ row }: { row: Extract<LogRow, { kind: 'tool' }> }) {
         {row.title ? <span className="as-tool-title">{row.title}</span> : null}
       </div>
       {row.error !== undefined ? <div className="as-tool-error">{row.error}</div> : null}
+      {diffs.length > 0 ? <DiffView files={diffs} /> : null}
       {hasDetails ? (
         <details className="as-details">
           <summary>input / output</summary>

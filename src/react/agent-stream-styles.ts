@@ -39,6 +39,18 @@ export const AGENT_STREAM_CSS = `
 .hljs-attr,.hljs-attribute,.hljs-built_in,.hljs-params,.hljs-variable,.hljs-property,.hljs-name,.hljs-tag{color:#953800}
 .hljs-addition{color:#116329;background:#dafbe1}
 .hljs-deletion{color:#82071e;background:#ffebe9}
+.as-diffs{margin:4px 0}
+.as-diff{border:1px solid #d5dae1;border-radius:6px;margin:4px 0;overflow:hidden}
+.as-diff-summary{cursor:pointer;padding:3px 8px;background:#f6f8fa;font-size:12px}
+.as-diff-count-add{color:#116329;font-weight:600}
+.as-diff-count-del{color:#a11d1d;font-weight:600}
+.as-diff-body{margin:0;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow:auto;max-height:420px}
+.as-diff-body>.as-diff-hunk{display:block}
+.as-diff-hunk>span{display:block;padding:0 8px;white-space:pre}
+.as-diff-hunk-head{color:#454d57;background:#eef2f8}
+.as-diff-add{background:#e6ffec;color:#0f4d22}
+.as-diff-del{background:#ffebe9;color:#82071e}
+.as-diff-ctx{color:#1d232b}
 .as-collapse>summary{cursor:pointer;color:#174ea6;font-size:12px}
 .as-role-user .as-text-body{background:#f3f6fa;border-left:3px solid #8aa4c8;padding:4px 8px}
 .as-reasoning .as-text-body{color:#5d6672;font-style:italic}

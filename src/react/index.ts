@@ -13,3 +13,5 @@ export {
   type ActStatus,
 } from './agent-actions';
 export { AGENT_STREAM_CSS } from './agent-stream-styles';
+export { toolDiffs, type FileDiff, type DiffHunk } from './tool-diffs';
+export { DiffView } from './diff-view';
