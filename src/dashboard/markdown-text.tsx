@@ -23,6 +23,11 @@ const REHYPE = [rehypeLowlight];
  * from react-markdown's `defaultUrlTransform`, which drops `javascript:`, `data:` and the like.
  */
 const COMPONENTS: Components = {
+  // a GFM task list item's box: read-only, named for screen readers
+  input: ({ type, checked }) =>
+    type === 'checkbox' ? (
+      <input type="checkbox" checked={checked === true} disabled readOnly aria-label={checked ? 'done' : 'to do'} />
+    ) : null,
   a: ({ href, children }) =>
     href ? (
       <a href={href} target="_blank" rel="noopener noreferrer nofollow">

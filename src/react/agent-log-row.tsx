@@ -105,12 +105,25 @@ function ToolRow({ row }: { row: Extract<LogRow, { kind: 'tool' }> }) {
   );
 }
 
-function formatMessage(row: Extract<LogRow, { kind: 'message' }>): string {
-  const parts = ['message done'];
-  if (row.finish) parts.push(row.finish);
+/** A duration as people read it: `850 ms`, `4.2 s`, `3 min 05 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+/** The end of a turn: when, how long, tokens, cost and why it finished (`14:02:11 · 4.2 s · 1,234 tokens · $0.0123 · stop`). */
+export function formatMessage(row: Pick<Extract<LogRow, { kind: 'message' }>, 'finish' | 'tokens' | 'cost' | 'time'>): string {
+  const parts: string[] = [];
+  if (row.time) {
+    parts.push(new Date(row.time.created).toLocaleTimeString('en-GB', { hour12: false }));
+    if (row.time.completed !== undefined) parts.push(formatDuration(Math.max(0, row.time.completed - row.time.created)));
+  } else parts.push('message done');
   const total = row.tokens ? (row.tokens.total ?? row.tokens.input + row.tokens.output) : undefined;
   if (total !== undefined) parts.push(`${total.toLocaleString('en-US')} tokens`);
-  if (typeof row.cost === 'number' && row.cost > 0) parts.push(`$${row.cost.toFixed(4)}`);
+  if (typeof row.cost === 'number') parts.push(`$${row.cost.toFixed(4)}`);
+  if (row.finish) parts.push(row.finish);
   return parts.join(' · ');
 }
 
@@ -228,7 +241,19 @@ function LogRowView({ row, renderText }: { row: LogRow; renderText?: RenderText 
         </li>
       );
     case 'message':
-      return <li {...rowProps(row, 'as-message as-muted')}>{formatMessage(row)}</li>;
+      return (
+        <li
+          {...rowProps(row, 'as-message as-muted')}
+          data-testid="turn-info"
+          data-created={row.time?.created}
+          data-completed={row.time?.completed}
+          data-tokens={row.tokens ? (row.tokens.total ?? row.tokens.input + row.tokens.output) : undefined}
+          data-cost={row.cost}
+          title={row.time ? new Date(row.time.created).toISOString() : undefined}
+        >
+          {formatMessage(row)}
+        </li>
+      );
     case 'error':
       return (
         <li {...rowProps(row, 'as-error-row')}>
