@@ -6,6 +6,7 @@ import { useSecondsUntil } from '../react/use-agent-stream';
 import { accessNoteOf } from './access-note';
 import { useAgentList } from './use-agent-list';
 import { useAttention } from './use-attention';
+import { AgentGrid } from './agent-grid';
 import { focusPendingRequest } from './focus-pending-request';
 import { useDashboardActing, useDisplayName } from './use-dashboard-acting';
 
@@ -24,6 +25,10 @@ export interface DashboardProps {
   onSelect?: (agentId: string) => void;
   /** fetch implementation for the agent list and the acting routes. Default `globalThis.fetch`. */
   fetch?: FetchLike;
+  /** Start in the grid view (every agent live, one connection), e.g. from `?view=grid`. */
+  initialGrid?: boolean;
+  /** Called when the user switches between the single and the grid view. */
+  onGrid?: (grid: boolean) => void;
   /** How assistant text is shown (main.tsx passes markdown); default plain text. */
   renderText?: RenderText;
 }
@@ -77,13 +82,24 @@ export function Dashboard(props: DashboardProps) {
   });
 
   const attention = useAttention(agents);
+  const [grid, setGridState] = useState(props.initialGrid === true);
+  const { onGrid } = props;
+  const setGrid = useCallback(
+    (on: boolean) => {
+      setGridState(on);
+      onGrid?.(on);
+    },
+    [onGrid],
+  );
   const { onSelect } = props;
   const select = useCallback(
     (id: string) => {
       setSelected(id);
+      setGridState(false);
+      onGrid?.(false);
       onSelect?.(id);
     },
-    [onSelect],
+    [onSelect, onGrid],
   );
 
   // Exactly one agent and none picked (no ?agent=): show it at once.
@@ -195,6 +211,17 @@ export function Dashboard(props: DashboardProps) {
             </li>
           ))}
         </ul>
+        {agents && agents.length > 1 ? (
+          <button
+            type="button"
+            className="dash-jump dash-grid-toggle"
+            data-testid="grid-toggle"
+            aria-pressed={grid}
+            onClick={() => setGrid(!grid)}
+          >
+            {grid ? 'Back to one agent' : `Watch all ${agents.length} at once`}
+          </button>
+        ) : null}
         {attention.waiting.length > 0 ? (
           <button type="button" className="dash-jump" data-testid="jump-waiting" onClick={jumpToWaiting} aria-keyshortcuts="Alt+W">
             Go to the oldest waiting request <kbd>Alt</kbd>+<kbd>W</kbd>
@@ -220,6 +247,8 @@ export function Dashboard(props: DashboardProps) {
           <p className="dash-muted" data-testid="signed-out">
             {access.status === 401 ? 'Sign in to watch the agents.' : 'Nothing to show: the server refuses this page.'}
           </p>
+        ) : grid && agents ? (
+          <AgentGrid baseUrl={baseUrl} agents={agents} onOpen={select} renderText={props.renderText} />
         ) : selected && !listAnswered ? (
           <p className="dash-muted" data-testid="stream-pending">
             loading…

@@ -22,8 +22,21 @@ export function mountDashboard(root: HTMLElement): void {
     url.searchParams.set('agent', agentId);
     window.history.replaceState(null, '', url);
   };
+  const onGrid = (grid: boolean) => {
+    const url = new URL(window.location.href);
+    if (grid) url.searchParams.set('view', 'grid');
+    else url.searchParams.delete('view');
+    window.history.replaceState(null, '', url);
+  };
   createRoot(root).render(
-    <Dashboard baseUrl={baseUrlOf(root)} initialAgentId={params.get('agent')} onSelect={onSelect} renderText={renderMarkdown} />,
+    <Dashboard
+      baseUrl={baseUrlOf(root)}
+      initialAgentId={params.get('agent')}
+      onSelect={onSelect}
+      initialGrid={params.get('view') === 'grid'}
+      onGrid={onGrid}
+      renderText={renderMarkdown}
+    />,
   );
 }
 
