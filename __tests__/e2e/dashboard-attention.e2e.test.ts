@@ -4,7 +4,7 @@
 // violation on the dashboard showing markdown, a diff and a pending request (desktop and phone).
 // An in-process control server serving the built dashboard, two agents whose kilo upstream the
 // test drives, real SSE and real headless Chromium.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Subject } from 'rxjs';
@@ -179,6 +179,14 @@ it('axe-core: no serious or critical violation with markdown, a diff, reasoning 
     await v.page.locator('.as-md table').waitFor({ timeout: 5000 });
     await v.page.locator('[data-testid=question-form]').first().waitFor({ timeout: 5000 });
     expect({ viewport, violations: await axeViolations(v.page) }).toEqual({ viewport, violations: [] });
+    // README screenshots: the markdown answer and the diff (desktop), the same on a phone
+    const shot = path.join(ROOT, 'docs', 'img', viewport.width < 500 ? 'phone.png' : 'markdown-diff.png');
+    mkdirSync(path.dirname(shot), { recursive: true });
+    if (viewport.width < 500) await v.page.screenshot({ path: shot, fullPage: false });
+    else {
+      await v.page.locator('[data-testid=diff-file]').scrollIntoViewIfNeeded();
+      await v.page.screenshot({ path: shot });
+    }
     // every control is reachable by keyboard: Tab reaches the name, the agents, the attention
     // controls, the collapsed parts (reasoning, diff) and the links (the acting controls are
     // disabled here: these agents can only be watched)

@@ -1,5 +1,6 @@
 import type { RenderText } from '../react/agent-log-row';
 import { AgentLogRow } from '../react/agent-log-row';
+import { AGENT_STREAM_CSS } from '../react/agent-stream-styles';
 import type { AgentSummary } from './use-agent-list';
 import { useMultiplexLogs } from './use-multiplex-logs';
 
@@ -31,6 +32,7 @@ export function AgentGrid({ baseUrl, agents, onOpen, renderText }: AgentGridProp
   const { logs, connection, streams } = useMultiplexLogs(baseUrl, ids);
   return (
     <div className="dash-grid" data-testid="agent-grid" data-connection={connection} data-streams={streams}>
+      <style>{AGENT_STREAM_CSS}</style>
       {agents.map((a) => {
         const log = logs[a.id];
         const rows = log ? log.rows.slice(-PANE_ROWS) : [];
