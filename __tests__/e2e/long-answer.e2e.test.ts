@@ -12,7 +12,7 @@ import { startTestControlServer, type TestControlServer } from '../helpers/test-
 import { launchTestBrowser, openViewer, waitUntil, type Viewer } from './browser-viewer';
 
 const ROOT = path.join(__dirname, '..', '..');
-const PUBLIC_DIR = path.join(ROOT, 'dist', 'public');
+const PUBLIC_DIR = process.env.DASHBOARD_DIR ?? path.join(ROOT, 'dist', 'public');
 
 jest.setTimeout(40_000);
 
@@ -39,6 +39,11 @@ const ANSWER_BODY = `${ANSWER_ROW} .as-text-body`;
 
 const WORDS = Array.from({ length: TOKENS }, (_, i) => `w${i}${i % 23 === 22 ? '\n' : ' '}`);
 const WHOLE = WORDS.join('');
+/**
+ * The answer as the page shows it: the dashboard renders it as markdown (paragraphs in blocks), so
+ * its text (`innerText`) is compared with runs of whitespace as one space, ends trimmed.
+ */
+const SHOWN_WHOLE = WHOLE.replace(/\s+/g, ' ').trim();
 
 const message = (id: string, role: 'user' | 'assistant') => messageUpdated(id, role, { time: { created: Date.now() } });
 /** The assistant's one tool call, running or completed. */
@@ -128,7 +133,8 @@ async function streamAnswer(up: TestControlServer['upstream']): Promise<number> 
 const reached = (n: number) => waitUntil(`${n} answer tokens sent`, () => sent >= n, ANSWER_MS + 10_000);
 
 /** The answer row's text on `page` ('' while it has none), whole. */
-const answerText = (page: Page) => page.evaluate((sel) => document.querySelector(sel)?.textContent ?? '', ANSWER_BODY);
+const answerText = (page: Page) =>
+  page.evaluate((sel) => ((document.querySelector(sel) as HTMLElement | null)?.innerText ?? '').replace(/\s+/g, ' ').trim(), ANSWER_BODY);
 
 /** Waits until the answer row on `page` shows some text. */
 const hasAnswerText = (page: Page) =>
@@ -238,26 +244,34 @@ it('a 5000-token answer: whole and in order on a page watching from the start, o
   up.next(idle());
 
   // How long after the last token page A shows the whole answer.
-  await a.page.waitForFunction(([sel, whole]) => document.querySelector(sel)?.textContent === whole, [ANSWER_BODY, WHOLE] as const, {
-    timeout: 10_000,
-    polling: 10,
-  });
+  await a.page.waitForFunction(
+    ([sel, whole]) => ((document.querySelector(sel) as HTMLElement | null)?.innerText ?? '').replace(/\s+/g, ' ').trim() === whole,
+    [ANSWER_BODY, SHOWN_WHOLE] as const,
+    {
+      timeout: 10_000,
+      polling: 10,
+    },
+  );
   const showMs = Date.now() - lastTokenAt;
   const probe = await readProbe(a.page);
 
   for (const v of [b, c]) {
-    await v.page.waitForFunction(([sel, whole]) => document.querySelector(sel)?.textContent === whole, [ANSWER_BODY, WHOLE] as const, {
-      timeout: 5000,
-      polling: 50,
-    });
+    await v.page.waitForFunction(
+      ([sel, whole]) => ((document.querySelector(sel) as HTMLElement | null)?.innerText ?? '').replace(/\s+/g, ' ').trim() === whole,
+      [ANSWER_BODY, SHOWN_WHOLE] as const,
+      {
+        timeout: 5000,
+        polling: 50,
+      },
+    );
   }
   for (const v of [a, b, c]) await v.page.locator('[data-testid=agent-state][data-agent-state=idle]').waitFor({ timeout: 5000 });
 
   // Streamed, not pasted at the end: A's text grew between the samples, each time in order.
   expect(early.text.length).toBeGreaterThan(0);
   expect(later.text.length).toBeGreaterThan(early.text.length);
-  expect(WHOLE.startsWith(early.text)).toBe(true);
-  expect(WHOLE.startsWith(later.text)).toBe(true);
+  expect(SHOWN_WHOLE.startsWith(early.text)).toBe(true);
+  expect(SHOWN_WHOLE.startsWith(later.text)).toBe(true);
   // The reload and the late page really happened mid-answer.
   expect(reloadAt).toBeLessThan(TOKENS);
   expect(cShownAt).toBeLessThan(TOKENS);
@@ -279,7 +293,7 @@ it('a 5000-token answer: whole and in order on a page watching from the start, o
   ] as const) {
     const what = `page ${name}`;
     // whole and in order, exactly once
-    expect({ what, text: await answerText(v.page) }).toEqual({ what, text: WHOLE });
+    expect({ what, text: await answerText(v.page) }).toEqual({ what, text: SHOWN_WHOLE });
     expect({ what, answerRows: await v.page.locator(ANSWER_ROW).count() }).toEqual({ what, answerRows: 1 });
     // the prompt, the reasoning and the tool call come before the answer (DOM order), nothing else
     expect({ what, rows: await rowsOf(v.page) }).toEqual({ what, rows: expectedRows });

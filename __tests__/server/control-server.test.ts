@@ -23,6 +23,8 @@ describe('control server routes', () => {
       lastEventId: 1,
       actionable: false,
       watchOnly: true,
+      waiting: 0,
+      waitingSince: null,
     };
     expect(await (await fetch(`${t.url}/agents`)).json()).toEqual({ agents: [one] });
     expect(await (await fetch(`${t.url}/agents/a1`)).json()).toEqual(one);

@@ -24,6 +24,8 @@ export interface AgentEventMapper {
   pending(requestId: string): 'permission' | 'question' | undefined;
   /** Whether `requestId` was ever asked (answered or not). */
   known(requestId: string): boolean;
+  /** How many requests wait for an answer, and since when the oldest waits (epoch ms; `null` for none). */
+  waiting(): { count: number; since: number | null };
   /** Records (or with `undefined` forgets) who answered `requestId` through agent-stream, for the `by` of its `replied` event. */
   noteActor(requestId: string, by: string | undefined): void;
 }
@@ -58,6 +60,8 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
   const completed = new Set<string>();
   const turnErrors = new Set<string>();
   /** Requests asked and not answered yet, and all ever asked (bounded by the session's life). */
+  /** When each request was asked (epoch ms), for the agent list's "waiting since". */
+  const askedAt = new Map<string, number>();
   const requests = new Map<string, { kind: 'permission'; data: PermissionData } | { kind: 'question'; data: QuestionData }>();
   const actors = new Map<string, string>();
 
@@ -96,6 +100,7 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
       if (r.data.state === 'replied') {
         requests.delete(id);
         actors.delete(id);
+        askedAt.delete(id);
       }
   }
 
@@ -141,7 +146,14 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
           completed.add(info.id);
           out.push({
             type: 'message-info',
-            data: { messageId: info.id, role: 'assistant', finish: info.finish, tokens: info.tokens, cost: info.cost },
+            data: {
+              messageId: info.id,
+              role: 'assistant',
+              finish: info.finish,
+              tokens: info.tokens,
+              cost: info.cost,
+              ...(typeof info.time.created === 'number' ? { time: { created: info.time.created, completed: info.time.completed } } : {}),
+            },
           });
         }
         return out;
@@ -199,6 +211,7 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
         }
         if (p.patterns?.length) data.patterns = p.patterns;
         requests.set(p.id, { kind: 'permission', data });
+        askedAt.set(p.id, Date.now());
         return [{ type: 'permission', data }];
       }
       case 'permission.replied': {
@@ -226,6 +239,7 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
         };
         if (p.tool?.callID) data.callId = p.tool.callID;
         requests.set(p.id, { kind: 'question', data });
+        askedAt.set(p.id, Date.now());
         return [{ type: 'question', data }];
       }
       case 'question.replied':
@@ -261,6 +275,17 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
       return r && r.data.state === 'asked' ? r.kind : undefined;
     },
     known: (requestId) => requests.has(requestId),
+    waiting() {
+      let count = 0;
+      let since: number | null = null;
+      for (const [id, r] of requests) {
+        if (r.data.state !== 'asked') continue;
+        count++;
+        const at = askedAt.get(id) ?? null;
+        if (at !== null && (since === null || at < since)) since = at;
+      }
+      return { count, since };
+    },
     noteActor(requestId, by) {
       if (by === undefined) {
         actors.delete(requestId);

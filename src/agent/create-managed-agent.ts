@@ -80,6 +80,8 @@ export interface ManagedAgent {
   pending(requestId: string): 'permission' | 'question' | undefined;
   /** Whether `requestId` was ever asked. */
   known(requestId: string): boolean;
+  /** How many permission requests and questions wait for an answer, and since when the oldest waits (epoch ms). */
+  waiting(): { count: number; since: number | null };
   /** Publishes an `action` event (who did what) to every viewer, and notes who answered a request. */
   record(action: ActionData): void;
   /** Notes (or, with `undefined`, forgets) who is answering `requestId`, for the `by` of its `replied` event. */
@@ -197,6 +199,7 @@ export function createManagedAgent(options: ManagedAgentOptions): ManagedAgent {
     actions: options.actions,
     pending: (requestId) => mapper.pending(requestId),
     known: (requestId) => mapper.known(requestId),
+    waiting: () => mapper.waiting(),
     noteActor: (requestId, by) => mapper.noteActor(requestId, by),
     record(action) {
       if (exited || ending) return;

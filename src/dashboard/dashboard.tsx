@@ -1,9 +1,13 @@
-import { useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { FetchLike } from '../client/client-options';
 import { AgentStream } from '../react/AgentStream';
+import type { RenderText } from '../react/agent-log-row';
 import { useSecondsUntil } from '../react/use-agent-stream';
 import { accessNoteOf } from './access-note';
 import { useAgentList } from './use-agent-list';
+import { useAttention } from './use-attention';
+import { AgentGrid } from './agent-grid';
+import { focusPendingRequest } from './focus-pending-request';
 import { useDashboardActing, useDisplayName } from './use-dashboard-acting';
 
 /** The log fills the window below the page padding, the stream header and the prompt box. */
@@ -21,6 +25,12 @@ export interface DashboardProps {
   onSelect?: (agentId: string) => void;
   /** fetch implementation for the agent list and the acting routes. Default `globalThis.fetch`. */
   fetch?: FetchLike;
+  /** Start in the grid view (every agent live, one connection), e.g. from `?view=grid`. */
+  initialGrid?: boolean;
+  /** Called when the user switches between the single and the grid view. */
+  onGrid?: (grid: boolean) => void;
+  /** How assistant text is shown (main.tsx passes markdown); default plain text. */
+  renderText?: RenderText;
 }
 
 /**
@@ -71,10 +81,50 @@ export function Dashboard(props: DashboardProps) {
     fetch: props.fetch,
   });
 
-  const select = (id: string) => {
-    setSelected(id);
-    props.onSelect?.(id);
-  };
+  const attention = useAttention(agents);
+  const [grid, setGridState] = useState(props.initialGrid === true);
+  const { onGrid } = props;
+  const setGrid = useCallback(
+    (on: boolean) => {
+      setGridState(on);
+      onGrid?.(on);
+    },
+    [onGrid],
+  );
+  const { onSelect } = props;
+  const select = useCallback(
+    (id: string) => {
+      setSelected(id);
+      setGridState(false);
+      onGrid?.(false);
+      onSelect?.(id);
+    },
+    [onSelect, onGrid],
+  );
+
+  // Exactly one agent and none picked (no ?agent=): show it at once.
+  const only = agents?.length === 1 ? agents[0]!.id : null;
+  useEffect(() => {
+    if (only !== null && selected === null) select(only);
+  }, [only, selected, select]);
+
+  // Alt+W: the agent whose request waits longest, its request focused.
+  const oldest = attention.waiting[0]?.id ?? null;
+  const jumpToWaiting = useCallback(() => {
+    if (oldest === null) return;
+    select(oldest);
+    focusPendingRequest(oldest);
+  }, [oldest, select]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === 'KeyW') {
+        e.preventDefault();
+        jumpToWaiting();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [jumpToWaiting]);
 
   return (
     <div className="dash" data-testid="dashboard" data-selected-agent={selected ?? ''}>
@@ -137,10 +187,18 @@ export function Dashboard(props: DashboardProps) {
                 data-agent-id={a.id}
                 data-list-state={a.state}
                 data-viewers={a.viewers}
+                data-waiting={a.waiting ?? 0}
                 aria-pressed={a.id === selected}
                 onClick={() => select(a.id)}
               >
-                <span className="dash-agent-id">{a.id}</span>
+                <span className="dash-agent-id">
+                  {a.id}
+                  {(a.waiting ?? 0) > 0 ? (
+                    <span className="dash-waiting" data-testid="waiting-mark">
+                      waiting for you{(a.waiting ?? 0) > 1 ? ` (${a.waiting})` : ''}
+                    </span>
+                  ) : null}
+                </span>
                 <span className="dash-agent-meta">
                   <span className={`dash-state dash-state-${a.state}`}>{a.state}</span>
                   {' · '}
@@ -153,18 +211,58 @@ export function Dashboard(props: DashboardProps) {
             </li>
           ))}
         </ul>
+        {agents && agents.length > 1 ? (
+          <button
+            type="button"
+            className="dash-jump dash-grid-toggle"
+            data-testid="grid-toggle"
+            aria-pressed={grid}
+            onClick={() => setGrid(!grid)}
+          >
+            {grid ? 'Back to one agent' : `Watch all ${agents.length} at once`}
+          </button>
+        ) : null}
+        {attention.waiting.length > 0 ? (
+          <button type="button" className="dash-jump" data-testid="jump-waiting" onClick={jumpToWaiting} aria-keyshortcuts="Alt+W">
+            Go to the oldest waiting request <kbd>Alt</kbd>+<kbd>W</kbd>
+          </button>
+        ) : null}
+        {attention.canNotify ? (
+          <label className="dash-check">
+            <input
+              type="checkbox"
+              data-testid="notify-toggle"
+              checked={attention.notify}
+              onChange={(e) => attention.setNotify(e.target.checked)}
+            />{' '}
+            Desktop notification when an agent waits for you
+          </label>
+        ) : null}
+        <div className="dash-sr" role="status" aria-live="polite" data-testid="attention-live">
+          {attention.announcement}
+        </div>
       </aside>
       <main className="dash-main">
         {access ? (
           <p className="dash-muted" data-testid="signed-out">
             {access.status === 401 ? 'Sign in to watch the agents.' : 'Nothing to show: the server refuses this page.'}
           </p>
+        ) : grid && agents ? (
+          <AgentGrid baseUrl={baseUrl} agents={agents} onOpen={select} renderText={props.renderText} />
         ) : selected && !listAnswered ? (
           <p className="dash-muted" data-testid="stream-pending">
             loading…
           </p>
         ) : selected ? (
-          <AgentStream key={selected} unstyled agentId={selected} baseUrl={baseUrl} logHeight={LOG_HEIGHT} {...acting} />
+          <AgentStream
+            key={selected}
+            unstyled
+            agentId={selected}
+            baseUrl={baseUrl}
+            logHeight={LOG_HEIGHT}
+            renderText={props.renderText}
+            {...acting}
+          />
         ) : (
           <p className="dash-muted" data-testid="pick-agent">
             Pick an agent to watch it live.

@@ -1,7 +1,12 @@
 // Browser entry of the dashboard bundle (scripts/build-dashboard.js): mounts <Dashboard> on #root.
 import { createRoot } from 'react-dom/client';
+import type { RenderText } from '../react/agent-log-row';
 import { Dashboard } from './dashboard';
 import { signInFromFragment } from './sign-in-from-fragment';
+import { MarkdownText } from './markdown-text';
+
+/** Assistant text and reasoning as markdown. */
+const renderMarkdown: RenderText = (text) => <MarkdownText text={text} />;
 
 /** The API prefix: `data-base-url` on #root when the server set it, else the page's directory. */
 function baseUrlOf(root: HTMLElement): string {
@@ -18,7 +23,22 @@ export function mountDashboard(root: HTMLElement): void {
     url.searchParams.set('agent', agentId);
     window.history.replaceState(null, '', url);
   };
-  createRoot(root).render(<Dashboard baseUrl={baseUrlOf(root)} initialAgentId={params.get('agent')} onSelect={onSelect} />);
+  const onGrid = (grid: boolean) => {
+    const url = new URL(window.location.href);
+    if (grid) url.searchParams.set('view', 'grid');
+    else url.searchParams.delete('view');
+    window.history.replaceState(null, '', url);
+  };
+  createRoot(root).render(
+    <Dashboard
+      baseUrl={baseUrlOf(root)}
+      initialAgentId={params.get('agent')}
+      onSelect={onSelect}
+      initialGrid={params.get('view') === 'grid'}
+      onGrid={onGrid}
+      renderText={renderMarkdown}
+    />,
+  );
 }
 
 const root = typeof document !== 'undefined' ? document.getElementById('root') : null;

@@ -20,6 +20,10 @@ export interface AgentSummary {
   actionable?: boolean;
   /** The agent takes no actions at all (e.g. the demo); else a non-actionable agent means the caller may only watch. */
   watchOnly?: boolean;
+  /** Permission requests and questions waiting for an answer (absent from older servers). */
+  waiting?: number;
+  /** When the oldest of them was asked (ISO time). */
+  waitingSince?: string | null;
 }
 
 /**

@@ -52,6 +52,8 @@ export interface MessageData {
   finish?: string;
   tokens?: { total?: number; input: number; output: number; reasoning: number; cache: { read: number; write: number } };
   cost?: number;
+  /** When the message was created and completed (epoch ms, kilo's clock): the turn's time and duration. */
+  time?: { created: number; completed?: number };
 }
 
 export interface ErrorData {

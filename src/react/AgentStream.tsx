@@ -1,7 +1,7 @@
 import { useCallback, useLayoutEffect, useRef, useState, type CSSProperties } from 'react';
 import { PermissionCard, PromptBox, QuestionForm, useActRunner, type AgentActHandlers } from './agent-actions';
 import type { LogRow } from './agent-log';
-import { AgentLogRow } from './agent-log-row';
+import { AgentLogRow, type RenderText } from './agent-log-row';
 import { AGENT_STREAM_CSS } from './agent-stream-styles';
 import { useAgentStream, useSecondsUntil, type AgentStreamView, type UseAgentStreamOptions } from './use-agent-stream';
 
@@ -29,6 +29,11 @@ export interface AgentStreamProps extends UseAgentStreamOptions, AgentActHandler
   canAct?: boolean;
   /** Why the controls are disabled, shown next to them, e.g. "you may only watch". Default "you may only watch". */
   actDisabledReason?: string;
+  /**
+   * How assistant text and reasoning are shown (e.g. as markdown: the dashboard passes its
+   * `MarkdownText`). Default: plain text, whitespace kept. Pass a stable function.
+   */
+  renderText?: RenderText;
 }
 
 /** Distance from the bottom (px) under which the view counts as "at the bottom". */
@@ -100,8 +105,20 @@ const pendingRequestsOf = (rows: readonly LogRow[]): PendingRow[] =>
  * ```
  */
 export function AgentStream(props: AgentStreamProps) {
-  const { title, className, logHeight, unstyled, onPrompt, onAbort, onPermission, onQuestion, canAct, actDisabledReason, ...options } =
-    props;
+  const {
+    title,
+    className,
+    logHeight,
+    unstyled,
+    renderText,
+    onPrompt,
+    onAbort,
+    onPermission,
+    onQuestion,
+    canAct,
+    actDisabledReason,
+    ...options
+  } = props;
   const { log, connection, error, nextAttemptAt } = useAgentStream(options);
   const { status: actStatus, notice, run } = useActRunner();
   const waitingFor = connection === 'reconnecting' ? nextAttemptAt : null;
@@ -187,7 +204,7 @@ export function AgentStream(props: AgentStreamProps) {
           </li>
         ) : null}
         {log.rows.map((row) => (
-          <AgentLogRow key={row.key} row={row} />
+          <AgentLogRow key={row.key} row={row} renderText={renderText} />
         ))}
       </ol>
       {following ? null : (

@@ -1,5 +1,7 @@
-import { memo } from 'react';
+import { memo, type ReactNode } from 'react';
 import type { LogRow } from './agent-log';
+import { DiffView } from './diff-view';
+import { toolDiffs } from './tool-diffs';
 
 const STATUS_ICON: Record<string, string> = { pending: '…', running: '▶', completed: '✓', error: '✗' };
 
@@ -19,16 +21,46 @@ const Segment = memo(function Segment({ text }: { text: string }) {
 });
 
 /** A long streamed text as fixed-size segments, so its DOM update per frame is O(segment), not O(text). */
-function TextBody({ text }: { text: string }) {
+function PlainText({ text }: { text: string }) {
   const segments: string[] = [];
   for (let i = 0; i < text.length; i += SEGMENT) segments.push(text.slice(i, i + SEGMENT));
   return (
-    <div className="as-text-body">
+    <>
       {segments.map((s, i) => (
         <Segment key={i} text={s} />
       ))}
-    </div>
+    </>
   );
+}
+
+/**
+ * How assistant text and reasoning are shown: given the text so far and its row, the content of
+ * the row's `.as-text-body` (e.g. rendered markdown: the dashboard passes `MarkdownText`). Must be
+ * a stable function (defined once, not per render): rows re-render when it changes.
+ */
+export type RenderText = (text: string, row: Extract<LogRow, { kind: 'text' }>) => ReactNode;
+
+/** Text longer than this (characters) in a reasoning or prompt row starts collapsed. */
+const COLLAPSE_CHARS = 600;
+
+const wordCount = (text: string): number => text.split(/\s+/).filter(Boolean).length;
+
+function TextBody({ row, renderText }: { row: Extract<LogRow, { kind: 'text' }>; renderText?: RenderText }) {
+  const rich = renderText !== undefined && row.role === 'assistant';
+  const body = (
+    <div className={`as-text-body${rich ? ' as-text-rich' : ''}`}>{rich ? renderText(row.text, row) : <PlainText text={row.text} />}</div>
+  );
+  if ((row.reasoning || row.role === 'user') && row.text.length > COLLAPSE_CHARS) {
+    return (
+      <details className="as-collapse" data-testid="collapsed-text">
+        <summary>
+          {row.reasoning ? 'thinking' : 'prompt'} · {wordCount(row.text).toLocaleString('en-US')} words
+        </summary>
+        {body}
+      </details>
+    );
+  }
+  return body;
 }
 
 /** Common attributes of every row: its kind and the id of the last event applied to it. */
@@ -40,6 +72,7 @@ const rowProps = (row: LogRow, className: string) => ({
 
 function ToolRow({ row }: { row: Extract<LogRow, { kind: 'tool' }> }) {
   const hasDetails = row.input !== undefined || row.output !== undefined || row.error !== undefined;
+  const diffs = toolDiffs(row);
   return (
     <li {...rowProps(row, 'as-tool')} data-call-id={row.callId} data-tool={row.tool} data-tool-status={row.status}>
       <div className="as-tool-head">
@@ -51,6 +84,7 @@ function ToolRow({ row }: { row: Extract<LogRow, { kind: 'tool' }> }) {
         {row.title ? <span className="as-tool-title">{row.title}</span> : null}
       </div>
       {row.error !== undefined ? <div className="as-tool-error">{row.error}</div> : null}
+      {diffs.length > 0 ? <DiffView files={diffs} /> : null}
       {hasDetails ? (
         <details className="as-details">
           <summary>input / output</summary>
@@ -71,12 +105,25 @@ function ToolRow({ row }: { row: Extract<LogRow, { kind: 'tool' }> }) {
   );
 }
 
-function formatMessage(row: Extract<LogRow, { kind: 'message' }>): string {
-  const parts = ['message done'];
-  if (row.finish) parts.push(row.finish);
+/** A duration as people read it: `850 ms`, `4.2 s`, `3 min 05 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+/** The end of a turn: when, how long, tokens, cost and why it finished (`14:02:11 · 4.2 s · 1,234 tokens · $0.0123 · stop`). */
+export function formatMessage(row: Pick<Extract<LogRow, { kind: 'message' }>, 'finish' | 'tokens' | 'cost' | 'time'>): string {
+  const parts: string[] = [];
+  if (row.time) {
+    parts.push(new Date(row.time.created).toLocaleTimeString('en-GB', { hour12: false }));
+    if (row.time.completed !== undefined) parts.push(formatDuration(Math.max(0, row.time.completed - row.time.created)));
+  } else parts.push('message done');
   const total = row.tokens ? (row.tokens.total ?? row.tokens.input + row.tokens.output) : undefined;
   if (total !== undefined) parts.push(`${total.toLocaleString('en-US')} tokens`);
-  if (typeof row.cost === 'number' && row.cost > 0) parts.push(`$${row.cost.toFixed(4)}`);
+  if (typeof row.cost === 'number') parts.push(`$${row.cost.toFixed(4)}`);
+  if (row.finish) parts.push(row.finish);
   return parts.join(' · ');
 }
 
@@ -173,7 +220,7 @@ function QuestionRowView({ row }: { row: QuestionRow }) {
   );
 }
 
-function LogRowView({ row }: { row: LogRow }) {
+function LogRowView({ row, renderText }: { row: LogRow; renderText?: RenderText }) {
   switch (row.kind) {
     case 'text': {
       const label = row.reasoning ? 'thinking' : row.role === 'user' ? 'prompt' : 'assistant';
@@ -181,7 +228,7 @@ function LogRowView({ row }: { row: LogRow }) {
       return (
         <li {...rowProps(row, cls)} data-part-id={row.partId} data-role={row.role}>
           <span className="as-label">{label}</span>
-          <TextBody text={row.text} />
+          <TextBody row={row} renderText={renderText} />
         </li>
       );
     }
@@ -194,7 +241,19 @@ function LogRowView({ row }: { row: LogRow }) {
         </li>
       );
     case 'message':
-      return <li {...rowProps(row, 'as-message as-muted')}>{formatMessage(row)}</li>;
+      return (
+        <li
+          {...rowProps(row, 'as-message as-muted')}
+          data-testid="turn-info"
+          data-created={row.time?.created}
+          data-completed={row.time?.completed}
+          data-tokens={row.tokens ? (row.tokens.total ?? row.tokens.input + row.tokens.output) : undefined}
+          data-cost={row.cost}
+          title={row.time ? new Date(row.time.created).toISOString() : undefined}
+        >
+          {formatMessage(row)}
+        </li>
+      );
     case 'error':
       return (
         <li {...rowProps(row, 'as-error-row')}>

@@ -21,6 +21,8 @@ export type LogRow =
       finish?: string;
       tokens?: { total?: number; input: number; output: number };
       cost?: number;
+      /** When the message was created and completed (epoch ms). */
+      time?: { created: number; completed?: number };
     })
   | (RowBase & { kind: 'error'; name: string; message: string })
   | (RowBase & { kind: 'gap'; after: number; oldest: number })
@@ -223,9 +225,9 @@ function apply(s: AgentLogState, event: ClientAgentEvent, maxTracked: number): v
       upsert(s.rows, { kind: 'file', ...own('file'), path: event.data.path });
       return;
     case 'message-info': {
-      const { messageId, finish, tokens, cost } = event.data;
+      const { messageId, finish, tokens, cost, time } = event.data;
       if (messageId > s.anchor) s.anchor = messageId;
-      upsert(s.rows, { kind: 'message', ...own('message'), order: `${messageId}\u0003`, messageId, finish, tokens, cost });
+      upsert(s.rows, { kind: 'message', ...own('message'), order: `${messageId}\u0003`, messageId, finish, tokens, cost, time });
       return;
     }
     case 'error':

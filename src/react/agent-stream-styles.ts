@@ -16,6 +16,42 @@ export const AGENT_STREAM_CSS = `
 .as-row:last-child{border-bottom:0}
 .as-label{display:inline-block;min-width:72px;font-size:12px;font-weight:600;color:#5d6672;text-transform:uppercase;letter-spacing:.03em}
 .as-text-body{white-space:pre-wrap;word-break:break-word;margin:2px 0 0}
+.as-text-rich{white-space:normal}
+.as-md-tail{white-space:pre-wrap}
+.as-md>:first-child>:first-child{margin-top:0}
+.as-md p,.as-md ul,.as-md ol,.as-md pre,.as-md table,.as-md blockquote{margin:4px 0 8px}
+.as-md ul,.as-md ol{padding-left:22px}
+.as-md h1,.as-md h2,.as-md h3,.as-md h4{margin:10px 0 4px;line-height:1.25}
+.as-md h1{font-size:18px}.as-md h2{font-size:16px}.as-md h3,.as-md h4{font-size:14px}
+.as-md code{font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#eff2f5;border-radius:4px;padding:1px 4px}
+.as-md pre{background:#f6f8fa;border:1px solid #e3e7ec;border-radius:6px;padding:8px 10px;overflow:auto;max-height:420px;white-space:pre}
+.as-md pre code{background:none;padding:0;font-size:12px}
+.as-md blockquote{border-left:3px solid #d5dae1;padding:0 10px;color:#454d57}
+.as-md table{border-collapse:collapse;display:block;overflow:auto}
+.as-md th,.as-md td{border:1px solid #d5dae1;padding:3px 8px}
+.as-md a{color:#174ea6}
+.as-reasoning .as-md{color:#454d57}
+.hljs-keyword,.hljs-selector-tag,.hljs-meta .hljs-keyword,.hljs-type{color:#b31d28}
+.hljs-string,.hljs-regexp,.hljs-meta .hljs-string{color:#0a3069}
+.hljs-comment,.hljs-quote{color:#57606a;font-style:italic}
+.hljs-number,.hljs-literal,.hljs-symbol,.hljs-bullet,.hljs-variable.language_{color:#0550ae}
+.hljs-title,.hljs-title.function_,.hljs-title.class_,.hljs-section{color:#6639ba}
+.hljs-attr,.hljs-attribute,.hljs-built_in,.hljs-params,.hljs-variable,.hljs-property,.hljs-name,.hljs-tag{color:#953800}
+.hljs-addition{color:#116329;background:#dafbe1}
+.hljs-deletion{color:#82071e;background:#ffebe9}
+.as-diffs{margin:4px 0}
+.as-diff{border:1px solid #d5dae1;border-radius:6px;margin:4px 0;overflow:hidden}
+.as-diff-summary{cursor:pointer;padding:3px 8px;background:#f6f8fa;font-size:12px}
+.as-diff-count-add{color:#116329;font-weight:600}
+.as-diff-count-del{color:#a11d1d;font-weight:600}
+.as-diff-body{margin:0;font:12px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow:auto;max-height:420px}
+.as-diff-body>.as-diff-hunk{display:block}
+.as-diff-hunk>span{display:block;padding:0 8px;white-space:pre}
+.as-diff-hunk-head{color:#454d57;background:#eef2f8}
+.as-diff-add{background:#e6ffec;color:#0f4d22}
+.as-diff-del{background:#ffebe9;color:#82071e}
+.as-diff-ctx{color:#1d232b}
+.as-collapse>summary{cursor:pointer;color:#174ea6;font-size:12px}
 .as-role-user .as-text-body{background:#f3f6fa;border-left:3px solid #8aa4c8;padding:4px 8px}
 .as-reasoning .as-text-body{color:#5d6672;font-style:italic}
 .as-tool-head{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap}

@@ -2,7 +2,7 @@
 export { AgentStream, type AgentStreamProps } from './AgentStream';
 export { useAgentStream, type UseAgentStreamOptions, type AgentStreamView } from './use-agent-stream';
 export { createAgentLogState, reduceAgentLog, type AgentLogState, type AgentLogLimits, type LogRow, type RowBase } from './agent-log';
-export { AgentLogRow, describeAction, type ActionRow } from './agent-log-row';
+export { AgentLogRow, describeAction, type ActionRow, type RenderText } from './agent-log-row';
 export {
   PermissionCard,
   QuestionForm,
@@ -13,3 +13,5 @@ export {
   type ActStatus,
 } from './agent-actions';
 export { AGENT_STREAM_CSS } from './agent-stream-styles';
+export { toolDiffs, type FileDiff, type DiffHunk } from './tool-diffs';
+export { DiffView } from './diff-view';

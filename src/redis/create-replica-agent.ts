@@ -56,7 +56,7 @@ export function createReplicaAgent(options: ReplicaAgentOptions): ReplicaAgent {
   /** The text so far of each streamed part (for the history's whole text); forgotten when the agent is idle. */
   const texts = new Map<string, string>();
   /** The requests asked, and whether each still waits for an answer; answered ones forgotten at the next busy. */
-  const requests = new Map<string, { kind: 'permission' | 'question'; asked: boolean }>();
+  const requests = new Map<string, { kind: 'permission' | 'question'; asked: boolean; at: number }>();
 
   const apply = (e: SequencedAgentEvent) => {
     switch (e.type) {
@@ -72,7 +72,11 @@ export function createReplicaAgent(options: ReplicaAgentOptions): ReplicaAgent {
       }
       case 'permission':
       case 'question':
-        requests.set(e.data.requestId, { kind: e.type, asked: e.data.state === 'asked' });
+        requests.set(e.data.requestId, {
+          kind: e.type,
+          asked: e.data.state === 'asked',
+          at: requests.get(e.data.requestId)?.at ?? Date.now(),
+        });
         break;
       case 'status':
         if (e.data.state === 'idle') texts.clear();
@@ -107,6 +111,16 @@ export function createReplicaAgent(options: ReplicaAgentOptions): ReplicaAgent {
       return r?.asked ? r.kind : undefined;
     },
     known: (requestId) => requests.has(requestId),
+    waiting() {
+      let count = 0;
+      let since: number | null = null;
+      for (const r of requests.values()) {
+        if (!r.asked) continue;
+        count++;
+        if (since === null || r.at < since) since = r.at;
+      }
+      return { count, since };
+    },
     record(action) {
       if (exited) return;
       owner.record(action);

@@ -3,6 +3,7 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import { actingRoutes } from './create-acting-routes';
 import { agentInfoRoutes } from './create-agent-info-routes';
 import { checkAction, type Action } from './authorize';
+import { installMultiplexStream } from './create-multiplex-stream';
 import { createStreamHandler, type StreamHandler } from './create-stream-handler';
 import { createTicketHandler } from './create-ticket-handler';
 import { methodNotAllowed, sendError } from './http';
@@ -64,6 +65,7 @@ export function buildAgentStreamRouter<Req extends IncomingMessage = Request>(
   streamRoute(router, stream);
   router.post('/agents/:agentId/stream-ticket', wrap(createTicketHandler(o)));
   router.all('/agents/:agentId/stream-ticket', methodNotAllowed('POST'));
+  installMultiplexStream(router, o); // POST /stream-ticket, GET /stream: several agents, one response
   router.use('/agents', express.json({ limit: o.maxBodyBytes }));
   agentInfoRoutes(o, guard)(router);
   actingRoutes({ registry: o.registry, claims: o.claims, guard: guard('act'), identify: o.identify as never, logger: o.logger })(router);
