@@ -83,6 +83,28 @@ describe('createRedisTicketStore', () => {
     expect(await a.outstanding()).toBe(0);
     await expect(b.issue('z')).resolves.toMatchObject({ agentId: 'z' });
   });
+
+  it("caps each client's unused tickets over all servers: a few addresses cannot fill an agent's share", async () => {
+    const p = prefix();
+    const a = createRedisTicketStore({ redis: await connect(), prefix: p, capacityPerAgent: 20, capacityPerClient: 3 });
+    const b = createRedisTicketStore({ redis: await connect(), prefix: p, capacityPerAgent: 20, capacityPerClient: 3 });
+    const held = [
+      await a.issue('x', { client: '10.0.0.1' }),
+      await b.issue('x', { client: '10.0.0.1' }),
+      await a.issue('y', { client: '10.0.0.1' }),
+    ];
+    const refused = await b.issue('x', { client: '10.0.0.1' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TicketCapacityError);
+    expect(refused).toMatchObject({ client: '10.0.0.1', agentId: undefined });
+    // Another client, and the operator, still get theirs; uncounted issues are not limited per client.
+    await expect(a.issue('x', { client: '10.0.0.2' })).resolves.toMatchObject({ agentId: 'x' });
+    await expect(b.issue('x')).resolves.toMatchObject({ agentId: 'x' });
+    // A consumed ticket (on either server) gives its slot back.
+    expect(await b.consume(held[0]!.ticket)).toEqual({ ok: true, agentId: 'x' });
+    expect(await a.consume(held[2]!.ticket)).toEqual({ ok: true, agentId: 'y' });
+    await expect(b.issue('x', { client: '10.0.0.1' })).resolves.toMatchObject({ agentId: 'x' });
+    expect(await a.outstanding()).toBe(4);
+  });
 });
 
 describe('createRedisAgentCluster (two nodes in one process, fake upstream)', () => {

@@ -16,6 +16,11 @@ export interface RedisTicketStoreOptions {
   capacity?: number;
   /** Most unexpired tickets outstanding for one agent. Default 200. */
   capacityPerAgent?: number;
+  /**
+   * Most unexpired tickets one client (the `client` of `issue`) holds at once, over all servers:
+   * a few addresses cannot fill an agent's share. Default 10 (at most `capacityPerAgent`).
+   */
+  capacityPerClient?: number;
   /** The id source. Default `crypto.randomUUID`. */
   randomId?: () => string;
   /** How long Redis may take to answer before the store rejects (the routes answer 503). Default 3000 ms. */
@@ -27,22 +32,29 @@ export interface RedisTicketStoreOptions {
 /** The time on Redis's clock (one clock for every server), in ms. */
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** KEYS: all, agent's, ticket. ARGV: ttl, capacity, per agent, agentId. Sweeps, checks both caps, stores. */
+/**
+ * KEYS: all, agent's, ticket, client's (or '' for none). ARGV: ttl, capacity, per agent, agentId,
+ * per client. Sweeps, checks the caps (all -1, agent -2, client -3), stores the ticket as
+ * `<expires> <agentId>` plus `\n<client key>` when counted per client.
+ */
 const ISSUE = `${NOW}
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local keys = {KEYS[1], KEYS[2]}
+local caps = {tonumber(ARGV[2]), tonumber(ARGV[3])}
+if KEYS[4] ~= '' then keys[3] = KEYS[4] caps[3] = tonumber(ARGV[5]) end
 local ttl = tonumber(ARGV[1])
-for i, key in ipairs({KEYS[1], KEYS[2]}) do
-  if redis.call('ZCARD', key) >= tonumber(ARGV[i + 1]) then
+for i, key in ipairs(keys) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZCARD', key) >= caps[i] then
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     return {-i, tonumber(oldest[2]) - now}
   end
 end
 local expires = now + ttl
-redis.call('SET', KEYS[3], expires .. ' ' .. ARGV[4], 'PX', ttl)
-redis.call('ZADD', KEYS[1], expires, KEYS[3])
-redis.call('ZADD', KEYS[2], expires, KEYS[3])
-redis.call('PEXPIRE', KEYS[2], ttl)
+local value = expires .. ' ' .. ARGV[4]
+if KEYS[4] ~= '' then value = value .. '\\n' .. KEYS[4] end
+redis.call('SET', KEYS[3], value, 'PX', ttl)
+for i, key in ipairs(keys) do redis.call('ZADD', key, expires, KEYS[3]) end
+for i = 2, #keys do redis.call('PEXPIRE', keys[i], ttl) end
 return {0, expires}`;
 
 /** KEYS: all, ticket. ARGV: prefix of the agents' sets. Deletes the ticket: one use, on whichever server. */
@@ -52,6 +64,11 @@ if not v then return false end
 redis.call('DEL', KEYS[2])
 local at = string.find(v, ' ', 1, true)
 local agent = string.sub(v, at + 1)
+local nl = string.find(agent, '\\n', 1, true)
+if nl then
+  redis.call('ZREM', string.sub(agent, nl + 1), KEYS[2])
+  agent = string.sub(agent, 1, nl - 1)
+end
 redis.call('ZREM', KEYS[1], KEYS[2])
 redis.call('ZREM', ARGV[1] .. agent, KEYS[2])
 return {agent, tonumber(string.sub(v, 1, at - 1)) - now}`;
@@ -61,7 +78,7 @@ const positiveInt = (name: string, v: number) => integerOption('createRedisTicke
 /**
  * A {@link TicketStore} in Redis, shared by every control server of a deployment: a ticket issued
  * by one is consumed by any, exactly once (an atomic script gets and deletes it). Redis keeps the
- * TTL and the clock; the caps (global and per agent) hold over all servers. A ticket read back
+ * TTL and the clock; the caps (global, per agent and per client) hold over all servers. A ticket read back
  * that does not name a valid agent id is refused (`unknown`) and reported to `diagnostics`.
  *
  * ## Example
@@ -78,6 +95,7 @@ export function createRedisTicketStore(options: RedisTicketStoreOptions): Ticket
   const ttlMs = positiveInt('ttlMs', options.ttlMs ?? 60_000);
   const capacity = positiveInt('capacity', options.capacity ?? 1000);
   const perAgent = positiveInt('capacityPerAgent', options.capacityPerAgent ?? Math.min(200, capacity));
+  const perClient = positiveInt('capacityPerClient', options.capacityPerClient ?? Math.min(10, perAgent));
   const randomId = options.randomId ?? randomUUID;
   const timeoutMs = positiveInt('timeoutMs', options.timeoutMs ?? 3000);
   const diagnostics = options.diagnostics ?? createRedisDiagnostics();
@@ -102,13 +120,33 @@ export function createRedisTicketStore(options: RedisTicketStoreOptions): Ticket
   const all = `${prefix}tickets`;
   const agentSet = `${prefix}tickets:`;
   const ticketKey = (ticket: string) => `${prefix}ticket:${ticket}`;
+  /** The set of a client's tickets (the address, bounded: it only keys a count). */
+  const clientSet = (client: string) => `${prefix}tickets-of:${client.slice(0, 100)}`;
 
   return {
-    async issue(agentId) {
+    async issue(agentId, issueOptions) {
       const ticket = randomId();
-      const reply = await run(['EVAL', ISSUE, 3, all, agentSet + agentId, ticketKey(ticket), ttlMs, capacity, perAgent, agentId]);
+      const client = issueOptions?.client;
+      const clientKey = client === undefined ? '' : clientSet(client);
+      const reply = await run([
+        'EVAL',
+        ISSUE,
+        4,
+        all,
+        agentSet + agentId,
+        ticketKey(ticket),
+        clientKey,
+        ttlMs,
+        capacity,
+        perAgent,
+        agentId,
+        perClient,
+      ]);
       const [code, value] = expect(issueReply, reply, all);
-      if (code < 0) throw new TicketCapacityError(Math.max(1, Math.ceil(value / 1000)), code === -2 ? agentId : undefined);
+      if (code < 0) {
+        const seconds = Math.max(1, Math.ceil(value / 1000));
+        throw new TicketCapacityError(seconds, code === -2 ? agentId : undefined, code === -3 ? client : undefined);
+      }
       return { ticket, agentId, expiresAt: new Date(value) } satisfies IssuedTicket;
     },
     async consume(ticket): Promise<TicketCheck> {
