@@ -87,6 +87,7 @@ const dataSchemas = {
       })
       .optional(),
     cost: z.number().optional(),
+    time: z.object({ created: z.number(), completed: z.number().optional() }).optional(),
   }),
   error: z.object({ name: z.string(), message: z.string() }),
   permission: z.object({

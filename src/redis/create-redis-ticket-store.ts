@@ -33,14 +33,15 @@ export interface RedisTicketStoreOptions {
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
- * KEYS: all, agent's, ticket, client's (or '' for none). ARGV: ttl, capacity, per agent, agentId,
- * per client. Sweeps, checks the caps (all -1, agent -2, client -3), stores the ticket as
+ * KEYS: all, agent's, ticket, client's. ARGV: ttl, capacity, per agent, agentId, per client, '1'
+ * when the client is counted (else KEYS[4] is a key of the prefix that is never written: ACLs). Sweeps, checks the caps (all -1, agent -2, client -3), stores the ticket as
  * `<expires> <agentId>` plus `\n<client key>` when counted per client.
  */
 const ISSUE = `${NOW}
 local keys = {KEYS[1], KEYS[2]}
 local caps = {tonumber(ARGV[2]), tonumber(ARGV[3])}
-if KEYS[4] ~= '' then keys[3] = KEYS[4] caps[3] = tonumber(ARGV[5]) end
+local counted = ARGV[6] == '1'
+if counted then keys[3] = KEYS[4] caps[3] = tonumber(ARGV[5]) end
 local ttl = tonumber(ARGV[1])
 for i, key in ipairs(keys) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
@@ -51,7 +52,7 @@ for i, key in ipairs(keys) do
 end
 local expires = now + ttl
 local value = expires .. ' ' .. ARGV[4]
-if KEYS[4] ~= '' then value = value .. '\\n' .. KEYS[4] end
+if counted then value = value .. '\\n' .. KEYS[4] end
 redis.call('SET', KEYS[3], value, 'PX', ttl)
 for i, key in ipairs(keys) do redis.call('ZADD', key, expires, KEYS[3]) end
 for i = 2, #keys do redis.call('PEXPIRE', keys[i], ttl) end
@@ -127,7 +128,7 @@ export function createRedisTicketStore(options: RedisTicketStoreOptions): Ticket
     async issue(agentId, issueOptions) {
       const ticket = randomId();
       const client = issueOptions?.client;
-      const clientKey = client === undefined ? '' : clientSet(client);
+      const clientKey = clientSet(client ?? '');
       const reply = await run([
         'EVAL',
         ISSUE,
@@ -141,6 +142,7 @@ export function createRedisTicketStore(options: RedisTicketStoreOptions): Ticket
         perAgent,
         agentId,
         perClient,
+        client === undefined ? '0' : '1',
       ]);
       const [code, value] = expect(issueReply, reply, all);
       if (code < 0) {
