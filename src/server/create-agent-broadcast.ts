@@ -1,3 +1,4 @@
+import { writeEventStreamHead } from './http';
 import type { ServerResponse } from 'node:http';
 import { tap, type Subscription } from 'rxjs';
 import type { AgentEventType } from '../protocol/agent-event';
@@ -204,15 +205,7 @@ export function createAgentBroadcast(agent: ManagedAgent, options: AgentBroadcas
     viewers,
     join(res, join = {}) {
       if (join.format !== undefined && join.format !== 'native') return joinInterop(res, join.format, join.lastEventId);
-      // An event stream ends only with the connection: the body goes raw, delimited by the close,
-      // instead of chunked, so each write is one plain write on the socket.
-      (res as ServerResponse & { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
-      res.writeHead(200, {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-cache, no-transform',
-        'X-Accel-Buffering': 'no',
-      });
-      res.socket?.setNoDelay(true);
+      writeEventStreamHead(res);
       const { history } = agent;
       // An id this instance never gave out — below its first one (an earlier instance: a restart),
       // or above its latest (an earlier instance on a host whose clock ran ahead) — cannot be

@@ -1,3 +1,4 @@
+import { writeEventStreamHead } from './http';
 import type { ServerResponse } from 'node:http';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { SequencedAgentEvent } from '../protocol/agent-event';
@@ -102,15 +103,7 @@ export function createInteropViewers(agent: ManagedAgent, options: InteropViewer
       }
     },
     open(res, format, lastEventId) {
-      // An event stream ends only with the connection: a raw body, as the native stream's.
-      (res as ServerResponse & { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
-      res.writeHead(200, {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-cache, no-transform',
-        'X-Accel-Buffering': 'no',
-        ...(format === 'ai-sdk' ? { 'x-vercel-ai-ui-message-stream': 'v1' } : {}),
-      });
-      res.socket?.setNoDelay(true);
+      writeEventStreamHead(res, format === 'ai-sdk' ? { 'x-vercel-ai-ui-message-stream': 'v1' } : {});
       const { history } = agent;
       const latest = Math.max(history.latestSeq, agent.firstId - 1);
       // An id this instance never gave out, or state dropped since it: the viewer gets the whole retained state.

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type Response, type Router } from 'express';
 import { TicketCapacityError } from '../tickets/ticket-store';
 import { checkAction } from './authorize';
-import { sendError, sendJson } from './http';
+import { sendError, sendJson, writeEventStreamHead } from './http';
 import type { ResolvedRouterOptions } from './router-options';
 
 /** Most agents one multiplexed stream may carry. */
@@ -159,13 +159,7 @@ export function installMultiplexStream<Req extends IncomingMessage>(router: Rout
       if (!check.agentId.startsWith(MUX_PREFIX)) return sendError(res, 403, 'ticket_agent_mismatch', 'the ticket was issued for one agent');
       if (o.isShuttingDown?.()) return sendError(res, 503, 'shutting_down', 'the server is shutting down');
       const agents = JSON.parse(check.agentId.slice(MUX_PREFIX.length)) as string[];
-      (res as ServerResponse & { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
-      res.writeHead(200, {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-cache, no-transform',
-        'X-Accel-Buffering': 'no',
-      });
-      res.socket?.setNoDelay(true);
+      writeEventStreamHead(res);
       let open = agents.length;
       const parts: ServerResponse[] = [];
       const partEnded = () => {

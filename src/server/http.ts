@@ -81,3 +81,25 @@ export function requireAgent(registry: Pick<AgentRegistry, 'get'>, agentId: unkn
   if (!agent) sendError(res, 404, 'agent_not_found', `no agent "${id}"`);
   return agent;
 }
+
+/**
+ * Opens an event stream on `res`: 200 with the SSE headers (plus `headers`), no proxy buffering,
+ * Nagle off, and a raw body (an event stream ends only with the connection, so each write is one
+ * plain write on the socket instead of a chunk). The one place every stream starts.
+ *
+ * ## Example
+ * ```ts
+ * writeEventStreamHead(res);
+ * res.write('retry: 2000\n\n');
+ * ```
+ */
+export function writeEventStreamHead(res: ServerResponse, headers: Record<string, string> = {}): void {
+  (res as ServerResponse & { useChunkedEncodingByDefault: boolean }).useChunkedEncodingByDefault = false;
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    'X-Accel-Buffering': 'no',
+    ...headers,
+  });
+  res.socket?.setNoDelay(true);
+}
