@@ -70,7 +70,7 @@ async function watchAndCheck(pageUrl: string, click: boolean) {
     expect(await tool.getAttribute('data-seq')).toBe('7');
     expect(await tool.innerText()).toContain('write');
     expect(await tool.innerText()).toContain('hello.txt');
-    await tool.locator('summary').click();
+    await tool.locator('summary', { hasText: 'input / output' }).click();
     expect(await tool.locator('pre[data-part=output]').innerText()).toBe('Wrote file successfully.');
     expect(await tool.locator('pre[data-part=input]').innerText()).toContain('"filePath": "hello.txt"');
 

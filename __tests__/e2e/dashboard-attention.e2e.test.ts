@@ -171,7 +171,9 @@ it('axe-core: no serious or critical violation with markdown, a diff, reasoning 
     { width: 1280, height: 800 },
     { width: 390, height: 844 },
   ]) {
-    const context = await browser!.newContext({ viewport });
+    // axe-core is injected as a script of the test's own: the page's CSP (script-src 'self', see
+    // trust-boundaries.e2e) would refuse it, so this context alone bypasses the CSP.
+    const context = await browser!.newContext({ viewport, bypassCSP: true });
     const v = await openViewer(context, `${t!.url}/?agent=alpha`, 'alpha');
     await v.page.locator('[data-testid=connection-state][data-state=live]').waitFor({ timeout: 5000 });
     await v.page.locator('[data-testid=diff-file]').waitFor({ timeout: 5000 });

@@ -112,12 +112,23 @@ async function streamPrelude(up: TestControlServer['upstream']): Promise<void> {
  * each in its own event-loop turn, paced by the clock over ANSWER_MS. Resolves with the time
  * (Date.now()) the last token was sent.
  */
+/**
+ * While set, the answer pauses 100 tokens before its end until it resolves: a page opened late must
+ * show the answer while it is still incomplete, however long the machine takes to open a page.
+ */
+let holdBeforeEnd: Promise<void> | null = null;
+
 async function streamAnswer(up: TestControlServer['upstream']): Promise<number> {
   up.next(textPart(ANSWER, '', MSG));
   await turn();
-  const start = performance.now();
+  let start = performance.now();
   while (sent < TOKENS) {
     if (aborted) throw new Error('aborted');
+    if (holdBeforeEnd && sent >= TOKENS - 100) {
+      const pausedAt = performance.now();
+      await holdBeforeEnd;
+      start += performance.now() - pausedAt; // the pace goes on where it was, no burst
+    }
     await sleep(TICK_MS);
     const due = Math.min(TOKENS, Math.ceil(((performance.now() - start) / ANSWER_MS) * TOKENS));
     while (sent < due) {
@@ -225,18 +236,24 @@ it('a 5000-token answer: whole and in order on a page watching from the start, o
 
   await reached(TOKENS / 2);
   const reloadAt = sent;
+  let release = () => {};
+  holdBeforeEnd = new Promise<void>((r) => (release = r));
   await c.page.reload({ timeout: 10_000 });
   await hasAnswerText(c.page);
-  const cShownAt = sent; // C shows the answer again (the whole text so far, from history) before the end
+  const cShownAt = sent;
+  release(); // C shows the answer again (the whole text so far, from history) before the end
 
   await reached(Math.round((2 * TOKENS) / 3));
   const later = { text: await answerText(a.page), sent };
 
   await reached((3 * TOKENS) / 4);
   const lateAt = sent;
+  holdBeforeEnd = new Promise<void>((r) => (release = r));
   const b = await openPage(url);
   await hasAnswerText(b.page);
   const bShownAt = sent;
+  release();
+  holdBeforeEnd = null;
 
   const lastTokenAt = await driving;
   await turn();
