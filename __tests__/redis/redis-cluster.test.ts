@@ -8,6 +8,7 @@ import { createFoldedView, foldAgentEvent } from '../../src/protocol/fold-agent-
 import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { createRedisAgentCluster } from '../../src/redis/create-redis-agent-cluster';
 import { createRedisTicketStore } from '../../src/redis/create-redis-ticket-store';
+import { agentsOfMultiplexTarget, multiplexTarget } from '../../src/tickets/multiplex-target';
 import { readAgentStream } from '../../src/redis/read-agent-stream';
 import { command, connectRedis, type RedisConnection } from '../../src/redis/redis-connection';
 import { redisKeys } from '../../src/redis/redis-keys';
@@ -82,6 +83,19 @@ describe('createRedisTicketStore', () => {
     expect(await b.consume(second.ticket)).toEqual({ ok: false, reason: 'unknown' });
     expect(await a.outstanding()).toBe(0);
     await expect(b.issue('z')).resolves.toMatchObject({ agentId: 'z' });
+  });
+
+  it('a multiplexed stream ticket (several agents) issued on one server is consumed on another; a planted list of bad ids is refused', async () => {
+    const p = prefix();
+    const a = createRedisTicketStore({ redis: await connect(), prefix: p });
+    const b = createRedisTicketStore({ redis: await connect(), prefix: p });
+    const target = multiplexTarget(['a1', 'a2']);
+    const { ticket } = await a.issue(target);
+    const check = await b.consume(ticket);
+    expect(check).toEqual({ ok: true, agentId: target });
+    expect(agentsOfMultiplexTarget(check.ok ? check.agentId : '')).toEqual(['a1', 'a2']);
+    const planted = await a.issue(multiplexTarget(['ok', 'bad\r\n<script>']));
+    expect(await b.consume(planted.ticket)).toEqual({ ok: false, reason: 'unknown' });
   });
 
   it("caps each client's unused tickets over all servers: a few addresses cannot fill an agent's share", async () => {

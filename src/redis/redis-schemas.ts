@@ -1,3 +1,4 @@
+import { agentsOfMultiplexTarget } from '../tickets/multiplex-target';
 import { z } from 'zod';
 import {
   actionDataSchema,
@@ -111,5 +112,13 @@ export const lastEntryReply = z
 
 /** The ticket scripts' replies. */
 export const issueReply = z.tuple([z.number().int(), z.number().int()]);
-export const consumeReply = z.union([z.null(), z.tuple([agentIdSchema, z.number().int()])]);
+/** What a ticket is bound to: an agent id, or a multiplexed stream's list of them (docs/protocol.md §4.4). */
+const ticketTargetSchema = z.union([
+  agentIdSchema,
+  z.string().refine((t) => {
+    const agents = agentsOfMultiplexTarget(t);
+    return agents !== null && agents.length <= 32 && agents.every((a) => agentIdSchema.safeParse(a).success);
+  }, 'neither an agent id nor a multiplexed list of them'),
+]);
+export const consumeReply = z.union([z.null(), z.tuple([ticketTargetSchema, z.number().int()])]);
 export const timeReply = z.tuple([z.string().regex(/^\d+$/), z.string().regex(/^\d+$/)]);

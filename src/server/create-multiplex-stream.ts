@@ -1,3 +1,4 @@
+import { agentsOfMultiplexTarget, multiplexTarget } from '../tickets/multiplex-target';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type Response, type Router } from 'express';
@@ -9,7 +10,6 @@ import type { ResolvedRouterOptions } from './router-options';
 /** Most agents one multiplexed stream may carry. */
 export const MAX_MULTIPLEX_AGENTS = 32;
 /** What a multiplexed ticket is bound to in the ticket store: never a valid agent id (a NUL). */
-const MUX_PREFIX = '\u0000mux:';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -123,7 +123,7 @@ export function installMultiplexStream<Req extends IncomingMessage>(router: Rout
         });
       }
       try {
-        const issued = await tickets.issue(MUX_PREFIX + JSON.stringify(agents));
+        const issued = await tickets.issue(multiplexTarget(agents));
         metrics.ticketsIssued++;
         sendJson(res, 201, {
           ticket: issued.ticket,
@@ -156,9 +156,9 @@ export function installMultiplexStream<Req extends IncomingMessage>(router: Rout
         return sendError(res, 503, 'store_unavailable', 'the ticket store is unreachable; retry shortly', { 'Retry-After': '2' });
       }
       if (!check.ok) return sendError(res, 401, 'ticket_invalid', 'the ticket is unknown, expired or already used');
-      if (!check.agentId.startsWith(MUX_PREFIX)) return sendError(res, 403, 'ticket_agent_mismatch', 'the ticket was issued for one agent');
+      const agents = agentsOfMultiplexTarget(check.agentId);
+      if (!agents) return sendError(res, 403, 'ticket_agent_mismatch', 'the ticket was issued for one agent');
       if (o.isShuttingDown?.()) return sendError(res, 503, 'shutting_down', 'the server is shutting down');
-      const agents = JSON.parse(check.agentId.slice(MUX_PREFIX.length)) as string[];
       writeEventStreamHead(res);
       let open = agents.length;
       const parts: ServerResponse[] = [];
