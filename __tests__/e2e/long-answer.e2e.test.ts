@@ -130,7 +130,9 @@ async function streamAnswer(up: TestControlServer['upstream']): Promise<number> 
       start += performance.now() - pausedAt; // the pace goes on where it was, no burst
     }
     await sleep(TICK_MS);
-    const due = Math.min(TOKENS, Math.ceil(((performance.now() - start) / ANSWER_MS) * TOKENS));
+    const paced = Math.min(TOKENS, Math.ceil(((performance.now() - start) / ANSWER_MS) * TOKENS));
+    // A catch-up burst stops at the hold too.
+    const due = holdBeforeEnd ? Math.min(paced, TOKENS - 100) : paced;
     while (sent < due) {
       up.next(delta(ANSWER, WORDS[sent]!, MSG));
       sent++;

@@ -6,10 +6,14 @@ import { launchKilo } from '../../src/kilo/launch-kilo';
 import { spawnWithWatchdog } from '../../src/kilo/spawn-with-watchdog';
 
 /** CPU time the stand-in needs to end after SIGTERM (it spins, as kilo flushing its state would). */
-const WORK_MS = 300;
+const WORK_MS = 100;
 /** The grace given: twice the work, so a process that gets its share of a CPU always ends in time. */
 const GRACE_MS = 2 * WORK_MS;
-/** Busy loops beside it on the same CPU: it gets ~1/4 of that CPU, so its WORK_MS take ~4× as long. */
+/**
+ * Busy loops beside it on the same CPU. The stand-in runs at nice 10 (weight 110 against 1024 each),
+ * so it gets ~3 % of that CPU and its WORK_MS take ~30× as long, well past the grace, whatever
+ * credit the scheduler gives a task that slept.
+ */
 const BUSY = 3;
 
 /**
@@ -20,6 +24,7 @@ const STAND_IN = `#!${process.execPath}
 const { execFileSync } = require('node:child_process');
 const http = require('node:http');
 execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+require('node:os').setPriority(10);
 const server = http.createServer((req, res) => res.end(JSON.stringify({ healthy: true })));
 server.listen(0, '127.0.0.1', () => console.log('kilo server listening on http://127.0.0.1:' + server.address().port));
 process.on('SIGTERM', () => {
@@ -44,14 +49,24 @@ describe('a starved process is stopped gracefully (grace counted in time it coul
   afterEach(() => {
     for (const b of busy.splice(0)) b.kill('SIGKILL');
   });
-  /** BUSY endless loops on CPU 0 (bounded by afterEach). */
-  const starveCpu0 = () => {
-    for (let i = 0; i < BUSY; i++) busy.push(spawn('taskset', ['-c', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }));
-  };
+  /**
+   * BUSY endless loops on CPU 0 (bounded by afterEach); resolves once every one is spinning (a
+   * node that is still starting would leave the CPU to the stand-in, which then is not starved).
+   */
+  const starveCpu0 = () =>
+    Promise.all(
+      Array.from({ length: BUSY }, () => {
+        const loop = spawn('taskset', ['-c', '0', process.execPath, '-e', "process.stdout.write('spinning\\n'); for (;;) {}"], {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        busy.push(loop);
+        return new Promise<void>((resolve) => loop.stdout!.once('data', () => resolve()));
+      }),
+    );
 
   it('stop(grace): SIGTERM, and no SIGKILL while the process only waited for the CPU', async () => {
     const kilo = await launchKilo({ binaryPath: standIn, startTimeoutMs: 10_000 });
-    starveCpu0();
+    await starveCpu0();
     const t0 = performance.now();
     const exit = await kilo.stop(GRACE_MS);
     const wall = performance.now() - t0;
@@ -66,7 +81,7 @@ describe('a starved process is stopped gracefully (grace counted in time it coul
     await new Promise<void>((resolve) =>
       p.watchdog.stdout!.on('data', (c: Buffer) => (out += c.toString()).includes('listening') && resolve()),
     );
-    starveCpu0();
+    await starveCpu0();
     const t0 = performance.now();
     p.watchdog.stdin!.end(); // as when our process dies: the watchdog's stdin closes
     const code = await p.exited;
