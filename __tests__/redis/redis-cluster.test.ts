@@ -28,9 +28,11 @@ const KILO = ['http://127.0.0.1:9'];
  * The lease of the handover test: its handover is graceful (the lease is released), so the lease
  * time only has to outlast the event-loop stalls of a loaded machine while 500 deltas are fanned
  * out; at 500 ms (measured at load 16 on 2 cores) the owner's own lease expired mid-burst and it
- * restarted its upstream, one more than the test counts.
+ * restarted its upstream, one more than the test counts. At 3 s it happened once more in a full
+ * suite run here (the new owner's first renewal starved after the takeover, and node c took the
+ * agent a lease later), so 8 s.
  */
-const LEASE_MS = 3000;
+const LEASE_MS = 8000;
 
 let server: RedisServer;
 const clients: RedisConnection[] = [];
