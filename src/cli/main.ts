@@ -11,6 +11,9 @@ import { createRequestIsHttps } from '../server/request-is-https';
 import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './parse-serve-args';
 import { createSpawnMode } from './spawn-routes';
 import { resolveSpawnIsolation } from './spawn-isolation';
+import cluster from 'node:cluster';
+import { runServePrimary } from '../workers/run-serve-primary';
+import { runServeWorker } from '../workers/run-serve-worker';
 
 const log = {
   info: (m: string, ...r: unknown[]) => console.error(m, ...r),
@@ -53,6 +56,16 @@ async function serve(args: ServeArgs): Promise<void> {
           agentNetwork: args.agentNetwork,
         })
       : undefined;
+  const announce = (url: string) => {
+    console.log(`agent-stream listening on ${url}`);
+    if (!generated) return;
+    console.log(`agent-stream token (generated, shown once): ${generated}`);
+    // In the fragment: browsers never send it, so no server or proxy log holds the token.
+    console.log(`  dashboard: ${url}/#token=${generated}   API: Authorization: Bearer <token>`);
+  };
+  // With --workers N: this process keeps the agents; N workers serve the viewers (docs/deploy.md).
+  if (args.workers > 1)
+    return announce(await runServePrimary({ args, token: args.token ?? generated, openWithoutTokens: !needsToken, spawn, log }));
   // With --redis-url: tickets, agents and their streams shared with the other servers (docs/deploy.md).
   let redis: RedisConnection | undefined;
   if (args.redisUrl) {
@@ -96,13 +109,7 @@ async function serve(args: ServeArgs): Promise<void> {
   } else if (args.mode === 'kilo') {
     server.attachKilo({ url: args.kiloUrl!, agentId: args.agentId, sessionId: args.session });
   }
-  const { url } = await server.listen();
-  console.log(`agent-stream listening on ${url}`);
-  if (generated) {
-    console.log(`agent-stream token (generated, shown once): ${generated}`);
-    // In the fragment: browsers never send it, so no server or proxy log holds the token.
-    console.log(`  dashboard: ${url}/#token=${generated}   API: Authorization: Bearer <token>`);
-  }
+  announce((await server.listen()).url);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -124,6 +131,8 @@ async function serve(args: ServeArgs): Promise<void> {
 
 /** `agent-stream serve …`: resolves once listening; the process exits on SIGTERM/SIGINT. */
 export async function main(argv: string[]): Promise<void> {
+  // A worker of `serve --workers N`: its options come from the primary, over IPC.
+  if (cluster.isWorker && process.env.AGENT_STREAM_WORKER === '1') return runServeWorker(log);
   let args: ServeArgs;
   try {
     args = parseServeArgs(argv, process.env);

@@ -54,6 +54,8 @@ export interface ServeArgs {
   allowKiloUrls: string[];
   /** Proxies whose `X-Forwarded-For` names the client (`--trust-proxy ADDRESS`, repeatable). */
   trustProxies: string[];
+  /** Processes serving viewers on the shared port (`--workers N`, 1-64; node's cluster). Default 1: one process. */
+  workers: number;
 }
 
 export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080] [--keepalive-ms 15000] [--flush-interval-ms 16]
@@ -61,13 +63,15 @@ export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080]
                           [--token-file F | --token T] [--watch-token-file F | --watch-token T]
                           [--allow-origin URL]... [--allow-host NAME]...
                           [--max-connections 10000] [--max-connections-per-address N] [--trust-proxy ADDRESS]...
-                          [--allow-frame-origin URL]...
+                          [--allow-frame-origin URL]... [--workers 1]
                           [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]...]   (with --kilo-url)
                           [--kilo-env NAME]... [--max-agents 4] [--allow-model PROVIDER/MODEL]...   (with --spawn)
                           [--agent-network deny|allow] [--bwrap PATH] [--unsafe-no-isolation]   (with --spawn)
   --token (or --token-file, AGENT_STREAM_TOKEN) grants every action, --watch-token (or
   --watch-token-file, AGENT_STREAM_WATCH_TOKEN) only watching; a token is required beyond loopback
   and with --spawn (one is generated and printed when not given). Token files: mode 0600.
+  --workers N (1-64) serves viewers from N processes on the same port (one per core); this
+  process keeps the agents, tickets and limits. Not with --redis-url.
   --spawn runs each agent in a bubblewrap sandbox and refuses to start without one, unless
   --unsafe-no-isolation (agents can then read this server's secrets).`;
 
@@ -114,6 +118,7 @@ export function parseServeArgs(
     tokenSources: [],
     unsafeNoIsolation: false,
     agentNetwork: 'deny',
+    workers: 1,
   };
   const given = { token: 0, watchToken: 0 };
   const fromFile = (flag: string, path: string) => {
@@ -256,6 +261,9 @@ export function parseServeArgs(
         args.allowKiloUrls.push(url);
         break;
       }
+      case '--workers':
+        args.workers = int('--workers', value(), 1, 64);
+        break;
       case '--node-id':
         args.nodeId = need('--node-id', value());
         break;
@@ -294,6 +302,8 @@ export function parseServeArgs(
     if (!/^rediss?:\/\/[^\s]+$/.test(args.redisUrl)) throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379');
     if (args.mode !== 'kilo') throw new UsageError('--redis-url goes with --kilo-url (a kilo every server can reach)');
   }
+  if (args.workers > 1 && args.redisUrl !== undefined)
+    throw new UsageError('--workers goes without --redis-url (run one server per core, each with --redis-url, instead)');
   if (args.allowKiloUrls.length > 0 && args.redisUrl === undefined) throw new UsageError('--allow-kilo-url goes with --redis-url');
   if (args.nodeId !== undefined) {
     if (args.redisUrl === undefined) throw new UsageError('--node-id goes with --redis-url');

@@ -2,6 +2,7 @@ import type { ExitData } from '../protocol/agent-event';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { RequestClaims } from './request-claims';
+import type { Registry } from 'prom-client';
 
 /** A kilo agent as every node of a deployment knows it: enough to consume it or act on it from any node. */
 export interface AgentRecord {
@@ -38,6 +39,10 @@ export interface AgentCluster {
   start(createUpstream: UpstreamFactory): void;
   /** What this node refused to read from the shared store, per kind (`agent_stream_redis_invalid_entries_total`). */
   readonly invalidEntries?: ReadonlyMap<string, number>;
+  /** Viewers of `agentId` over the whole deployment, when the cluster counts them (`GET /agents`); absent: this node's. */
+  viewerCount?(agentId: string): number;
+  /** The Prometheus text of the whole deployment, when the cluster sums it (`local`: this node's registry); absent: this node's. */
+  metrics?(local: Registry): Promise<string>;
   /** Leaves the deployment: upstreams released for another node to take, local streams ended, connections closed. */
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import { createAgentRegistry, type AgentRegistry } from '../agent/create-agent-registry';
@@ -14,7 +14,7 @@ import { allowAll, checkAction, type Action, type Authorize } from './authorize'
 import { broadcastOptionsOf, buildAgentStreamRouter, type AgentStreamRouterOptions } from './create-agent-stream-router';
 import { jsonErrorHandler } from './json-error-handler';
 import { createOriginGuard } from './create-origin-guard';
-import type { RateLimiter } from './create-rate-limiter';
+import type { RateLimiter, SharedRateLimiter } from './create-rate-limiter';
 import { createRequestDispatcher } from './create-request-dispatcher';
 import { createConnectionLimiter } from './create-connection-limiter';
 import { createSecurityHeaders } from './create-security-headers';
@@ -71,7 +71,9 @@ export interface ControlServerOptions {
   /** Time a client has to send its request headers. Default 10 000 ms. */
   headersTimeoutMs?: number;
   /** Stream tickets per client address (see the router's `ticketRate`). Default 20 at once, 1 more per second. */
-  ticketRate?: RateLimiter | false;
+  ticketRate?: RateLimiter | SharedRateLimiter | false;
+  /** Replaces the per-address connection cap (a `'connection'` listener), e.g. one counted over the workers of `serve --workers`. */
+  limitConnections?: (socket: Socket) => void;
   /** Which client a request comes from, for the per-client limits (see `createClientAddress` behind a proxy). Default: the peer address. */
   clientAddress?: ClientAddress;
   /** Who a request comes from, for the `by` of actions (e.g. `createTokenAuth`'s). Default: the client address. */
@@ -90,6 +92,17 @@ export interface ControlServer {
   /** Registers a running kilo serve as an agent. */
   attachKilo(options: AttachKiloAgentOptions): ManagedAgent;
 }
+
+/** `broadcasts` with the viewers of one agent counted by `count` (e.g. over every process). */
+const withViewerCount = (broadcasts: BroadcastRegistry, count: (agentId: string) => number): BroadcastRegistry => ({
+  of: (agent) => broadcasts.of(agent),
+  viewerCount: (agentId) => (agentId === undefined ? broadcasts.viewerCount() : count(agentId)),
+  viewersByAgent: () => broadcasts.viewersByAgent(),
+  disconnect: (agentId) => broadcasts.disconnect(agentId),
+  get size() {
+    return broadcasts.size;
+  },
+});
 
 const FALLBACK_PAGE =
   '<!doctype html><meta charset="utf-8"><title>agent-stream</title><h1>agent-stream</h1><p>The dashboard bundle is not built; run <code>npm run build</code>. The API is at <a href="agents">/agents</a>.</p>';
@@ -123,7 +136,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const originGuard = createOriginGuard({ host, allowHosts: options.allowHosts, allowOrigins: options.allowOrigins });
   const headers = createSecurityHeaders({ frameAncestors: options.allowFrameOrigins });
   const perAddress = options.maxConnectionsPerAddress ?? Math.max(1, Math.min(256, Math.floor(maxConnections / 2)));
-  const limitConnections = createConnectionLimiter({ perAddress, exempt: options.trustedProxies });
+  const limitConnections = options.limitConnections ?? createConnectionLimiter({ perAddress, exempt: options.trustedProxies });
   const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
   const prometheus = createPrometheusRegistry(metrics, broadcasts, cluster?.invalidEntries);
   // Options are all valid: only now does this node take part in the cluster (leases, upstreams).
@@ -147,7 +160,8 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const { router, stream } = buildAgentStreamRouter<IncomingMessage>({
     registry,
     metrics,
-    broadcasts,
+    // Viewers counted over the deployment when the cluster counts them (GET /agents).
+    broadcasts: cluster?.viewerCount ? withViewerCount(broadcasts, cluster.viewerCount) : broadcasts,
     tickets,
     isShuttingDown,
     authorize: options.authorize,
@@ -173,7 +187,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   });
   app.all('/healthz', methodNotAllowed('GET'));
   app.get('/metrics', guard('watch'), (_req, res, next) => {
-    prometheus.metrics().then((text) => res.type(prometheus.contentType).send(text), next);
+    (cluster?.metrics?.(prometheus) ?? prometheus.metrics()).then((text) => res.type(prometheus.contentType).send(text), next);
   });
   app.all('/metrics', methodNotAllowed('GET'));
   app.get(['/', '/index.html'], (_req, res) => {

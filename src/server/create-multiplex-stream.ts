@@ -115,7 +115,7 @@ export function installMultiplexStream<Req extends IncomingMessage>(router: Rout
         if (!(await checkAction(authorize, req as unknown as Req, res, 'watch', id))) return;
         if (!registry.get(id)) return sendError(res, 404, 'agent_not_found', `no agent "${id}"`);
       }
-      const rate = ticketRate?.take(clientAddress(req));
+      const rate = await ticketRate?.take(clientAddress(req));
       if (rate && !rate.ok) {
         metrics.rejectTicket('rate_limited');
         return sendError(res, 429, 'rate_limited', 'too many stream tickets from this address', {

@@ -11,6 +11,11 @@ export interface RateLimiter {
   peek(key: string): RateDecision;
 }
 
+/** A ticket rate whose buckets live elsewhere (e.g. the primary process of `serve --workers`): `take` answers later. */
+export interface SharedRateLimiter {
+  take(key: string): Promise<RateDecision>;
+}
+
 export interface RateLimiterOptions {
   /** Tokens a bucket holds (the burst). */
   burst: number;

@@ -24,7 +24,7 @@ export function createTicketHandler<Req extends IncomingMessage>(o: ResolvedRout
     if (!(await checkAction(authorize, req as unknown as Req, res, 'watch', agentId))) return;
     if (!requireAgent(registry, agentId, res)) return;
     const client = clientAddress(req);
-    const rate = ticketRate?.take(client);
+    const rate = await ticketRate?.take(client);
     if (rate && !rate.ok) {
       metrics.rejectTicket('rate_limited');
       return sendError(res, 429, 'rate_limited', 'too many stream tickets from this address', {

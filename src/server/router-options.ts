@@ -8,7 +8,7 @@ import { STREAM_FORMATS, isStreamFormat, type StreamFormat } from '../protocol/s
 import { allowAll, type Authorize } from './authorize';
 import { socketAddress, type ClientAddress } from './client-address';
 import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
-import { createRateLimiter, type RateLimiter } from './create-rate-limiter';
+import { createRateLimiter, type RateLimiter, type SharedRateLimiter } from './create-rate-limiter';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
 import { DEFAULT_FLUSH_INTERVAL_MS, checkFlushIntervalMs } from './frame-batches';
 import { silentLogger, type Logger } from './logger';
@@ -60,8 +60,9 @@ export interface AgentStreamRouterOptions<Req extends IncomingMessage = Request>
   /**
    * Tickets per client address (token bucket); `false` for none. Default 20 at once, 1 more per
    * second. Unless false, the store also counts each client's unused tickets (its per-client share).
+   * A {@link SharedRateLimiter} keeps the buckets elsewhere (another process).
    */
-  ticketRate?: RateLimiter | false;
+  ticketRate?: RateLimiter | SharedRateLimiter | false;
   /** Who a request comes from, the key of `ticketRate` (see `createClientAddress` behind a proxy). Default: the peer address. */
   clientAddress?: ClientAddress;
   /** Who is answering which request (first claim wins). Default: in memory (a cluster passes its own). */

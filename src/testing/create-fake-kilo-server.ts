@@ -7,7 +7,15 @@ export interface FakeKiloServerOptions {
   status?: () => number;
   /** Called for each new `/event` stream, e.g. to write a burst. */
   onConnect?: (res: http.ServerResponse) => void;
+  /**
+   * Status to answer kilo's action routes with (`POST /session/:id/prompt_async` and `/abort`,
+   * `/permission/:id/reply`, `/question/:id/reply` and `/reject`), read per request. Default: not
+   * served (404).
+   */
+  actionStatus?: () => number;
 }
+
+const ACTION_ROUTE = /^\/(?:session\/[^/]+\/(?:prompt_async|abort)|permission\/[^/]+\/reply|question\/[^/]+\/(?:reply|reject))$/;
 
 /**
  * A kilo serve stand-in on loopback that your test drives by hand: `GET /event`, and what the
@@ -75,6 +83,10 @@ export async function createFakeKiloServer(options: FakeKiloServerOptions = {}):
         json(res, 200, state.history(parsed));
       });
       return;
+    }
+    if (req.method === 'POST' && options.actionStatus && ACTION_ROUTE.test(path)) {
+      req.resume();
+      return json(res, options.actionStatus(), true);
     }
     if (req.method === 'GET' && path === '/session/status') return json(res, 200, state.sessionStatus());
     if (req.method === 'GET' && path === '/permission') return json(res, 200, state.pendingPermissions());
