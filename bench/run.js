@@ -26,7 +26,7 @@ const { deltaScenario } = require('./lib/rate-scenarios');
 const { renderReport } = require('./lib/report');
 const { checkTargets, checkTargets16 } = require('./lib/targets');
 const { unavailableReason } = require('./variants/agent-stream');
-const { VARIANTS, isAgentStream } = require('./variants');
+const { VARIANTS, VARIANT_SPECS, isAgentStream } = require('./variants');
 
 const TEXT_BYTES = 220; // text of the event; the SSE frame a browser gets is ~300 bytes
 const MAX_BUFFERED = 1024 * 1024;
@@ -38,13 +38,13 @@ const SCENARIOS = ['throughput', 'latency', 'tokens', 'agents', 'viewers'];
 // Which variants each scenario measures: the agent-stream variants and the hand-written limits
 // everywhere; the per-turn (window off) reference where events come at a pace; the router mounted
 // in a user's Express app where CPU per event and idle memory are compared (throughput, N ≥ 1000).
-const ALL_BUT = (...out) => VARIANTS.filter((v) => !out.includes(v));
+const ALL_BUT = (...out) => VARIANTS.filter((v) => !out.includes(v) && !VARIANT_SPECS[v].only);
 const SCENARIO_VARIANTS = {
   throughput: ALL_BUT('agent-stream-per-turn'),
   latency: ALL_BUT('agent-stream-mounted'),
   tokens: ALL_BUT('agent-stream-mounted'),
   agents: ['limit', 'limit-coalesced', 'agent-stream', 'agent-stream-per-turn'],
-  viewers: ['limit', 'limit-coalesced', 'agent-stream'],
+  viewers: ['limit', 'limit-coalesced', 'agent-stream', 'agent-stream-workers'],
 };
 /** The smallest N the mounted router is measured at (its comparison is at N = 1000). */
 const MOUNTED_MIN_N = 1000;

@@ -33,21 +33,30 @@ async function main() {
   let profiler = null; // an inspector session while a phase is profiled
   const post = (method, params = {}) =>
     new Promise((resolve, reject) => profiler.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
+  // A variant with worker processes (agent-stream-workers) adds their CPU, writes, backlog and RSS.
+  const children = async () => (server.children ? server.children() : { cpuUs: 0, writes: 0, maxBacklog: 0, rss: 0 });
   const stats = async () => {
     const s = await server.stats();
+    const c = await children();
     const m = process.memoryUsage();
     const cpu = process.cpuUsage();
-    return { ...s, rss: m.rss, retained: m.heapUsed + m.external, cpuUs: cpu.user + cpu.system, maxBacklogBytes: sockets.maxBacklog() };
+    return {
+      ...s,
+      rss: m.rss + c.rss,
+      retained: m.heapUsed + m.external,
+      cpuUs: cpu.user + cpu.system + c.cpuUs,
+      maxBacklogBytes: Math.max(sockets.maxBacklog(), c.maxBacklog),
+    };
   };
   serveWorker(
     {
       stats,
-      cpu: () => {
+      cpu: async () => {
         const c = process.cpuUsage();
-        return c.user + c.system;
+        return c.user + c.system + (await children()).cpuUs;
       },
-      /** Writes on accepted sockets so far (lib/track-sockets.js). */
-      writes: () => sockets.writes(),
+      /** Writes on accepted sockets so far (lib/track-sockets.js), the workers' included. */
+      writes: async () => sockets.writes() + (await children()).writes,
       async gc() {
         for (let i = 0; i < 3 && global.gc; i++) {
           global.gc();

@@ -66,6 +66,8 @@ async function start({ upstreamUrl, host, maxBufferedBytes, agents = 1, flushInt
     tickets: benchTickets(),
     ticketRate: false,
     maxConnections: 20_000,
+    // One load process opens every viewer from one address (the default cap is 256 per address).
+    maxConnectionsPerAddress: 20_000,
   });
   const { port } = await control.listen();
   return {

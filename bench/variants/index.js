@@ -10,6 +10,8 @@ const VARIANT_SPECS = {
   'agent-stream-per-turn': { file: 'agent-stream', options: { flushIntervalMs: 0 }, multiAgent: true },
   // The router in a user's own Express app, as the README shows it.
   'agent-stream-mounted': { file: 'agent-stream-mounted', multiAgent: true },
+  // `serve --workers 2` (issue 24): a primary with the agents, two cluster workers with the viewers.
+  'agent-stream-workers': { file: 'agent-stream-workers', options: { workers: 2 }, multiAgent: true, only: ['viewers'] },
   'better-sse': { file: 'better-sse', multiAgent: false },
   'per-viewer-rxjs': { file: 'per-viewer-rxjs', multiAgent: false },
 };
