@@ -29,7 +29,7 @@ function call(base: string, path: string, headers: Record<string, string> = {}, 
 }
 const auth = { authorization: `Bearer ${TOKEN}` };
 const workersOf = (cli: RunningCli) =>
-  descendantsOf(cli.child.pid!).filter((p) => p.ppid === cli.child.pid && p.args.includes('agent-stream'));
+  descendantsOf(cli.child.pid!).filter((p) => p.ppid === cli.child.pid && /agent-stream\.js serve/.test(p.args));
 const viewerOn = async (cli: RunningCli) => {
   const r = await call(cli.url, '/agents/k/stream-ticket', auth, 'POST');
   return openSse(`${cli.url}${(JSON.parse(r.text) as { streamUrl: string }).streamUrl}`);
