@@ -2,7 +2,8 @@
 // `npm run bench`'s pictures: SVG charts beside the tables, from the raw figures of the last runs
 // (bench/results.json, bench/results-cluster.json), drawn by bench/lib/svg-chart.js.
 //
-//   node bench/charts.js [--results=bench/results.json] [--cluster=bench/results-cluster.json] [--out=bench/charts]
+//   node bench/charts.js [--results=bench/results.json] [--cluster=bench/results-cluster.json]
+//                        [--workers=bench/results-workers.json] [--out=bench/charts]
 //
 // - cpu-per-event-vs-viewers.svg: server CPU per delivered event against the number of viewers,
 //   one line per variant (throughput scenario);
@@ -10,7 +11,11 @@
 //   agents × 10 viewers; 50/s: 10 000 viewers; 100/s: 1000 viewers of one answer; 200/s: 1000
 //   viewers), one line per variant;
 // - scaling.svg: CPU per delivered event and p99 of one node, one node through Redis, two nodes
-//   (and `serve --workers N`, when a run has it), at each rate of the multi-node bench.
+//   (and `serve --workers N`, when a run has it), at each rate of the multi-node bench;
+// - workers-latency.svg, workers-cpu.svg: the viewers scenario (10 000 viewers × 50 tokens/s)
+//   with one process (agent-stream) and with `serve --workers 2` (agent-stream-workers): p50 and
+//   p99 against the 60 ms target, and the CPU of all processes (issue 24). From
+//   bench/results-workers.json (`--workers=FILE`), else bench/results.json when it has both.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -19,12 +24,54 @@ const { lineChart } = require('./lib/svg-chart');
 const arg = (name, dflt) => (process.argv.find((a) => a.startsWith(`--${name}=`)) ?? '').slice(name.length + 3) || dflt;
 const resultsFile = path.resolve(arg('results', path.join(__dirname, 'results.json')));
 const clusterFile = path.resolve(arg('cluster', path.join(__dirname, 'results-cluster.json')));
+const workersFile = path.resolve(arg('workers', path.join(__dirname, 'results-workers.json')));
 const outDir = path.resolve(arg('out', path.join(__dirname, 'charts')));
 
 const read = (file) => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null);
 
-function charts(run, cluster) {
-  const out = {};
+/** The workers' scaling (issue 24): the viewers scenario with 1 process and with N workers. */
+function workerCharts(run) {
+  const one = run?.results?.['agent-stream']?.viewers;
+  const many = run?.results?.['agent-stream-workers']?.viewers;
+  if (!one || !many || !Number.isFinite(one.p99Ms) || !Number.isFinite(many.p99Ms)) return {};
+  const n = run.config?.workers ?? 2;
+  const note = `${many.viewers} viewers × ${many.rate} tokens/s; ${run.machine.cores} cores, ${run.machine.date}; load ${run.machine.loadavg}`;
+  const at = (key, scale = 1) => [
+    [1, one[key] * scale],
+    [n, many[key] * scale],
+  ];
+  return {
+    'workers-latency.svg': lineChart({
+      title: 'serve --workers: latency of every token to every viewer',
+      xLabel: 'processes serving viewers (1: no workers)',
+      yLabel: 'ms',
+      xTicks: [1, n],
+      series: [
+        { name: 'p99', points: at('p99Ms') },
+        { name: 'p50', points: at('p50Ms') },
+        {
+          name: 'target p99',
+          points: [
+            [1, 60],
+            [n, 60],
+          ],
+        },
+      ],
+      note,
+    }),
+    'workers-cpu.svg': lineChart({
+      title: 'serve --workers: CPU of all processes (% of one core)',
+      xLabel: 'processes serving viewers (1: no workers)',
+      yLabel: '% of one core',
+      xTicks: [1, n],
+      series: [{ name: 'server CPU', points: at('serverCpuShare', 100) }],
+      note,
+    }),
+  };
+}
+
+function charts(run, cluster, workersRun = run) {
+  const out = { ...workerCharts(workersRun) };
   if (run) {
     const note = `${run.machine.cores} cores, ${run.machine.node}, ${run.machine.date}; load ${run.machine.loadavg}`;
     const variants = Object.entries(run.results).filter(([, r]) => r.available !== false);
@@ -83,7 +130,8 @@ function charts(run, cluster) {
 }
 
 if (require.main === module) {
-  const written = charts(read(resultsFile), read(clusterFile));
+  const run = read(resultsFile);
+  const written = charts(run, read(clusterFile), read(workersFile) ?? run);
   fs.mkdirSync(outDir, { recursive: true });
   for (const [name, svg] of Object.entries(written)) fs.writeFileSync(path.join(outDir, name), svg);
   process.stderr.write(

@@ -28,7 +28,9 @@ function askWorkers(workers, what) {
   );
 }
 
-async function start({ upstreamUrl, host, maxBufferedBytes, agents = 1, flushIntervalMs, workers = 2 }) {
+async function start({ upstreamUrl, host, maxBufferedBytes, agents = 1, flushIntervalMs, workers: given = 2 }) {
+  // BENCH_WORKERS=N measures another number of workers (e.g. 1: the IPC hop alone).
+  const workers = Number(process.env.BENCH_WORKERS) || given;
   const { createWorkerHub } = require(path.join(DIST, 'workers', 'create-worker-hub'));
   const { primaryEndpoint } = require(path.join(DIST, 'workers', 'ipc-endpoints'));
   const { createMemoryClaims } = require(path.join(DIST, 'server', 'request-claims'));
