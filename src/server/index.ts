@@ -8,7 +8,7 @@ export {
 export { allowAll, checkAction, type Action, type Authorize, type AuthorizeResult } from './authorize';
 export { createTokenAuth, type TokenAuth, type TokenAuthOptions } from './create-token-auth';
 export { createOriginGuard, type OriginGuard, type OriginGuardOptions } from './create-origin-guard';
-export { createRateLimiter, type RateLimiter, type RateLimiterOptions, type RateDecision } from './create-rate-limiter';
+export { createRateLimiter, type RateLimiter, type RateLimiterOptions, type RateDecision, type SharedRateLimiter } from './create-rate-limiter';
 export { jsonErrorHandler } from './json-error-handler';
 export { createControlServer, type ControlServer, type ControlServerOptions } from './create-control-server';
 export { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
