@@ -148,47 +148,7 @@ describe.each([1, 2])('serve --workers %i (the contract through the real CLI)', 
     expect((await call(cli!.url, '/agents', {})).status).toBe(401);
   });
 
-  it('the per-address connection cap counts every worker: the 13th open connection is cut', async () => {
-    const port = Number(new URL(cli!.url).port);
-    const idle = await Promise.all(
-      Array.from(
-        { length: 12 },
-        () =>
-          new Promise<net.Socket>((resolve, reject) =>
-            net
-              .connect(port, '127.0.0.1', function (this: net.Socket) {
-                resolve(this);
-              })
-              .on('error', reject),
-          ),
-      ),
-    );
-    try {
-      await waitUntil(
-        'the 13th connection cut',
-        () =>
-          call(cli!.url, '/healthz').then(
-            () => false,
-            () => true,
-          ),
-        10_000,
-      );
-      idle.pop()!.destroy();
-      await waitUntil(
-        'a slot again',
-        () =>
-          call(cli!.url, '/healthz').then(
-            (r) => r.status === 200,
-            () => false,
-          ),
-        10_000,
-      );
-    } finally {
-      for (const s of idle) s.destroy();
-    }
-  });
-
-  it('the ticket rate is one bucket per address over all workers, stop is admin-only, SIGTERM ends streams and processes', async () => {
+  it('the ticket rate, failed tokens and open connections are counted per address over all workers; stop is admin-only; SIGTERM ends streams and processes', async () => {
     const kept = await Promise.all([0, 1].map(async () => openSse(`${cli!.url}${(await ticket(cli!.url, 'k', WATCH)).streamUrl}`)));
     await Promise.all(kept.map((v) => v.waitFor((x) => x.events().length >= 1)));
     // Earlier tests took some of the 20; the bucket refills 1/s: ask until refused, count the run.
@@ -203,6 +163,52 @@ describe.each([1, 2])('serve --workers %i (the contract through the real CLI)', 
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
 
     expect((await call(cli!.url, '/agents/k/stop', { method: 'POST', token: WATCH })).status).toBe(403);
+    // Wrong tokens: 10 failed attempts per address (createTokenAuth's default), then 429 for
+    // everything from it, counted over all workers (a block in flight lets at most one more
+    // through per worker).
+    const tries: number[] = [];
+    for (let i = 0; i < 25 && tries.at(-1) !== 429; i++)
+      tries.push((await call(cli!.url, '/agents', { token: 'wrong-token-0123456789abc' })).status);
+    expect(tries.at(-1)).toBe(429);
+    const failed = tries.filter((s) => s === 401).length;
+    expect(failed).toBeGreaterThanOrEqual(10);
+    expect(failed).toBeLessThanOrEqual(10 + workers - 1);
+    for (let i = 0; i < 2; i++) expect((await call(cli!.url, '/agents', { token: TOKEN })).status).toBe(429);
+
+    // The per-address connection cap (12) counts every worker: the 2 streams and 10 idle
+    // connections hold it; each further connection is cut unserved; one closed frees a slot.
+    const port = Number(new URL(cli!.url).port);
+    const alive = (s: net.Socket) => !s.destroyed && !s.readableEnded;
+    const connect = () =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1', () => resolve(s));
+        s.on('error', reject);
+        s.on('end', () => s.destroy());
+      });
+    let idle: net.Socket[] = [];
+    try {
+      // One cut because an earlier socket still counted (its close not yet seen) is replaced.
+      for (let round = 0; round < 10 && (idle.length < 10 || !idle.every(alive)); round++) {
+        idle = idle.filter(alive);
+        idle.push(...(await Promise.all(Array.from({ length: 10 - idle.length }, connect))));
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      expect(idle.filter(alive)).toHaveLength(10);
+      for (let i = 0; i < 4; i++) await expect(call(cli!.url, '/healthz')).rejects.toThrow();
+      idle.pop()!.destroy();
+      await waitUntil(
+        'a slot again',
+        () =>
+          call(cli!.url, '/healthz').then(
+            (r) => r.status === 200,
+            () => false,
+          ),
+        10_000,
+      );
+    } finally {
+      for (const s of idle) s.destroy();
+    }
+
     cli!.child.kill('SIGTERM');
     const { code } = await cli!.exited;
     expect(code).toBe(0);

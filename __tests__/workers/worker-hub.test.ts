@@ -14,6 +14,7 @@ import { createIpcCaller, type IpcEndpoint, type IpcMessage } from '../../src/wo
 import { createIpcTicketRate, createIpcTicketStore } from '../../src/workers/create-ipc-limits';
 import { delta, permissionAsked, status, textPart } from '../helpers/kilo-builders';
 import { TicketCapacityError } from '../../src/tickets/ticket-store';
+import { createSyncedRateLimiter } from '../../src/workers/create-synced-rate-limiter';
 
 /** Two ends of a channel: each message arrives in a later turn, as a JSON copy; `sent` counts the primary's. */
 function channel() {
@@ -67,6 +68,30 @@ function setup() {
 }
 
 describe('serve --workers: the hub and the workers over IPC', () => {
+  it('a synced limiter (failed tokens) is one bucket over the workers: blocked on every worker once it runs dry', async () => {
+    const registry = createAgentRegistry();
+    const failures = createRateLimiter({ burst: 4, perSecond: 0.001 });
+    const hub = createWorkerHub({
+      registry,
+      tickets: createMemoryTicketStore(),
+      ticketRate: failures,
+      claims: createMemoryClaims(),
+      perAddress: 1,
+      limiters: { failures },
+    });
+    const limiters = [1, 2].map((id) => {
+      const c = channel();
+      hub.connect(id, c.primary);
+      return createSyncedRateLimiter('failures', c.worker, createIpcCaller(c.worker));
+    });
+    for (let i = 0; i < 4; i++) {
+      expect(limiters[i % 2]!.take('c').ok).toBe(true);
+      await settle();
+    }
+    for (const l of limiters) expect(l.peek('c')).toMatchObject({ ok: false });
+    expect(limiters[0]!.peek('other').ok).toBe(true);
+  });
+
   it('sends a turn of 1000 deltas to each worker in ONE message; every worker folds to the primary history', async () => {
     const { upstream, agent, worker } = setup();
     const w1 = worker(1);

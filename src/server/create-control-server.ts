@@ -72,8 +72,12 @@ export interface ControlServerOptions {
   headersTimeoutMs?: number;
   /** Stream tickets per client address (see the router's `ticketRate`). Default 20 at once, 1 more per second. */
   ticketRate?: RateLimiter | SharedRateLimiter | false;
-  /** Replaces the per-address connection cap (a `'connection'` listener), e.g. one counted over the workers of `serve --workers`. */
-  limitConnections?: (socket: Socket) => void;
+  /**
+   * Replaces the per-address connection cap (a `'connection'` listener), e.g. one counted over the
+   * workers of `serve --workers`. When it returns a promise, the connection's requests wait for it
+   * (false: the limiter closed the socket; nothing of it is served).
+   */
+  limitConnections?: (socket: Socket) => boolean | Promise<boolean>;
   /** Which client a request comes from, for the per-client limits (see `createClientAddress` behind a proxy). Default: the peer address. */
   clientAddress?: ClientAddress;
   /** Who a request comes from, for the `by` of actions (e.g. `createTokenAuth`'s). Default: the client address. */
@@ -223,7 +227,9 @@ export function createControlServer(options: ControlServerOptions = {}): Control
           },
           (req, res) => {
             headersDeadline.get(req.socket)?.();
-            dispatch(req, res);
+            const admission = admissions.get(req.socket);
+            if (admission) void admission.then((ok) => (ok ? dispatch(req, res) : req.socket.destroy()));
+            else dispatch(req, res);
           },
         );
         // Node's own checker lets a connection that never finishes its first request's headers
@@ -239,7 +245,12 @@ export function createControlServer(options: ControlServerOptions = {}): Control
           headersDeadline.set(socket, cancel);
           socket.on('close', cancel);
         });
-        server.on('connection', limitConnections);
+        // A connection admitted asynchronously (limitConnections gave a promise) is served once admitted.
+        const admissions = new WeakMap<object, Promise<boolean>>();
+        server.on('connection', (socket: Socket) => {
+          const verdict = limitConnections(socket);
+          if (verdict instanceof Promise) admissions.set(socket, verdict);
+        });
         server.maxConnections = maxConnections;
         server.once('error', reject);
         server.listen(port, host, () => {

@@ -46,29 +46,31 @@ export function createIpcTicketRate(rpc: IpcCaller): { take(key: string): Promis
 
 /**
  * A worker's per-address connection cap, counted by the primary over all workers (`conn.open`,
- * `conn.close`): a new connection reads nothing until the primary admits it (the socket is
- * paused), and one refused is closed before a byte of it is read, as with one process.
+ * `conn.close`): the control server serves no request of a new connection until the primary
+ * admitted it (the promise), and one refused is closed unserved, as with one process.
  *
  * ## Example
  * ```ts
  * createControlServer({ cluster, limitConnections: createIpcConnectionLimiter(rpc) });
  * ```
  */
-export function createIpcConnectionLimiter(rpc: IpcCaller): (socket: Socket) => void {
+export function createIpcConnectionLimiter(rpc: IpcCaller): (socket: Socket) => Promise<boolean> {
   return (socket) => {
     const address = socket.remoteAddress ?? 'unknown';
-    socket.pause();
-    rpc.call<boolean>('conn.open', address).then(
+    return rpc.call<boolean>('conn.open', address).then(
       (ok) => {
         if (!ok || socket.destroyed) {
           if (ok) void rpc.call('conn.close', address).catch(() => undefined);
           socket.destroy();
-          return;
+          return false;
         }
         socket.once('close', () => void rpc.call('conn.close', address).catch(() => undefined));
-        socket.resume();
+        return true;
       },
-      () => socket.destroy(),
+      () => {
+        socket.destroy();
+        return false;
+      },
     );
   };
 }

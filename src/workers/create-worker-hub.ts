@@ -20,6 +20,8 @@ export interface WorkerHubOptions {
   /** Open connections one peer address may hold over all workers; `exempt` addresses are not counted. */
   perAddress: number;
   exempt?: readonly string[];
+  /** Limiters the workers see through `createSyncedRateLimiter`, by name (e.g. the token auth's `failures`, `signIns`). */
+  limiters?: Record<string, RateLimiter>;
 }
 
 /** The primary's side of `serve --workers`: what every worker asks, and the events it sends them. */
@@ -122,6 +124,13 @@ export function createWorkerHub(options: WorkerHubOptions): WorkerHub {
     'rate.take': (_from, key: string) => ticketRate.take(key),
     'claims.claim': (_from, agentId: string, requestId: string) => claims.claim(agentId, requestId),
     'claims.release': (_from, agentId: string, requestId: string) => claims.release(agentId, requestId),
+    'limit.take': (_from, name: string, key: string) => {
+      const limiter = Object.hasOwn(options.limiters ?? {}, name) ? options.limiters![name] : undefined;
+      if (!limiter) throw new TypeError(`no limiter ${name}`);
+      limiter.take(key);
+      const after = limiter.peek(key);
+      if (!after.ok) sendAll({ as: 'agent-stream', k: 'blocked', name, key, ms: after.retryAfterSeconds * 1000 });
+    },
     'conn.open': (from, address: string) => {
       const a = norm(address);
       if (exempt.has(a)) return true;

@@ -45,6 +45,11 @@ export async function runServePrimary(options: ServePrimaryOptions): Promise<str
     claims: createMemoryClaims(),
     perAddress,
     exempt: args.trustProxies,
+    // createTokenAuth's own limits (its defaults), counted here for every worker.
+    limiters: {
+      failures: createRateLimiter({ burst: 10, perSecond: 0.2 }),
+      signIns: createRateLimiter({ burst: 10, perSecond: 0.1 }),
+    },
   });
   let demo: DemoKiloServer | undefined;
   if (args.mode === 'demo') {

@@ -9,6 +9,7 @@ import { workerEndpoint } from './ipc-endpoints';
 import { createWorkerAgentCluster } from './create-worker-agent-cluster';
 import { createIpcConnectionLimiter, createIpcTicketRate, createIpcTicketStore } from './create-ipc-limits';
 import { createSpawnProxy, type SpawnTarget } from './create-spawn-proxy';
+import { createSyncedRateLimiter } from './create-synced-rate-limiter';
 
 /** What the primary sends a worker first: the parsed options and the token (generated or given; never logged). */
 export interface WorkerConfig {
@@ -49,6 +50,9 @@ export function runServeWorker(log: Logger): void {
       openWithoutTokens: config.openWithoutTokens,
       clientAddress,
       isHttps: createRequestIsHttps(args.trustProxies),
+      // Failed attempts and sign-ins counted over every worker, in the primary.
+      failures: createSyncedRateLimiter('failures', endpoint, rpc),
+      signIns: createSyncedRateLimiter('signIns', endpoint, rpc),
     });
     const server = createControlServer({
       cluster,
