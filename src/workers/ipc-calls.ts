@@ -25,11 +25,25 @@ export interface IpcError {
   client?: string;
 }
 
-/** Whether `m` is one of agent-stream's IPC messages. */
+/**
+ * Whether `m` is one of agent-stream's IPC messages.
+ *
+ * ## Example
+ * ```ts
+ * process.on('message', (m) => isIpcMessage(m) && handle(m));
+ * ```
+ */
 export const isIpcMessage = (m: unknown): m is IpcMessage =>
   typeof m === 'object' && m !== null && (m as { as?: unknown }).as === 'agent-stream' && typeof (m as { k?: unknown }).k === 'string';
 
-/** The fields of `err` that cross the channel. */
+/**
+ * The fields of `err` that cross the channel.
+ *
+ * ## Example
+ * ```ts
+ * reply({ as: 'agent-stream', k: 'reply', id, ok: false, e: toIpcError(err) });
+ * ```
+ */
 export function toIpcError(err: unknown): IpcError {
   const e = (err ?? {}) as Partial<IpcError>;
   const out: IpcError = {

@@ -29,6 +29,11 @@ export interface ServePrimaryOptions {
  * history (demo, --kilo-url, spawned), forks `args.workers` workers that hold the viewers on the
  * shared port, restarts a worker that dies, and on SIGTERM/SIGINT ends the agents (viewers get
  * their `exit`), then the workers, then itself. Resolves with the URL once a worker listens.
+ *
+ * ## Example
+ * ```ts
+ * if (args.workers > 1) console.log(`listening on ${await runServePrimary({ args, token, openWithoutTokens: false, log })}`);
+ * ```
  */
 export async function runServePrimary(options: ServePrimaryOptions): Promise<string> {
   const { args, log } = options;

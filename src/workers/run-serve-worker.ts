@@ -25,6 +25,11 @@ export interface WorkerConfig {
  * One worker of `agent-stream serve --workers N` (CLI-internal): waits for its {@link WorkerConfig},
  * then serves viewers on the port the cluster shares, with agents, tickets, limits and claims of
  * the primary. It ends when the primary asks, or at once when the primary is gone (no orphans).
+ *
+ * ## Example
+ * ```ts
+ * if (cluster.isWorker && process.env.AGENT_STREAM_WORKER === '1') runServeWorker(log);
+ * ```
  */
 export function runServeWorker(log: Logger): void {
   const endpoint = workerEndpoint(process);
