@@ -29,8 +29,8 @@ const WINDOW_MS = QUICK ? 2000 : 6000;
 const SESSION = 'ses_bench';
 /** The scale-out scenario: a fixed total of viewers × tokens/s through nginx. */
 const SCALE = QUICK
-  ? { viewers: 300, rate: 50, warmupMs: 1500, windowMs: 2000, nginxWorkers: 1 }
-  : { viewers: 3000, rate: 50, warmupMs: 2000, windowMs: 8000, nginxWorkers: 1 };
+  ? { viewers: 300, rate: 50, warmupMs: 1500, windowMs: 2000, nginxWorkers: 1, rounds: 1 }
+  : { viewers: 3000, rate: 50, warmupMs: 2000, windowMs: 8000, nginxWorkers: 1, rounds: 3 };
 
 /** A kilo-serve-compatible upstream: `/event` plus the log routes, answering with paced deltas `t<µs> `. */
 function createUpstream() {

@@ -102,21 +102,42 @@ async function measureSetup(upstreamUrl, upstream, setup, o) {
   }
 }
 
-/**
- * Runs every setup once, in order; resolves with one row each.
- * @param {{viewers: number, rate: number, warmupMs: number, windowMs: number, nginxWorkers: number}} o
- */
-async function runScaleOut(upstreamUrl, upstream, o) {
-  const rows = [];
-  for (const setup of SETUPS) {
-    const row = await measureSetup(upstreamUrl, upstream, setup, o);
-    process.stdout.write(`${JSON.stringify(row)}\n`);
-    rows.push(row);
-  }
-  return rows;
+const median = (xs) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+};
+
+/** One row per setup from its rounds: the median of every figure, the spread of p99 and of the load average, the rounds themselves. */
+function aggregate(samples) {
+  const row = { ...samples[0] };
+  for (const [k, v] of Object.entries(samples[0])) if (typeof v === 'number') row[k] = median(samples.map((x) => x[k]));
+  row.nodeCpuShare = samples[0].nodeCpuShare.map((_, i) => median(samples.map((x) => [...x.nodeCpuShare].sort((a, b) => b - a)[i])));
+  row.p99Range = [Math.min(...samples.map((x) => x.p99Ms)), Math.max(...samples.map((x) => x.p99Ms))];
+  row.loadavg = { min: Math.min(...samples.map((x) => x.loadavg.min)), max: Math.max(...samples.map((x) => x.loadavg.max)) };
+  row.rounds = samples.length;
+  row.samples = samples;
+  return row;
 }
 
-const pct = (x) => `${Math.round(x * 100)} %`;
+/**
+ * Runs every setup `o.rounds` times, the order rotated each round (a burst of load on the shared
+ * machine then hits a different setup); resolves with one aggregated row per setup.
+ * @param {{viewers: number, rate: number, warmupMs: number, windowMs: number, nginxWorkers: number, rounds: number}} o
+ */
+async function runScaleOut(upstreamUrl, upstream, o) {
+  const samples = new Map(SETUPS.map((s) => [s.name, []]));
+  for (let round = 0; round < o.rounds; round++) {
+    for (let i = 0; i < SETUPS.length; i++) {
+      const setup = SETUPS[(i + round) % SETUPS.length];
+      const row = await measureSetup(upstreamUrl, upstream, setup, o);
+      process.stdout.write(`${JSON.stringify(row)}\n`);
+      samples.get(setup.name).push(row);
+    }
+  }
+  return SETUPS.map((s) => aggregate(samples.get(s.name)));
+}
+
+const pct = (x) => (x < 0.1 ? `${(x * 100).toFixed(1)} %` : `${Math.round(x * 100)} %`);
 
 /** The Markdown section of bench/results-cluster.md for the scale-out rows. */
 function scaleOutSection(rows) {
@@ -132,11 +153,13 @@ function scaleOutSection(rows) {
     '',
     `**Noisy numbers.** This machine has 2 cores and was shared with other sessions during the run: the 1-minute load average during the windows was ${Math.min(...loads.map((l) => l.min)).toFixed(2)}–${Math.max(...loads.map((l) => l.max)).toFixed(2)} (per row below). The load generator and nginx run on the same 2 cores as the nodes, so more nodes do not mean more cores here: read the CPU figures as the cost per node and in total, not as capacity.`,
     '',
-    '| setup | delivered events/s (of expected) | CPU per node | all nodes | redis-server | nginx | load generator | CPU µs / delivered event (with Redis) | p50 ms | p99 ms | load average |',
+    `Each setup ran ${r0.rounds ?? 1} times (the order rotated each round); every figure is the median of its rounds, with the range of p99 beside it.`,
+    '',
+    '| setup | delivered events/s (of expected) | CPU per node | all nodes | redis-server | nginx | load generator | CPU µs / delivered event (with Redis) | p50 ms | p99 ms (range) | load average |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.config} | ${r.deliveredPerSec} (${pct(r.deliveredPerSec / r.expectedPerSec)}) | ${r.nodeCpuShare.map(pct).join(' + ')} | ${pct(r.nodesCpuShare)} | ${r.redis ? pct(r.redisCpuShare) : '–'} | ${pct(r.nginxCpuShare)} | ${pct(r.loadCpuShare)} | ${r.cpuUsPerEvent.toFixed(2)} (${r.cpuUsPerEventWithRedis.toFixed(2)}) | ${r.p50Ms} | ${r.p99Ms} | ${r.loadavg.min.toFixed(1)}–${r.loadavg.max.toFixed(1)} |`,
+        `| ${r.config} | ${r.deliveredPerSec} (${pct(r.deliveredPerSec / r.expectedPerSec)}) | ${r.nodeCpuShare.map(pct).join(' + ')} | ${pct(r.nodesCpuShare)} | ${r.redis ? pct(r.redisCpuShare) : '–'} | ${pct(r.nginxCpuShare)} | ${pct(r.loadCpuShare)} | ${r.cpuUsPerEvent.toFixed(2)} (${r.cpuUsPerEventWithRedis.toFixed(2)}) | ${r.p50Ms} | ${r.p99Ms} (${(r.p99Range ?? [r.p99Ms, r.p99Ms]).join('–')}) | ${r.loadavg.min.toFixed(1)}–${r.loadavg.max.toFixed(1)} |`,
     ),
     '',
   ];
@@ -150,8 +173,17 @@ function scaleOutSection(rows) {
       `- **${r.config}**: the busiest node at ${pct(Math.max(...r.nodeCpuShare))} of a core (1 node + Redis: ${viaRedis ? pct(viaRedis.nodesCpuShare) : '–'}); all nodes together ${pct(r.nodesCpuShare)}; redis-server ${pct(r.redisCpuShare)}; p99 ${r.p99Ms} ms.`,
     );
   }
+  const viaRedisRows = rows.filter((r) => r.redis);
   lines.push(
-    '- redis-server carries each event once per node (one blocking reader per agent per node), not once per viewer: its CPU grows with the nodes, not with the viewers.',
+    `- **redis-server**: ${viaRedisRows.map((r) => `${pct(r.redisCpuShare)} with ${r.nodes} node${r.nodes > 1 ? 's' : ''}`).join(', ')} of a core: it carries each event once per node (one blocking reader per agent per node), not once per viewer.`,
+  );
+  const starved = rows.filter((r) => r.deliveredPerSec < 0.95 * r.expectedPerSec);
+  if (starved.length > 0) {
+    lines.push(
+      `- **Starved**: ${starved.map((r) => r.config).join(', ')} delivered less than 95 % of the events due in the window: the processes did not get the CPU they needed on the shared machine, so their latency is the machine's backlog and their CPU share is what they were given, not what they needed.`,
+    );
+  }
+  lines.push(
     '',
     '![scale-out: CPU by setup](charts/scale-out-cpu.svg)',
     '![scale-out: latency by setup](charts/scale-out-latency.svg)',
