@@ -22,7 +22,8 @@ export { createRedisAgentCluster, type RedisAgentClusterOptions } from './create
 export { createRedisClaims, type RedisClaimsOptions } from './create-redis-claims';
 export { createReplicaAgent, type ReplicaAgent, type ReplicaAgentOptions, type AgentOwnerChannel } from './create-replica-agent';
 export { readAgentStream, type ReadAgentStreamOptions, type AgentSnapshot } from './read-agent-stream';
-export { publishAgentEvents, writeAgentSnapshot, type PublishAgentEventsOptions } from './publish-agent-events';
+export { publishAgentEvents, type PublishAgentEventsOptions } from './publish-agent-events';
+export { writeAgentSnapshot, type SnapshotHistory } from './write-agent-snapshot';
 export { redisKeys, type RedisKeys } from './redis-keys';
 export { holdLease, releaseLease, type LeaseStep } from './redis-lease';
 export type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';

@@ -82,10 +82,16 @@ export const entryFieldsSchema = z.object({
 });
 
 /** An agent's snapshot: the newest id it covers and its entries (each checked on its own). */
-export const snapshotSchema = z.object({
-  latestSeq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  entries: z.array(z.unknown()),
-});
+const idSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const snapshotSchema = z
+  .object({
+    latestSeq: idSchema,
+    /** Its oldest retained id and what its bounds had dropped (absent in older snapshots). */
+    oldestSeq: idSchema.optional(),
+    droppedSeq: idSchema.optional(),
+    entries: z.array(z.unknown()),
+  })
+  .refine((s) => (s.droppedSeq ?? 0) <= s.latestSeq && (s.oldestSeq ?? 0) <= s.latestSeq, 'its bounds are above its latest id');
 
 /** A message of the owner-commands channel. */
 export const ownerCommandSchema = z.discriminatedUnion('op', [
