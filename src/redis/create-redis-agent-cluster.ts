@@ -10,7 +10,7 @@ import { createRedisDiagnostics, RedisReplyError, type RedisDiagnostics } from '
 import type { ReplicaAgent } from './create-replica-agent';
 import { createOwnerCommands } from './create-owner-commands';
 import { createRedisClaims } from './create-redis-claims';
-import { command, duplicateRedis, type RedisConnection } from './redis-connection';
+import { command, type RedisConnection } from './redis-connection';
 import { redisKeys } from './redis-keys';
 import { agentRecordSchema, mgetReply, stopReasonSchema, stringsReply } from './redis-schemas';
 import { holdLease, releaseLease } from './redis-lease';
@@ -91,15 +91,15 @@ export function createRedisAgentCluster(
   const local = new Map<string, Local>();
   let createUpstream: UpstreamFactory | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
-  let subscriber: RedisConnection | undefined;
   let closed = false;
   let ticking = false;
 
   const commands = createOwnerCommands({
     redis,
     keys,
+    nodeId,
+    owned: () => [...local].filter(([, l]) => l.owner).map(([id]) => id),
     upstreamOf: (id) => local.get(id)?.owner?.upstream,
-    onStop: () => void tick(),
     onError,
     diagnostics,
   });
@@ -262,18 +262,14 @@ export function createRedisAgentCluster(
       if (timer) return;
       timer = setInterval(() => void tick(), pollMs);
       timer.unref();
-      void duplicateRedis(redis, onError).then(async (s) => {
-        subscriber = s;
-        if (closed) return s.destroy();
-        await s.subscribe(keys.commands, commands.dispatch);
-      }, onError);
+      commands.start();
       void tick();
     },
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
+      commands.close();
       registry.stopAll();
-      subscriber?.destroy();
     },
   };
 }

@@ -14,8 +14,8 @@ export interface RedisKeys {
   stop(agentId: string): string;
   /** STRING: who is answering one of the agent's requests (set once: the first click wins). */
   claim(agentId: string, requestId: string): string;
-  /** Pub/sub channel of the owners' commands (record an action, note an actor, stop). */
-  readonly commands: string;
+  /** STREAM: commands to the agent's owner (record an action, note an actor, stop), consumed by its owner's consumer group. */
+  commands(agentId: string): string;
 }
 
 /**
@@ -36,6 +36,6 @@ export function redisKeys(prefix = 'agent-stream:'): RedisKeys {
     lease: (id) => `${agent(id)}:lease`,
     stop: (id) => `${agent(id)}:stop`,
     claim: (id, requestId) => `${agent(id)}:claim:${requestId}`,
-    commands: `${prefix}commands`,
+    commands: (id) => `${agent(id)}:commands`,
   };
 }

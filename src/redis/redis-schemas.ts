@@ -93,11 +93,11 @@ export const snapshotSchema = z
   })
   .refine((s) => (s.droppedSeq ?? 0) <= s.latestSeq && (s.oldestSeq ?? 0) <= s.latestSeq, 'its bounds are above its latest id');
 
-/** A message of the owner-commands channel. */
+/** A command to an agent's owner (field `c` of an entry of its command stream, `keys.commands(id)`). */
 export const ownerCommandSchema = z.discriminatedUnion('op', [
   z.object({ agentId: agentIdSchema, op: z.literal('record'), action: actionDataSchema }),
   z.object({ agentId: agentIdSchema, op: z.literal('note'), requestId: kiloIdSchema, by: z.string().max(1000).optional() }),
-  z.object({ agentId: agentIdSchema, op: z.literal('stop') }),
+  z.object({ agentId: agentIdSchema, op: z.literal('stop'), reason: exitReasonSchema.optional() }),
 ]);
 
 /** The reason of a stop asked (the value of `keys.stop(id)`). */
