@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentRegistry } from '../agent/create-agent-registry';
-import type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';
+import type { AgentCluster, AgentRecord, ClusterViewerCounts, UpstreamFactory } from '../server/agent-cluster';
 import { silentLogger, type Logger } from '../server/logger';
 import { agentIdSchema, describeIssues } from '../protocol/agent-event-schema';
 import { createRecordCheck } from './create-record-check';
@@ -9,6 +9,7 @@ import { createRecordReplica } from './create-record-replica';
 import { createRedisDiagnostics, RedisReplyError, type RedisDiagnostics } from './create-redis-diagnostics';
 import type { ReplicaAgent } from './create-replica-agent';
 import { createOwnerCommands } from './create-owner-commands';
+import { createClusterViewers } from './create-cluster-viewers';
 import { createRedisClaims } from './create-redis-claims';
 import { command, type RedisConnection } from './redis-connection';
 import { redisKeys } from './redis-keys';
@@ -71,9 +72,12 @@ const positive = (name: string, v: number) => durationOption('createRedisAgentCl
  * await cluster.attach({ id: 'a1', url: 'http://10.0.0.5:4096', sessionId: 'ses_1' });
  * ```
  */
-export function createRedisAgentCluster(
-  options: RedisAgentClusterOptions,
-): AgentCluster & { readonly nodeId: string; owns(id: string): boolean; readonly diagnostics: RedisDiagnostics } {
+export function createRedisAgentCluster(options: RedisAgentClusterOptions): AgentCluster & {
+  readonly nodeId: string;
+  owns(id: string): boolean;
+  readonly diagnostics: RedisDiagnostics;
+  readonly viewers: ClusterViewerCounts;
+} {
   if (!options?.redis) throw new TypeError('createRedisAgentCluster: redis must be a connected node-redis client (see connectRedis)');
   const { redis } = options;
   const keys = redisKeys(options.prefix);
@@ -88,6 +92,7 @@ export function createRedisAgentCluster(
   const onError = (err: unknown) =>
     err instanceof RedisReplyError ? diagnostics.invalid('reply', err.key, err.issue) : logger.warn('redis', err);
   const { recordOf, refuse } = createRecordCheck(diagnostics, kiloUrls);
+  const viewers = createClusterViewers({ redis, keys, nodeId, pollMs, diagnostics, onError });
   const local = new Map<string, Local>();
   let createUpstream: UpstreamFactory | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -240,6 +245,7 @@ export function createRedisAgentCluster(
     nodeId,
     registry,
     diagnostics,
+    viewers,
     invalidEntries: diagnostics.invalidEntries,
     claims: createRedisClaims({ redis, keys, diagnostics }),
     owns: (id) => local.get(id)?.owner !== undefined,
@@ -270,6 +276,7 @@ export function createRedisAgentCluster(
       if (timer) clearInterval(timer);
       commands.close();
       registry.stopAll();
+      await viewers.close();
     },
   };
 }
