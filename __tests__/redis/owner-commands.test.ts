@@ -84,7 +84,7 @@ async function setup() {
 
 describe('owner commands over a Redis stream with a consumer group', () => {
   it('commands sent while nobody owns the agent run, in order and once, when an owner starts; then acknowledged and deleted', async () => {
-    const { sender, owner, pending, length } = await setup();
+    const { keys, redis, sender, owner, pending, length } = await setup();
     const ch = sender.channel('a1');
     ch.record(action('one'));
     ch.noteActor('per_1', 'bob');
@@ -98,6 +98,9 @@ describe('owner commands over a Redis stream with a consumer group', () => {
     expect(seen.notes).toEqual([['per_1', 'bob']]);
     expect(seen.stops).toEqual(['stopped']);
     await until('acknowledged and deleted', async () => (await length()) === 0 && (await pending()) === 0);
+    // The stream (and its group) expires when no command comes for a day, like every key of an agent.
+    const ttl = Number(await command(redis, ['PTTL', keys.commands('a1')]));
+    expect(ttl).toBeGreaterThan(23 * 3600_000);
     // Later commands arrive live (the blocking read).
     ch.record(action('three'));
     await until('the live one', () => seen.recorded.length === 3);

@@ -25,6 +25,8 @@ export interface OwnerCommandConsumerOptions {
   blockMs?: number;
   /** The pause while this node owns nothing. Default 250 ms. */
   idleMs?: number;
+  /** How long a command stream this consumer made lives without a command (as the senders' `ttlMs`). Default 1 day. */
+  ttlMs?: number;
 }
 
 export interface OwnerCommandConsumer {
@@ -56,6 +58,7 @@ export function consumeOwnerCommands(options: OwnerCommandConsumerOptions): Owne
   const { redis, keys, consumer, upstreamOf, onError, diagnostics } = options;
   const blockMs = options.blockMs ?? 500;
   const idleMs = options.idleMs ?? 250;
+  const ttlMs = options.ttlMs ?? 24 * 3600_000;
   let active = true;
   let conn: RedisConnection | undefined;
   /** The agents whose pending entries were claimed since this node owns them. */
@@ -66,7 +69,10 @@ export function consumeOwnerCommands(options: OwnerCommandConsumerOptions): Owne
       await command(redis, ['XGROUP', 'CREATE', key, OWNER_GROUP, '0', 'MKSTREAM']);
     } catch (err) {
       if (!/BUSYGROUP/.test(String(err))) throw err;
+      return;
     }
+    // Made here (no command yet): it expires like one a sender made (each command renews it).
+    await command(redis, ['PEXPIRE', key, ttlMs]);
   };
 
   /** Applies one entry; false when this node does not own the agent (the entry stays pending). */

@@ -93,6 +93,7 @@ export function createOwnerCommands(options: OwnerCommandsOptions): OwnerCommand
         upstreamOf,
         onError,
         diagnostics: options.diagnostics,
+        ttlMs,
       });
     },
     close() {
