@@ -4,7 +4,15 @@ import { command, type RedisConnection } from './redis-connection';
 import { entryFieldsSchema, jsonText, snapshotSchema } from './redis-schemas';
 import { fieldsOf, rangeReply } from './stream-replies';
 
-/** An action's canonical text (the schema's key order, unknown keys dropped): equal actions, equal texts. */
+/**
+ * An action's canonical text (the schema's key order, unknown keys dropped): equal actions, equal texts.
+ *
+ * ## Example
+ * ```ts
+ * actionKey({ text: 'hi', kind: 'prompt', by: 'ann', at: '2026-12-04T10:00:00.000Z' }) ===
+ *   actionKey({ kind: 'prompt', by: 'ann', at: '2026-12-04T10:00:00.000Z', text: 'hi' }); // true
+ * ```
+ */
 export function actionKey(action: ActionData): string {
   return JSON.stringify(actionDataSchema.parse(action));
 }
