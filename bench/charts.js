@@ -16,6 +16,8 @@
 //   with one process (agent-stream) and with `serve --workers 2` (agent-stream-workers): p50 and
 //   p99 against the 60 ms target, and the CPU of all processes (issue 24). From
 //   bench/results-workers.json (`--workers=FILE`), else bench/results.json when it has both.
+// - scale-out-cpu.svg, scale-out-latency.svg: the scale-out curve (1, 2, 3 nodes behind nginx at a
+//   fixed total of viewers × tokens/s): CPU per node, all nodes, redis-server, nginx; p50/p99.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -105,7 +107,9 @@ function charts(run, cluster, workersRun = run) {
       note: `20/s: 100 agents × 10 viewers; 50/s: 10 000 viewers; 100/s, 200/s: 1000 viewers. ${note}`,
     });
   }
-  if (cluster) {
+  const scale = (cluster ?? []).filter((c) => c.scenario === 'scale-out');
+  cluster = cluster && cluster.filter((c) => (c.scenario ?? 'direct') === 'direct');
+  if (cluster && cluster.length > 0) {
     const configs = [...new Set(cluster.map((c) => c.config))];
     const rates = [...new Set(cluster.map((c) => c.rate))].sort((a, b) => a - b);
     out['scaling.svg'] = lineChart({
@@ -124,6 +128,39 @@ function charts(run, cluster, workersRun = run) {
       yLabel: 'p99 ms',
       xTicks: rates,
       series: configs.map((config) => ({ name: config, points: cluster.filter((c) => c.config === config).map((c) => [c.rate, c.p99Ms]) })),
+    });
+  }
+  if (scale.length > 0) {
+    const note = `${scale[0].viewers} viewers × ${scale[0].rate} tokens/s through nginx; load average ${Math.min(...scale.map((r) => r.loadavg.min))}–${Math.max(...scale.map((r) => r.loadavg.max))} (shared 2-core machine: noisy)`;
+    const redis = scale.filter((r) => r.redis);
+    const mem = scale.filter((r) => !r.redis);
+    const share = (rows, f) => rows.map((r) => [r.nodes, Math.round(f(r) * 1000) / 10]);
+    out['scale-out-cpu.svg'] = lineChart({
+      title: 'Scale-out: CPU by number of nodes (fixed total load)',
+      xLabel: 'nodes behind nginx',
+      yLabel: '% of one core',
+      xTicks: [...new Set(scale.map((r) => r.nodes))],
+      series: [
+        { name: 'busiest node (Redis)', points: share(redis, (r) => Math.max(...r.nodeCpuShare)) },
+        { name: 'all nodes (Redis)', points: share(redis, (r) => r.nodesCpuShare) },
+        { name: 'redis-server', points: share(redis, (r) => r.redisCpuShare) },
+        { name: 'nginx', points: share(redis, (r) => r.nginxCpuShare) },
+        { name: '1 node in memory', points: share(mem, (r) => r.nodesCpuShare) },
+      ],
+      note,
+    });
+    out['scale-out-latency.svg'] = lineChart({
+      title: 'Scale-out: token latency by number of nodes',
+      xLabel: 'nodes behind nginx',
+      yLabel: 'ms (upstream send → viewer read)',
+      xTicks: [...new Set(scale.map((r) => r.nodes))],
+      series: [
+        { name: 'p99 (Redis)', points: redis.map((r) => [r.nodes, r.p99Ms]) },
+        { name: 'p50 (Redis)', points: redis.map((r) => [r.nodes, r.p50Ms]) },
+        { name: 'p99, 1 node in memory', points: mem.map((r) => [r.nodes, r.p99Ms]) },
+        { name: 'p50, 1 node in memory', points: mem.map((r) => [r.nodes, r.p50Ms]) },
+      ],
+      note,
     });
   }
   return out;

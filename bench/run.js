@@ -25,6 +25,7 @@ const { throughput, latencyAndStall, tokenStream } = require('./lib/scenarios');
 const { deltaScenario } = require('./lib/rate-scenarios');
 const { renderReport } = require('./lib/report');
 const { checkTargets, checkTargets16 } = require('./lib/targets');
+const { checkTargets24 } = require('./lib/targets-24');
 const { unavailableReason } = require('./variants/agent-stream');
 const { VARIANTS, VARIANT_SPECS, isAgentStream } = require('./variants');
 
@@ -115,7 +116,14 @@ function fdLimit() {
 
 /** The markdown report of a run's figures, with both sets of targets checked. */
 const reportOf = (machine, config, results) =>
-  renderReport({ machine, config, results, targets: checkTargets(results, config), targets16: checkTargets16(results, config) });
+  renderReport({
+    machine,
+    config,
+    results,
+    targets: checkTargets(results, config),
+    targets16: checkTargets16(results, config),
+    targets24: checkTargets24(results),
+  });
 
 /** Writes the markdown report again from a run's raw figures (after editing profile-notes.md or the report). */
 function render(file) {

@@ -282,10 +282,14 @@ describe('createAgentStreamClient', () => {
     t.current().send('text', textData('ok'), 2);
     expect(diagnostics).toEqual([{ type: 'invalid_frame', reason: 'a text frame whose data is not JSON', seq: 1 }]);
     expect(t.events.map((e) => e.seq)).toEqual([2]);
-    t.current().fail();
+    t.ff.replies.push({ status: 502, body: 'Bad Gateway' });
+    t.current().fail(); // a live stream: retried at once; that ticket request fails, a retry is pending
+    await flush();
+    expect(t.ff.calls).toHaveLength(2);
+    expect(t.client.nextAttemptAt).not.toBeNull();
     t.client.close();
     await jest.advanceTimersByTimeAsync(60_000);
-    expect(t.ff.calls).toHaveLength(1);
+    expect(t.ff.calls).toHaveLength(2);
     expect(t.client.state).toBe('closed');
   });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './redis-server';
@@ -11,19 +11,34 @@ export interface Nginx {
 }
 
 /**
- * The `location` settings docs/deploy.md recommends for the stream; kept in one place so the test
- * runs what the doc says.
+ * The `nginx` block of docs/deploy.md (the upstreams, the `server` with its ticket location), so
+ * the tests run exactly what the doc recommends.
  */
-export const NGINX_LOCATION = `
-      proxy_pass http://agent_stream;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_buffering off;
-      proxy_read_timeout 1h;`;
+export function deployDocNginx(): string {
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'deploy.md'), 'utf8');
+  const blocks = [...doc.matchAll(/```nginx\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  if (blocks.length !== 1) throw new Error(`docs/deploy.md should hold one nginx block, found ${blocks.length}`);
+  return blocks[0]!;
+}
 
-/** Starts nginx in front of `upstreams` (host:port), no sticky sessions. */
+/**
+ * docs/deploy.md's nginx configuration for `upstreams` (host:port) on `port` of 127.0.0.1: each
+ * `upstream` block lists the test's nodes with the doc's parameters (e.g. `max_fails=0`), and
+ * `listen 443 ssl` / `server_name` become a plain loopback listener.
+ */
+export function nginxHttpConfig(upstreams: string[], port: number): string {
+  let conf = deployDocNginx().replace(/^(\s*)listen 443 ssl;\n\s*server_name [^;]+;$/m, `$1listen 127.0.0.1:${port};`);
+  conf = conf.replace(/(upstream \S+ \{\n)((?:\s*server [^\n]+\n)+)/g, (_all, head: string, servers: string) => {
+    const params = /^\s*server \S+?((?: [^;]+)?);/m.exec(servers)![1];
+    return head + upstreams.map((u) => `  server ${u}${params};\n`).join('');
+  });
+  if (!conf.includes(`listen 127.0.0.1:${port};`) || upstreams.some((u) => !conf.includes(`server ${u}`))) {
+    throw new Error(`could not adapt the nginx block of docs/deploy.md:\n${conf}`);
+  }
+  return conf;
+}
+
+/** Starts nginx in front of `upstreams` (host:port), no sticky sessions, configured as docs/deploy.md says. */
 export async function startNginx(upstreams: string[]): Promise<Nginx> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'nginx-'));
@@ -41,14 +56,7 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  upstream agent_stream {
-${upstreams.map((u) => `    server ${u};`).join('\n')}
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location / {${NGINX_LOCATION}
-    }
-  }
+${nginxHttpConfig(upstreams, port)}
 }
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);

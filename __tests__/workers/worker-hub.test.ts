@@ -160,11 +160,11 @@ describe('serve --workers: the hub and the workers over IPC', () => {
     await w2.cluster.registry.get('a1')!.actions!.replyPermission('per_1', 'once');
     await w1.cluster.registry.get('a1')!.actions!.prompt('hi');
     expect(calls).toEqual(['permission per_1 once', 'prompt hi']);
-    w1.cluster.countViewers(() => new Map([['a1', 3]]));
-    w2.cluster.countViewers(() => new Map([['a1', 4]]));
-    for (let i = 0; i < 200 && (w1.cluster.viewerCount('a1') !== 7 || w2.cluster.viewerCount('a1') !== 7); i++)
+    w1.cluster.viewers.publish(() => new Map([['a1', 3]]));
+    w2.cluster.viewers.publish(() => new Map([['a1', 4]]));
+    for (let i = 0; i < 200 && (w1.cluster.viewers.count('a1') !== 7 || w2.cluster.viewers.count('a1') !== 7); i++)
       await new Promise((r) => setTimeout(r, 5));
-    expect([w1.cluster.viewerCount('a1'), w2.cluster.viewerCount('a1'), hub.viewers().get('a1')]).toEqual([7, 7, 7]);
+    expect([w1.cluster.viewers.count('a1'), w2.cluster.viewers.count('a1'), hub.viewers().get('a1')]).toEqual([7, 7, 7]);
     hub.disconnect(2);
     expect(hub.viewers().get('a1')).toBe(3);
     w1.cluster.registry.get('a1')!.stop('stopped');

@@ -7,7 +7,8 @@ const { connectRedis, createRedisAgentCluster, createRedisTicketStore } = requir
 
 async function main() {
   const [upstreamUrl, redisUrl, nodeId] = process.argv.slice(2);
-  const common = { port: 0, ticketRate: false, maxConnections: 20_000 };
+  // All viewers come through one nginx (one address): no per-address cap.
+  const common = { port: 0, ticketRate: false, maxConnections: 20_000, maxConnectionsPerAddress: 20_000 };
   let server;
   if (redisUrl) {
     const redis = await connectRedis(redisUrl, (err) => process.stderr.write(`redis: ${err.message}\n`));

@@ -1,42 +1,36 @@
 'use strict';
-// `npm run bench`'s multi-node scenario (issue 14): the same agent, the same viewers, the same
-// token rate, served by 1 node in memory, 1 node through Redis, and 2 nodes through Redis (the
-// viewers split over both). Reports delivered events/s, server CPU per delivered event (the
-// nodes, and Redis beside them) and token latency (send in the upstream → arrival at a viewer).
+// `npm run bench`'s multi-node scenarios. Direct (issue 14): the same agent, the same viewers, the
+// same token rate, served by 1 node in memory, 1 node through Redis, and 2 nodes through Redis
+// (the viewers split over both, connected to them directly). Reports delivered events/s, server
+// CPU per delivered event (the nodes, and Redis beside them) and token latency (send in the
+// upstream → arrival at a viewer). Scale-out (issue 22, bench/cluster/scale-out.js): a fixed total
+// of viewers × tokens/s through nginx, served by 1 node in memory, 1, 2 and 3 nodes + Redis.
 //
-//   node bench/cluster/run.js [--quick] [--out=FILE]
+//   node bench/cluster/run.js [--quick] [--only=direct|scale-out] [--out=FILE]
 //
-// Needs dist/ (npm run build) and redis-server. Every process binds 127.0.0.1 and ends with the run.
-const { spawn } = require('node:child_process');
+// `--only` runs one scenario and keeps the other's rows of the last run (FILE's .json).
+// Needs dist/ (npm run build), redis-server and nginx. Every process binds 127.0.0.1 and ends with
+// the run (and each child exits by itself after 10 minutes).
 const fs = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
 const path = require('node:path');
 const { nowUs, sleep } = require('../lib/clock');
+const { ask, cpuSeconds, start, startRedis } = require('./procs');
+const { runScaleOut, scaleOutSection } = require('./scale-out');
 
 const QUICK = process.argv.includes('--quick');
+const ONLY = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7);
+if (ONLY && ONLY !== 'direct' && ONLY !== 'scale-out') throw new Error(`--only=direct or --only=scale-out, not ${ONLY}`);
 const OUT = (process.argv.find((a) => a.startsWith('--out=')) ?? '').slice(6) || path.join(__dirname, '..', 'results-cluster.md');
 const VIEWERS = QUICK ? 100 : 1000;
 const RATES = QUICK ? [200] : [200, 1000];
 const WARMUP_MS = 1500;
 const WINDOW_MS = QUICK ? 2000 : 6000;
 const SESSION = 'ses_bench';
-const TICK = Number(fs.readFileSync('/proc/self/stat', 'utf8') && 100); // CLK_TCK on Linux
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** CPU seconds (user + system) of a process, from /proc. */
-function cpuSeconds(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-}
+/** The scale-out scenario: a fixed total of viewers × tokens/s through nginx. */
+const SCALE = QUICK
+  ? { viewers: 300, rate: 50, warmupMs: 1500, windowMs: 2000, nginxWorkers: 1, rounds: 1 }
+  : { viewers: 3000, rate: 50, warmupMs: 2000, windowMs: 8000, nginxWorkers: 1, rounds: 3 };
 
 /** A kilo-serve-compatible upstream: `/event` plus the log routes, answering with paced deltas `t<µs> `. */
 function createUpstream() {
@@ -99,57 +93,15 @@ function createUpstream() {
   };
 }
 
-/** Starts a child process; resolves with it and the first stdout line matching `re`. */
-function start(cmd, args, re) {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${cmd} did not start: ${out}${err}`)), 30_000);
-    child.stdout.on('data', function on(d) {
-      out += d;
-      const m = re.exec(out);
-      if (m) {
-        clearTimeout(t);
-        child.stdout.off('data', on);
-        resolve({ child, match: m });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${out}${err}`)));
-  });
-}
-
-/** Sends a command line to the load process and waits for its JSON answer. */
-function ask(load, cmd) {
-  return new Promise((resolve) => {
-    let buf = '';
-    const on = (d) => {
-      buf += d;
-      const i = buf.indexOf('\n');
-      if (i < 0) return;
-      load.stdout.off('data', on);
-      resolve(JSON.parse(buf.slice(0, i)));
-    };
-    load.stdout.on('data', on);
-    load.stdin.write(`${cmd}\n`);
-  });
-}
-
 async function measure(upstreamUrl, upstream, config) {
   const procs = [];
   try {
     let redisUrl;
     let redisPid;
     if (config.redis) {
-      const port = await freePort();
-      const r = await start(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        /Ready to accept/,
-      );
+      const r = await startRedis();
       procs.push(r.child);
-      redisUrl = `redis://127.0.0.1:${port}`;
+      redisUrl = r.url;
       redisPid = r.child.pid;
     }
     const nodes = [];
@@ -182,6 +134,7 @@ async function measure(upstreamUrl, upstream, config) {
       await sleep(500);
       const cpu = nodeCpu.reduce((a, b) => a + b, 0);
       rows.push({
+        scenario: 'direct',
         config: config.name,
         rate,
         viewers: VIEWERS,
@@ -202,22 +155,16 @@ async function measure(upstreamUrl, upstream, config) {
   }
 }
 
-async function main() {
-  const upstream = createUpstream();
-  const upstreamUrl = await upstream.listen();
-  const configs = [
-    { name: '1 node, in memory', nodes: 1, redis: false },
-    { name: '1 node + Redis', nodes: 1, redis: true },
-    { name: '2 nodes + Redis', nodes: 2, redis: true },
-  ];
-  const rows = [];
-  for (const c of configs) rows.push(...(await measure(upstreamUrl, upstream, c)));
-  await upstream.close();
-  const pct = (x) => `${Math.round(x * 100)} %`;
+const pct = (x) => `${Math.round(x * 100)} %`;
+
+/** The Markdown section of the direct scenario (issue 14). */
+function directSection(rows) {
+  if (rows.length === 0) return [];
+  const names = [...new Set(rows.map((r) => r.config))];
   const lines = [
     '## Several nodes behind Redis (issue 14)',
     '',
-    `One agent, ${VIEWERS} viewers (split evenly over the nodes, connected to them directly), one answer streamed at the rate shown (one \`message.part.delta\` per event-loop turn). Measured over ${WINDOW_MS / 1000} s after ${WARMUP_MS / 1000} s of warm-up. CPU per delivered event: the nodes' CPU time over the events all viewers received; "with Redis" adds redis-server's. Latency: the upstream's send → a viewer's read. \`node bench/cluster/run.js\` (part of \`npm run bench\`).`,
+    `One agent, ${rows[0].viewers} viewers (split evenly over the nodes, connected to them directly), one answer streamed at the rate shown (one \`message.part.delta\` per event-loop turn). Measured over ${WINDOW_MS / 1000} s after ${WARMUP_MS / 1000} s of warm-up. CPU per delivered event: the nodes' CPU time over the events all viewers received; "with Redis" adds redis-server's. Latency: the upstream's send → a viewer's read. \`node bench/cluster/run.js\` (part of \`npm run bench\`).`,
     '',
     '| setup | deltas/s | delivered events/s | node CPU (share of a core) | redis-server CPU | CPU µs / delivered event | with Redis | p50 ms | p99 ms |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -227,17 +174,39 @@ async function main() {
     ),
     '',
   ];
-  for (const rate of RATES) {
-    const one = rows.find((r) => r.rate === rate && r.config === configs[0].name);
-    const viaRedis = rows.find((r) => r.rate === rate && r.config === configs[1].name);
-    const two = rows.find((r) => r.rate === rate && r.config === configs[2].name);
+  for (const rate of [...new Set(rows.map((r) => r.rate))]) {
+    const [one, viaRedis, two] = names.map((n) => rows.find((r) => r.rate === rate && r.config === n));
+    if (!one || !viaRedis || !two) continue;
     lines.push(
       `- ${rate} deltas/s: the Redis hop adds ${(viaRedis.p50Ms - one.p50Ms).toFixed(2)} ms at p50 and ${(viaRedis.p99Ms - one.p99Ms).toFixed(2)} ms at p99; 2 nodes cost ${(two.cpuUsPerEvent / one.cpuUsPerEvent).toFixed(2)}× the CPU per delivered event of 1 node in memory (${(two.cpuUsPerEventWithRedis / one.cpuUsPerEvent).toFixed(2)}× with redis-server), each node at ${pct(Math.max(...two.nodeCpuShare))} of a core at most.`,
     );
   }
-  const md = `${lines.join('\n')}\n`;
+  lines.push('');
+  return lines;
+}
+
+async function main() {
+  const jsonFile = OUT.replace(/\.md$/, '.json');
+  const previous = fs.existsSync(jsonFile) ? JSON.parse(fs.readFileSync(jsonFile, 'utf8')) : [];
+  const scenarioOf = (r) => r.scenario ?? 'direct';
+  const upstream = createUpstream();
+  const upstreamUrl = await upstream.listen();
+  const configs = [
+    { name: '1 node, in memory', nodes: 1, redis: false },
+    { name: '1 node + Redis', nodes: 1, redis: true },
+    { name: '2 nodes + Redis', nodes: 2, redis: true },
+  ];
+  let direct = previous.filter((r) => scenarioOf(r) === 'direct');
+  if (ONLY !== 'scale-out') {
+    direct = [];
+    for (const c of configs) direct.push(...(await measure(upstreamUrl, upstream, c)));
+  }
+  let scale = previous.filter((r) => scenarioOf(r) === 'scale-out');
+  if (ONLY !== 'direct') scale = await runScaleOut(upstreamUrl, upstream, SCALE);
+  await upstream.close();
+  const md = `${[...directSection(direct), ...scaleOutSection(scale)].join('\n')}\n`;
   fs.writeFileSync(OUT, md);
-  fs.writeFileSync(OUT.replace(/\.md$/, '.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  fs.writeFileSync(jsonFile, `${JSON.stringify([...direct, ...scale], null, 2)}\n`);
   process.stdout.write(`\n${md}`);
   process.exit(0);
 }

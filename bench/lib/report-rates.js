@@ -77,9 +77,9 @@ function renderMounted(out, config, results) {
   out.push('');
 }
 
-function renderTargets16(out, targets) {
+function renderTargets16(out, targets, issue = 16) {
   if (targets.length === 0) return;
-  out.push('## agent-stream against the targets of issue 16', '');
+  out.push(`## agent-stream against the targets of issue ${issue}`, '');
   out.push('| target | measured | met |');
   out.push('|---|---|---|');
   for (const t of targets) out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'yes' : 'NO'} |`);

@@ -218,6 +218,7 @@ function renderReport(run) {
     out.push('');
   }
   renderTargets16(out, run.targets16 ?? []);
+  renderTargets16(out, run.targets24 ?? [], 24);
   if (!config.quick && fs.existsSync(PROFILE_NOTES)) out.push(fs.readFileSync(PROFILE_NOTES, 'utf8').trimEnd(), '');
   out.push('## Method', '');
   out.push(

@@ -31,7 +31,6 @@ const off = endpoint.onMessage(async (m) => {
     maxConnections: 20_000,
     maxConnectionsPerAddress: 20_000,
   });
-  cluster.countViewers(() => control.broadcasts.viewersByAgent());
   process.on('message', (b) => {
     if (!b || b.as !== 'bench' || b.k !== 'stats') return;
     const cpu = process.cpuUsage();

@@ -36,11 +36,12 @@ function benchAgents(upstreamUrl, agents) {
 
 /**
  * One load process opens every viewer from one address: no per-address ticket limit, and room
- * for every viewer's ticket (the production defaults are 20/s per address and 200 per agent).
+ * for every viewer's ticket (the production defaults are 20/s per address, 200 per agent and 10
+ * unredeemed per client).
  */
 function benchTickets() {
   const { createMemoryTicketStore } = require(DIST);
-  return createMemoryTicketStore({ capacity: 20_000, capacityPerAgent: 20_000 });
+  return createMemoryTicketStore({ capacity: 20_000, capacityPerAgent: 20_000, capacityPerClient: 20_000 });
 }
 
 /**
@@ -66,7 +67,7 @@ async function start({ upstreamUrl, host, maxBufferedBytes, agents = 1, flushInt
     tickets: benchTickets(),
     ticketRate: false,
     maxConnections: 20_000,
-    // One load process opens every viewer from one address (the default cap is 256 per address).
+    // One load process holds every viewer from one address (production default: 256 per address).
     maxConnectionsPerAddress: 20_000,
   });
   const { port } = await control.listen();

@@ -86,8 +86,8 @@ export interface AgentStreamClientOptions {
    */
   maxRetries?: number;
   /**
-   * A connection counts as healthy (and resets the failure count when it drops) once it delivered
-   * a new event or stayed open this long, ms. Default 10000.
+   * A connection counts as live (when it drops, the failure count starts again and the first
+   * retry goes at once) once it delivered a new event or stayed open this long, ms. Default 10000.
    */
   healthyAfterMs?: number;
   /** Backoff lower bound, ms. Default 250. */

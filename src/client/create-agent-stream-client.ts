@@ -9,8 +9,8 @@ import {
   type FetchLike,
   type StreamTicket,
 } from './client-options';
-import { computeBackoffDelay } from './compute-backoff-delay';
 import { createFrameReader, type FrameResult } from './create-frame-reader';
+import { createRetrySchedule } from './create-retry-schedule';
 import { fetchTicket } from './fetch-ticket';
 import { buildStreamUrl, resolveUrl } from './stream-url';
 import { watchWakeEvents } from './watch-wake-events';
@@ -48,8 +48,10 @@ const toClientError = (err: unknown): AgentStreamClientError =>
  * `reconnecting`, one ticket request per attempt, with jittered backoff capped at `maxDelayMs`
  * (30 s; `computeBackoffDelay`, honouring `Retry-After`), and reports each wait as `delayMs` and
  * `nextAttemptAt`. A connection that opens and drops at once is a failure too (the backoff keeps
- * growing); one that delivered new events, or stayed open `healthyAfterMs`, starts the count
- * again. In a browser, `online` and the page becoming visible start the pending attempt at once
+ * growing); one that delivered new events, or stayed open `healthyAfterMs`, was live: the count
+ * starts again and the first retry goes at once (its node died or was redeployed; behind a proxy
+ * that retries ticket requests on the next node the viewer is back within a round trip), then
+ * the backoff from its start (`createRetrySchedule`; at most one immediate retry a second). In a browser, `online` and the page becoming visible start the pending attempt at once
  * (at most one attempt a second). It stops for good after `exit` (state `exited`) — except an
  * `exit` with reason `shutdown`, which is the server going away, not the agent — when the
  * ticket endpoint answers 404 `agent_not_found` (`failed`), after `maxRetries` consecutive
@@ -85,7 +87,7 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
 
   let state: ConnectionState = 'connecting';
   let lastId: number | null = o.lastEventId ?? null;
-  let failures = 0;
+  const retries = createRetrySchedule(o);
   let lastError: AgentStreamClientError | null = null;
   let source: EventSourceLike | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -104,7 +106,7 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
   const setState = (next: ConnectionState, info: Omit<ConnectionStateInfo, 'attempt'> = {}) => {
     if (state === next && next !== 'reconnecting') return;
     state = next;
-    o.onState?.(next, { attempt: failures, ...info });
+    o.onState?.(next, { attempt: retries.failures, ...info });
   };
 
   const dropSource = () => {
@@ -135,24 +137,23 @@ export function createAgentStreamClient(options: AgentStreamClientOptions): Agen
     dropSource();
     lastError = err;
     if (err.code === 'agent_not_found') return fail(err);
-    // A connection that delivered new events or stayed up `healthyAfterMs` resets the count; one
-    // that opens and drops at once does not (no endless reconnect loop against a broken stream).
-    if (opened && (opened.progress || Date.now() - opened.at >= o.healthyAfterMs)) failures = 0;
+    // A connection that delivered new events or stayed up `healthyAfterMs` was live: the count
+    // starts again and the first retry goes at once. One that opens and drops at once is not (no
+    // endless reconnect loop against a broken stream).
+    const afterLive = opened !== null && (opened.progress || Date.now() - opened.at >= o.healthyAfterMs);
     opened = null;
-    failures++;
-    if (failures > o.maxRetries) {
+    const delayMs = retries.next({ afterLive, retryAfterMs: err.retryAfterMs, now: Date.now() });
+    if (delayMs === null) {
       return fail(
         new AgentStreamClientError(
           'retries_exhausted',
-          `gave up after ${failures} failed attempts: ${err.message}`,
+          `gave up after ${retries.failures} failed attempts: ${err.message}`,
           err.status,
           undefined,
           err,
         ),
       );
     }
-    let delayMs = computeBackoffDelay(failures - 1, o);
-    if (err.retryAfterMs !== undefined) delayMs = Math.min(o.maxDelayMs, Math.max(delayMs, err.retryAfterMs));
     scheduleRetry(delayMs, err);
   };
 

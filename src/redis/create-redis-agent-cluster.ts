@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentRegistry } from '../agent/create-agent-registry';
-import type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';
+import type { AgentCluster, AgentRecord, ClusterViewerCounts, UpstreamFactory } from '../server/agent-cluster';
 import { silentLogger, type Logger } from '../server/logger';
 import { agentIdSchema, describeIssues } from '../protocol/agent-event-schema';
 import { createRecordCheck } from './create-record-check';
@@ -9,8 +9,9 @@ import { createRecordReplica } from './create-record-replica';
 import { createRedisDiagnostics, RedisReplyError, type RedisDiagnostics } from './create-redis-diagnostics';
 import type { ReplicaAgent } from './create-replica-agent';
 import { createOwnerCommands } from './create-owner-commands';
+import { createClusterViewers } from './create-cluster-viewers';
 import { createRedisClaims } from './create-redis-claims';
-import { command, duplicateRedis, type RedisConnection } from './redis-connection';
+import { command, type RedisConnection } from './redis-connection';
 import { redisKeys } from './redis-keys';
 import { agentRecordSchema, mgetReply, stopReasonSchema, stringsReply } from './redis-schemas';
 import { holdLease, releaseLease } from './redis-lease';
@@ -71,9 +72,12 @@ const positive = (name: string, v: number) => durationOption('createRedisAgentCl
  * await cluster.attach({ id: 'a1', url: 'http://10.0.0.5:4096', sessionId: 'ses_1' });
  * ```
  */
-export function createRedisAgentCluster(
-  options: RedisAgentClusterOptions,
-): AgentCluster & { readonly nodeId: string; owns(id: string): boolean; readonly diagnostics: RedisDiagnostics } {
+export function createRedisAgentCluster(options: RedisAgentClusterOptions): AgentCluster & {
+  readonly nodeId: string;
+  owns(id: string): boolean;
+  readonly diagnostics: RedisDiagnostics;
+  readonly viewers: ClusterViewerCounts;
+} {
   if (!options?.redis) throw new TypeError('createRedisAgentCluster: redis must be a connected node-redis client (see connectRedis)');
   const { redis } = options;
   const keys = redisKeys(options.prefix);
@@ -88,18 +92,19 @@ export function createRedisAgentCluster(
   const onError = (err: unknown) =>
     err instanceof RedisReplyError ? diagnostics.invalid('reply', err.key, err.issue) : logger.warn('redis', err);
   const { recordOf, refuse } = createRecordCheck(diagnostics, kiloUrls);
+  const viewers = createClusterViewers({ redis, keys, nodeId, pollMs, diagnostics, onError });
   const local = new Map<string, Local>();
   let createUpstream: UpstreamFactory | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
-  let subscriber: RedisConnection | undefined;
   let closed = false;
   let ticking = false;
 
   const commands = createOwnerCommands({
     redis,
     keys,
+    nodeId,
+    owned: () => [...local].filter(([, l]) => l.owner).map(([id]) => id),
     upstreamOf: (id) => local.get(id)?.owner?.upstream,
-    onStop: () => void tick(),
     onError,
     diagnostics,
   });
@@ -240,6 +245,7 @@ export function createRedisAgentCluster(
     nodeId,
     registry,
     diagnostics,
+    viewers,
     invalidEntries: diagnostics.invalidEntries,
     claims: createRedisClaims({ redis, keys, diagnostics }),
     owns: (id) => local.get(id)?.owner !== undefined,
@@ -262,18 +268,15 @@ export function createRedisAgentCluster(
       if (timer) return;
       timer = setInterval(() => void tick(), pollMs);
       timer.unref();
-      void duplicateRedis(redis, onError).then(async (s) => {
-        subscriber = s;
-        if (closed) return s.destroy();
-        await s.subscribe(keys.commands, commands.dispatch);
-      }, onError);
+      commands.start();
       void tick();
     },
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
+      commands.close();
       registry.stopAll();
-      subscriber?.destroy();
+      await viewers.close();
     },
   };
 }

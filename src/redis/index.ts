@@ -20,9 +20,12 @@ export { createKiloUrlPolicy, type KiloUrlPolicy } from './create-kilo-url-polic
 export { createRedisTicketStore, type RedisTicketStoreOptions } from './create-redis-ticket-store';
 export { createRedisAgentCluster, type RedisAgentClusterOptions } from './create-redis-agent-cluster';
 export { createRedisClaims, type RedisClaimsOptions } from './create-redis-claims';
+export { createClusterViewers, viewerCountsSchema, type ClusterViewersOptions } from './create-cluster-viewers';
+export { consumeOwnerCommands, OWNER_GROUP, type OwnerCommandConsumer, type OwnerCommandConsumerOptions } from './consume-owner-commands';
 export { createReplicaAgent, type ReplicaAgent, type ReplicaAgentOptions, type AgentOwnerChannel } from './create-replica-agent';
 export { readAgentStream, type ReadAgentStreamOptions, type AgentSnapshot } from './read-agent-stream';
-export { publishAgentEvents, writeAgentSnapshot, type PublishAgentEventsOptions } from './publish-agent-events';
+export { publishAgentEvents, type PublishAgentEventsOptions } from './publish-agent-events';
+export { writeAgentSnapshot, type SnapshotHistory } from './write-agent-snapshot';
 export { redisKeys, type RedisKeys } from './redis-keys';
 export { holdLease, releaseLease, type LeaseStep } from './redis-lease';
 export type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';

@@ -20,6 +20,7 @@ import { createConnectionLimiter } from './create-connection-limiter';
 import { createSecurityHeaders } from './create-security-headers';
 import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
 import { createPrometheusRegistry } from './create-prometheus-registry';
+import { withClusterViewers } from './with-cluster-viewers';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
 import { silentLogger, type Logger } from './logger';
 import { methodNotAllowed, sendError } from './http';
@@ -97,17 +98,6 @@ export interface ControlServer {
   attachKilo(options: AttachKiloAgentOptions): ManagedAgent;
 }
 
-/** `broadcasts` with the viewers of one agent counted by `count` (e.g. over every process). */
-const withViewerCount = (broadcasts: BroadcastRegistry, count: (agentId: string) => number): BroadcastRegistry => ({
-  of: (agent) => broadcasts.of(agent),
-  viewerCount: (agentId) => (agentId === undefined ? broadcasts.viewerCount() : count(agentId)),
-  viewersByAgent: () => broadcasts.viewersByAgent(),
-  disconnect: (agentId) => broadcasts.disconnect(agentId),
-  get size() {
-    return broadcasts.size;
-  },
-});
-
 const FALLBACK_PAGE =
   '<!doctype html><meta charset="utf-8"><title>agent-stream</title><h1>agent-stream</h1><p>The dashboard bundle is not built; run <code>npm run build</code>. The API is at <a href="agents">/agents</a>.</p>';
 
@@ -142,7 +132,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const perAddress = options.maxConnectionsPerAddress ?? Math.max(1, Math.min(256, Math.floor(maxConnections / 2)));
   const limitConnections = options.limitConnections ?? createConnectionLimiter({ perAddress, exempt: options.trustedProxies });
   const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
-  const prometheus = createPrometheusRegistry(metrics, broadcasts, cluster?.invalidEntries);
+  const prometheus = createPrometheusRegistry(metrics, broadcasts, cluster?.invalidEntries, cluster?.viewers);
   // Options are all valid: only now does this node take part in the cluster (leases, upstreams).
   cluster?.start((record, firstId) =>
     createKiloAgent(metrics, {
@@ -164,8 +154,8 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const { router, stream } = buildAgentStreamRouter<IncomingMessage>({
     registry,
     metrics,
-    // Viewers counted over the deployment when the cluster counts them (GET /agents).
-    broadcasts: cluster?.viewerCount ? withViewerCount(broadcasts, cluster.viewerCount) : broadcasts,
+    // `GET /agents` counts every node's viewers (a cluster's), the broadcasts stay this node's.
+    broadcasts: withClusterViewers(broadcasts, cluster?.viewers),
     tickets,
     isShuttingDown,
     authorize: options.authorize,

@@ -8,7 +8,13 @@ export {
 export { allowAll, checkAction, type Action, type Authorize, type AuthorizeResult } from './authorize';
 export { createTokenAuth, type TokenAuth, type TokenAuthOptions } from './create-token-auth';
 export { createOriginGuard, type OriginGuard, type OriginGuardOptions } from './create-origin-guard';
-export { createRateLimiter, type RateLimiter, type RateLimiterOptions, type RateDecision, type SharedRateLimiter } from './create-rate-limiter';
+export {
+  createRateLimiter,
+  type RateLimiter,
+  type RateLimiterOptions,
+  type RateDecision,
+  type SharedRateLimiter,
+} from './create-rate-limiter';
 export { jsonErrorHandler } from './json-error-handler';
 export { createControlServer, type ControlServer, type ControlServerOptions } from './create-control-server';
 export { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
@@ -29,7 +35,8 @@ export { createStreamHandler, type StreamHandler, type StreamHandlerOptions } fr
 
 export { createClientAddress, socketAddress, type ClientAddress } from './client-address';
 export { createMemoryClaims, type RequestClaims } from './request-claims';
-export type { AgentCluster, AgentRecord, UpstreamFactory } from './agent-cluster';
+export type { AgentCluster, AgentRecord, ClusterViewerCounts, UpstreamFactory } from './agent-cluster';
+export { withClusterViewers } from './with-cluster-viewers';
 export { createSecurityHeaders, type SecurityHeaders, type SecurityHeadersOptions } from './create-security-headers';
 export { createConnectionLimiter, type ConnectionLimiter, type ConnectionLimiterOptions } from './create-connection-limiter';
 export { createRequestIsHttps, type RequestIsHttps } from './request-is-https';

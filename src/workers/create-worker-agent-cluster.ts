@@ -4,27 +4,23 @@ import type { AgentActions } from '../agent/create-managed-agent';
 import { createAgentRegistry, type AgentRegistry } from '../agent/create-agent-registry';
 import type { SequencedAgentEvent } from '../protocol/agent-event';
 import { createReplicaAgent, type ReplicaAgent } from '../redis/create-replica-agent';
-import type { AgentCluster } from '../server/agent-cluster';
+import type { AgentCluster, ClusterViewerCounts } from '../server/agent-cluster';
 import type { RequestClaims } from '../server/request-claims';
 import { isIpcMessage, type IpcCaller, type IpcEndpoint } from './ipc-calls';
 
 export interface WorkerAgentClusterOptions {
   endpoint: IpcEndpoint;
   rpc: IpcCaller;
-  /** This worker's open streams per agent (the control server's `broadcasts.viewersByAgent`), reported to the primary. */
-  localViewers?: () => Map<string, number>;
   /** How often a change of them is reported. Default 50 ms. */
   reportMs?: number;
 }
 
 /** A worker's cluster: replicas fed by the primary, viewers counted over every worker, metrics of every worker. */
 export interface WorkerAgentCluster extends AgentCluster {
-  /** Viewers of `agentId` over every worker (as the primary last summed them). */
-  viewerCount(agentId: string): number;
+  /** Viewers over every worker (as the primary last summed them); this worker's are published by the control server. */
+  readonly viewers: ClusterViewerCounts;
   /** The Prometheus text of every worker summed (`local` is this worker's registry). */
   metrics(local: Registry): Promise<string>;
-  /** Where this worker's open streams are read from, once its control server exists. */
-  countViewers(read: () => Map<string, number>): void;
 }
 
 const ACTIONS: Array<keyof AgentActions> = ['prompt', 'abort', 'replyPermission', 'replyQuestion', 'rejectQuestion'];
@@ -33,13 +29,13 @@ const ACTIONS: Array<keyof AgentActions> = ['prompt', 'abort', 'replyPermission'
  * Creates the agents of one worker of `agent-stream serve --workers N`: each agent the primary
  * announces becomes a replica (`createReplicaAgent`: same ids, same retained state) fed by the
  * primary's event batches; its actions, `record`, `noteActor` and `stop` go to the primary's
- * agent, answer claims are the primary's, and `viewerCount` sums the viewers of every worker.
+ * agent, answer claims are the primary's, and `viewers` sums the viewers of every worker.
  *
  * ## Example
  * ```ts
  * const cluster = createWorkerAgentCluster({ endpoint, rpc });
  * const server = createControlServer({ cluster, tickets: createIpcTicketStore(rpc) });
- * cluster.countViewers(() => server.broadcasts.viewersByAgent());
+ * // the control server publishes this worker's viewers through cluster.viewers
  * ```
  */
 export function createWorkerAgentCluster(options: WorkerAgentClusterOptions): WorkerAgentCluster {
@@ -48,7 +44,8 @@ export function createWorkerAgentCluster(options: WorkerAgentClusterOptions): Wo
   const inner = createAgentRegistry();
   const feeds = new Map<string, Subject<SequencedAgentEvent>>();
   let totals = new Map<string, number>();
-  let localViewers = options.localViewers;
+  let perWorker = new Map<string, ReadonlyMap<string, number>>();
+  let localViewers: (() => ReadonlyMap<string, number>) | undefined;
   let reported = '';
 
   const add = (id: string, firstId: number, acts: boolean, events: SequencedAgentEvent[]) => {
@@ -95,7 +92,10 @@ export function createWorkerAgentCluster(options: WorkerAgentClusterOptions): Wo
         const feed = feeds.get(id);
         if (feed) for (const e of events) feed.next(e);
       }
-    else if (m.k === 'viewers' && Array.isArray(m.counts)) totals = new Map(m.counts as Array<[string, number]>);
+    else if (m.k === 'viewers' && Array.isArray(m.counts)) {
+      totals = new Map(m.counts as Array<[string, number]>);
+      perWorker = new Map(((m.workers ?? []) as Array<[string, Array<[string, number]>]>).map(([w, c]) => [w, new Map(c)]));
+    }
   });
 
   const timer = setInterval(() => {
@@ -142,13 +142,22 @@ export function createWorkerAgentCluster(options: WorkerAgentClusterOptions): Wo
     claims,
     attach: () => Promise.reject(new TypeError('a worker takes its agents from the primary')),
     start: () => undefined,
-    viewerCount: (agentId) => totals.get(agentId) ?? 0,
-    countViewers: (read) => void (localViewers = read),
+    viewers: {
+      publish: (read) => void (localViewers = read),
+      count: (agentId) => (agentId === undefined ? [...totals.values()].reduce((a, b) => a + b, 0) : (totals.get(agentId) ?? 0)),
+      byAgent: () => new Map(totals),
+      byNode: () => new Map(perWorker),
+    },
     async metrics(local) {
       if (!aggregating) {
         // Answers the primary's prom-client requests with this worker's registry.
         new AggregatorRegistry();
         AggregatorRegistry.setRegistries([local]);
+        // Every worker reports the same deployment-wide counts: not summed.
+        for (const name of ['agent_stream_cluster_viewers', 'agent_stream_cluster_node_viewers']) {
+          const metric = local.getSingleMetric(name) as { aggregator?: string } | undefined;
+          if (metric) metric.aggregator = 'max';
+        }
         aggregating = true;
       }
       return rpc.call<string>('metrics');

@@ -106,12 +106,18 @@ export function createWorkerHub(options: WorkerHubOptions): WorkerHub {
     if (!agent) throw Object.assign(new Error(`no agent "${id}"`), { status: 404 });
     return agent;
   };
+  const viewersMessage = (): IpcMessage => ({
+    as: 'agent-stream',
+    k: 'viewers',
+    counts: [...totals],
+    workers: [...workers].map(([id, w]) => [`worker-${id}`, [...w.viewers]]),
+  });
   const sumViewers = () => {
     const next = new Map<string, number>();
     for (const w of workers.values()) for (const [id, n] of w.viewers) next.set(id, (next.get(id) ?? 0) + n);
     const changed = next.size !== totals.size || [...next].some(([id, n]) => totals.get(id) !== n);
     totals = next;
-    if (changed) sendAll({ as: 'agent-stream', k: 'viewers', counts: [...next] });
+    if (changed) sendAll(viewersMessage());
   };
 
   const methods: IpcMethods = {
@@ -176,7 +182,7 @@ export function createWorkerHub(options: WorkerHubOptions): WorkerHub {
       flush();
       workers.set(id, { endpoint, off, viewers, conns: new Map() });
       for (const agent of registry.list()) safeSend(endpoint, announce(agent));
-      safeSend(endpoint, { as: 'agent-stream', k: 'viewers', counts: [...totals] });
+      safeSend(endpoint, viewersMessage());
     },
     disconnect(id) {
       const w = workers.get(id);

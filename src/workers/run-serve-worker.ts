@@ -81,7 +81,6 @@ export function runServeWorker(log: Logger): void {
       trustedProxies: args.trustProxies,
       clientAddress,
     });
-    cluster.countViewers(() => server.broadcasts.viewersByAgent());
     let stopping = false;
     const stop = () => {
       if (stopping) return;
