@@ -103,7 +103,12 @@ describe('agent-stream serve --workers 2 (processes)', () => {
     viewers.push(await viewerOn(cli!), await viewerOn(cli!), await viewerOn(cli!));
     await waitUntil('3 viewers in /metrics from both workers', async () => {
       const m = await Promise.all([0, 1].map(() => call(cli!.url, '/metrics', auth)));
-      return m.every((r) => /^agent_stream_viewers_total 3$/m.test(r.text) && /^agent_stream_viewers\{agent="k"\} 3$/m.test(r.text));
+      return m.every(
+        (r) =>
+          /^agent_stream_viewers_total 3$/m.test(r.text) &&
+          /^agent_stream_viewers\{agent="k"\} 3$/m.test(r.text) &&
+          /^agent_stream_cluster_viewers\{agent="k"\} 3$/m.test(r.text),
+      );
     });
   });
 });
