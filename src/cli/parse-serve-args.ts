@@ -291,7 +291,8 @@ export function parseServeArgs(
   }
   args.redisUrl ??= env.AGENT_STREAM_REDIS_URL || undefined;
   if (args.redisUrl !== undefined) {
-    if (!/^(rediss?|redis\+sentinel):\/\/[^\s]+$/.test(args.redisUrl)) throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379 (or redis+sentinel://HOST:26379,…/MASTER)');
+    if (!/^(rediss?|redis\+sentinel):\/\/[^\s]+$/.test(args.redisUrl))
+      throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379 (or redis+sentinel://HOST:26379,…/MASTER)');
     if (args.mode !== 'kilo') throw new UsageError('--redis-url goes with --kilo-url (a kilo every server can reach)');
   }
   if (args.allowKiloUrls.length > 0 && args.redisUrl === undefined) throw new UsageError('--allow-kilo-url goes with --redis-url');

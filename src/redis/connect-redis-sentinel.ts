@@ -31,7 +31,8 @@ export function parseSentinelUrl(url: string): SentinelUrl {
   const sentinels = m[3]!.split(',').map((hostPort) => {
     const hp = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(hostPort);
     const port = Number(hp?.[2] ?? 26379);
-    if (!hp || port < 1 || port > 65535) throw new TypeError(`a Sentinel URL names sentinels as host:port, got ${JSON.stringify(hostPort)}`);
+    if (!hp || port < 1 || port > 65535)
+      throw new TypeError(`a Sentinel URL names sentinels as host:port, got ${JSON.stringify(hostPort)}`);
     return { host: hp[1]!.replace(/^\[|\]$/g, ''), port };
   });
   const decode = (s: string | undefined) => (s ? decodeURIComponent(s) : undefined);
