@@ -174,16 +174,30 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
     // Ticket requests on both nodes all along, each bounded: 201, or 503 + Retry-After; when, and how long each took.
     const answers: { at: number; status: number; retryAfter: string | null; ms: number }[] = [];
     let asking = true;
-    const ask = async (base: string) => {
+    // Each node asked from an address of its own (the per-address ticket rate is 1/s after a burst of 20), every 700 ms.
+    const ask = async (base: string, localAddress: string) => {
       while (asking) {
         const t0 = Date.now();
-        const res = await fetch(`${base}/agents/${AGENT}/stream-ticket`, { method: 'POST', signal: AbortSignal.timeout(15_000) });
-        await res.arrayBuffer();
-        answers.push({ at: t0, status: res.status, retryAfter: res.headers.get('retry-after'), ms: Date.now() - t0 });
-        await sleep(200);
+        const res = await new Promise<{ status: number; retryAfter: string | null }>((resolve, reject) => {
+          const req = http.request(
+            `${base}/agents/${AGENT}/stream-ticket`,
+            { method: 'POST', localAddress, agent: false, timeout: 15_000 },
+            (r) => {
+              r.resume();
+              r.on('end', () =>
+                resolve({ status: r.statusCode ?? 0, retryAfter: (r.headers['retry-after'] as string | undefined) ?? null }),
+              );
+            },
+          );
+          req.on('timeout', () => req.destroy(new Error('a ticket request hung for 15 s')));
+          req.on('error', reject);
+          req.end();
+        });
+        answers.push({ at: t0, ...res, ms: Date.now() - t0 });
+        await sleep(700);
       }
     };
-    const asked = Promise.all(nodes.map((n) => ask(n.url)));
+    const asked = Promise.all(nodes.map((n, i) => ask(n.url, `127.0.0.${51 + i}`)));
     await sleep(500);
     const killedAt = Date.now();
     await primary.stop();
@@ -203,6 +217,7 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
     await asked;
 
     const statuses = [...new Set(answers.map((a) => a.status))].sort();
+    answers.sort((a, b) => a.at - b.at);
     const refused = answers.filter((a) => a.status === 503);
     process.stdout.write(
       `[sentinel] ${answers.length} ticket requests: ${statuses.join(', ')}; 503s from +${refused.length ? refused[0]!.at - killedAt : 0} to +${refused.length ? refused.at(-1)!.at - killedAt : 0} ms; slowest ${Math.max(...answers.map((a) => a.ms))} ms\n`,

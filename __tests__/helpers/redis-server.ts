@@ -66,7 +66,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     stop: () =>
       new Promise<void>((resolve) => {
         const c = child;
-        if (!c || c.exitCode !== null) return resolve();
+        if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
         c.once('exit', () => resolve());
         c.kill('SIGKILL');
       }),

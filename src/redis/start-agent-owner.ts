@@ -71,7 +71,8 @@ export async function startAgentOwner(options: AgentOwnerOptions): Promise<Agent
   let snapshotSeq = 0;
   let writing = false;
   const snapshot = () => {
-    if (writing || options.history.latestSeq <= snapshotSeq) return Promise.resolve();
+    // Not while Redis is out of reach: a write queued then could land after another owner's, older than it.
+    if (writing || options.history.latestSeq <= snapshotSeq || !redis.isReady) return Promise.resolve();
     writing = true;
     return writeAgentSnapshot(redis, { events: keys.events(id), snapshot: keys.snapshot(id) }, options.history, snapshotSeq)
       .then((seq) => void (snapshotSeq = seq), onError)
