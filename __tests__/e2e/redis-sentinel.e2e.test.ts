@@ -89,6 +89,8 @@ function startViewer(base: string) {
 
 describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes and kilo', () => {
   let root: string;
+  /** Sentinels rewrite their config files: outside kilo's directory (it watches its files). */
+  let sentinelDir: string;
   let llm: FakeLlm;
   let kilo: KiloProcess;
   let client: KiloSessionClient;
@@ -105,6 +107,7 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
 
   beforeAll(async () => {
     root = realpathSync(mkdtempSync(join(tmpdir(), 'sentinel-')));
+    sentinelDir = realpathSync(mkdtempSync(join(tmpdir(), 'sentinel-conf-')));
     llm = await createFakeLlm({
       turns: [
         { text: words('warm', 20), chunkDelayMs: 10 },
@@ -116,7 +119,9 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
     sessionId = (await client.createSession({ title: 'sentinel' })).id;
     primary = await startRedisServer();
     replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
-    sentinels = await Promise.all([0, 1, 2].map(() => startRedisSentinel({ dir: root, masterName: 'mymaster', masterPort: primary.port })));
+    sentinels = await Promise.all(
+      [0, 1, 2].map(() => startRedisSentinel({ dir: sentinelDir, masterName: 'mymaster', masterPort: primary.port })),
+    );
     const url = `redis+sentinel://${sentinels.map((s) => `127.0.0.1:${s.port}`).join(',')}/mymaster`;
     const args = (i: number) => [
       'serve',
@@ -151,6 +156,7 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
     await kilo?.stop();
     await llm?.close();
     rmSync(root, { recursive: true, force: true });
+    rmSync(sentinelDir, { recursive: true, force: true });
   });
 
   it('after the promotion every viewer converges with ids strictly increasing; tickets are 201, or 503 with Retry-After only during the failover', async () => {
@@ -159,7 +165,7 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'Warm up.' }),
     });
-    expect(warm.status).toBe(202);
+    expect(`${warm.status} ${warm.status === 202 ? '' : `${await warm.text()} ${nodes[0]!.stderr().slice(-2000)}`}`).toBe('202 ');
     await until('kilo idle', idle, 60_000);
     await until('every viewer folded the warm-up', async () => converged(await kiloView(kilo.url, sessionId)), 20_000);
 
@@ -168,7 +174,7 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'Talk through the failover.' }),
     });
-    expect(r.status).toBe(202);
+    expect(`${r.status} ${r.status === 202 ? '' : await r.text()}`).toBe('202 ');
     await until('streaming text', () => viewers[0]!.frames.some((f) => f.data.includes('failover3 ')), 30_000);
 
     // Ticket requests on both nodes all along, each bounded: 201, or 503 + Retry-After; when, and how long each took.
