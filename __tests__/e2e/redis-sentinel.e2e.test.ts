@@ -165,7 +165,9 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'Warm up.' }),
     });
-    expect(`${warm.status} ${warm.status === 202 ? '' : `${await warm.text()} ${nodes[0]!.stderr().slice(-2000)}`}`).toBe('202 ');
+    expect(
+      `${warm.status} ${warm.status === 202 ? '' : `${await warm.text()} test session ${sessionId}; ${nodes[0]!.stderr().slice(-2000)}`}`,
+    ).toBe('202 ');
     await until('kilo idle', idle, 60_000);
     await until('every viewer folded the warm-up', async () => converged(await kiloView(kilo.url, sessionId)), 20_000);
 
