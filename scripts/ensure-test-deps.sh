@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the test suite runs for real besides node_modules: Chromium (browser tests), redis-server
-# (multi-node tests), nginx (behind the nodes), and, when it can be installed, bubblewrap (the
+# and redis-sentinel (multi-node and failover tests), nginx (behind the nodes), and, when it can be installed, bubblewrap (the
 # sandbox of --spawn agents; without it kilo's bundled bwrap is used). `npm test` runs this first
 # (pretest), and so does
 # .ci/run. When one is missing it installs the Debian packages, as root or through sudo, without
@@ -11,6 +11,7 @@ set -uo pipefail
 missing=""
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v redis-sentinel >/dev/null 2>&1 || missing="$missing redis-sentinel"
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$missing nginx"
 optional=""
 command -v bwrap >/dev/null 2>&1 || optional=" bubblewrap"

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A real redis-server on a free loopback port, without persistence (a restart loses everything). */
 export interface RedisServer {
@@ -33,9 +36,13 @@ export interface RedisServerOptions {
 /** Starts `redis-server` (the Debian package; `.ci/run` installs it) on a free port of 127.0.0.1. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
+  // Its own working directory: a replica's full sync writes dump.rdb there even with --save '',
+  // and a server started later in the same directory would load it (old data in a fresh server).
+  const dir = mkdtempSync(join(tmpdir(), 'redis-server-'));
   const listen = options.tls
     ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', options.tls.certFile, '--tls-key-file', options.tls.keyFile]
     : ['--port', String(port)];
+  listen.push('--dir', dir);
   if (options.tls) listen.push('--tls-auth-clients', 'no');
   let child: ChildProcess | undefined;
   const start = () =>
@@ -66,7 +73,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     stop: () =>
       new Promise<void>((resolve) => {
         const c = child;
-        if (!c || c.exitCode !== null) return resolve();
+        if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
         c.once('exit', () => resolve());
         c.kill('SIGKILL');
       }),

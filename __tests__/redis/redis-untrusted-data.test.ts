@@ -151,10 +151,12 @@ describe('Redis data is validated, never trusted', () => {
     expect(await agentIds(a)).toEqual(['a1', 'a2']);
     expect(await agentIds(b)).toEqual(['a1', 'a2']);
 
-    // The lease of a1 outlives its 3 s by far: renewed every poll by the same owner.
+    // The lease of a1 outlives its time by far: renewed by the same owner, with the same epoch (`<epoch>:<node>`).
+    const token = await command(admin, ['GET', keys.lease('a1')]);
+    expect(token).toMatch(new RegExp(`^\\d+:${owner}$`));
     const started = Date.now();
     while (Date.now() - started < 4000) {
-      expect(await command(admin, ['GET', keys.lease('a1')])).toBe(owner);
+      expect(await command(admin, ['GET', keys.lease('a1')])).toBe(token);
       expect(Number(await command(admin, ['PTTL', keys.lease('a1')]))).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 250));
     }

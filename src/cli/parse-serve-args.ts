@@ -304,7 +304,8 @@ export function parseServeArgs(
   }
   args.redisUrl ??= env.AGENT_STREAM_REDIS_URL || undefined;
   if (args.redisUrl !== undefined) {
-    if (!/^rediss?:\/\/[^\s]+$/.test(args.redisUrl)) throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379');
+    if (!/^(rediss?|redis\+sentinel):\/\/[^\s]+$/.test(args.redisUrl))
+      throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379 (or redis+sentinel://HOST:26379,…/MASTER)');
     if (args.mode !== 'kilo') throw new UsageError('--redis-url goes with --kilo-url (a kilo every server can reach)');
   }
   if (args.workers > 1 && args.redisUrl !== undefined)

@@ -7,15 +7,13 @@ import { createRecordCheck } from './create-record-check';
 import { createKiloUrlPolicy } from './create-kilo-url-policy';
 import { createRecordReplica } from './create-record-replica';
 import { createRedisDiagnostics, RedisReplyError, type RedisDiagnostics } from './create-redis-diagnostics';
-import type { ReplicaAgent } from './create-replica-agent';
 import { createOwnerCommands } from './create-owner-commands';
 import { createClusterViewers } from './create-cluster-viewers';
 import { createRedisClaims } from './create-redis-claims';
 import { command, type RedisConnection } from './redis-connection';
 import { redisKeys } from './redis-keys';
-import { agentRecordSchema, mgetReply, stopReasonSchema, stringsReply } from './redis-schemas';
-import { holdLease, releaseLease } from './redis-lease';
-import { startAgentOwner, type AgentOwner } from './start-agent-owner';
+import { agentRecordSchema, mgetReply, stringsReply } from './redis-schemas';
+import { createAgentLeases, type LeasedAgent } from './create-agent-leases';
 import { durationOption } from '../options/number-option';
 
 export interface RedisAgentClusterOptions {
@@ -25,9 +23,11 @@ export interface RedisAgentClusterOptions {
   nodeId?: string;
   /** Key prefix of the deployment. Default `agent-stream:`. */
   prefix?: string;
-  /** Lease time: a dead owner's agents are taken over within about `leaseMs + pollMs`. Default 3000 ms. */
+  /** Lease time: a dead owner's agents are taken over about `leaseMs` after its last renewal. Default 700 ms. */
   leaseMs?: number;
-  /** How often records and leases are synced. Default 1000 ms. */
+  /** How often the owner renews its leases (below `leaseMs`). Default a quarter of `leaseMs`. */
+  renewMs?: number;
+  /** How often the records are synced, a stop asked is passed on and a lease held elsewhere looked at (at least). Default 1000 ms. */
   pollMs?: number;
   /** How often an owner writes the retained state. Default 1000 ms. */
   snapshotMs?: number;
@@ -48,12 +48,7 @@ export interface RedisAgentClusterOptions {
   logger?: Logger;
 }
 
-interface Local {
-  record: AgentRecord;
-  replica: ReplicaAgent;
-  owner?: AgentOwner;
-  starting?: boolean;
-}
+type Local = LeasedAgent;
 
 const positive = (name: string, v: number) => durationOption('createRedisAgentCluster', name, v);
 
@@ -82,7 +77,9 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
   const { redis } = options;
   const keys = redisKeys(options.prefix);
   const nodeId = options.nodeId ?? randomUUID();
-  const leaseMs = positive('leaseMs', options.leaseMs ?? 3000);
+  const leaseMs = positive('leaseMs', options.leaseMs ?? 700);
+  const renewMs = positive('renewMs', options.renewMs ?? leaseMs / 4);
+  if (renewMs >= leaseMs) throw new RangeError(`createRedisAgentCluster: renewMs must be below leaseMs (${leaseMs}), got ${renewMs}`);
   const pollMs = positive('pollMs', options.pollMs ?? 1000);
   const snapshotMs = positive('snapshotMs', options.snapshotMs ?? 1000);
   const retentionMs = durationOption('createRedisAgentCluster', 'retentionMs', options.retentionMs ?? 5 * 60_000, true);
@@ -107,6 +104,22 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
     upstreamOf: (id) => local.get(id)?.owner?.upstream,
     onError,
     diagnostics,
+  });
+
+  const leases = createAgentLeases({
+    redis,
+    keys,
+    nodeId,
+    leaseMs,
+    renewMs,
+    retryMs: pollMs,
+    snapshotMs,
+    retentionMs,
+    factory: () => createUpstream,
+    current: (l) => !closed && local.get(l.record.id) === l,
+    diagnostics,
+    logger,
+    onError,
   });
 
   const forget = (id: string) => {
@@ -136,47 +149,6 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
       t.unref();
     });
     return l;
-  };
-
-  /** One lease step: renew or take it, start or drop the upstream, pass on a stop asked. */
-  const lease = async (l: Local) => {
-    const id = l.record.id;
-    if (l.replica.exited || l.record.exited || !createUpstream || l.starting) return;
-    const step = await holdLease(redis, keys.lease(id), nodeId, leaseMs);
-    if (step === 'held_elsewhere' || (step === 'taken' && l.owner)) {
-      // Lost, or found free while held (Redis lost it): start over from kilo's log.
-      l.owner?.drop();
-      l.owner = undefined;
-      if (step === 'held_elsewhere') return;
-    }
-    if (!l.owner) {
-      l.starting = true;
-      try {
-        const owner = await startAgentOwner({
-          redis,
-          keys,
-          record: l.record,
-          createUpstream,
-          history: l.replica.history,
-          snapshotMs,
-          retentionMs,
-          onError,
-          // Ended for good: no lease step may start it again (the lease is left to expire).
-          onExit: (exit) => void (l.record = { ...l.record, exited: exit }),
-        });
-        if (closed || local.get(id) !== l) owner.drop();
-        else {
-          l.owner = owner;
-          logger.info(`agent ${id}: this node (${nodeId}) consumes its upstream`);
-        }
-      } finally {
-        l.starting = false;
-      }
-    }
-    const stop = await command(redis, ['GETDEL', keys.stop(id)]);
-    if (stop === null || !l.owner) return;
-    const reason = diagnostics.check(stopReasonSchema, stop, 'command', keys.stop(id));
-    if (reason !== undefined) l.owner.upstream.stop(reason);
   };
 
   /** Syncs the records (re-registering ours if Redis lost them), then the leases. */
@@ -210,7 +182,10 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
         await command(redis, ['SET', keys.record(id), JSON.stringify(l.record), 'NX']);
         await command(redis, ['SADD', keys.agents, id]);
       }
-      for (const l of [...local.values()]) await lease(l).catch(onError);
+      for (const l of [...local.values()]) {
+        leases.hold(l);
+        await leases.passStop(l).catch(onError);
+      }
     } catch (err) {
       onError(err);
     } finally {
@@ -235,7 +210,7 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
     stopAll() {
       // This node leaves: the agents go on (another node takes their upstreams); its streams end.
       for (const [id, l] of [...local]) {
-        if (l.owner) void releaseLease(redis, keys.lease(id), nodeId).catch(onError);
+        void leases.release(l).catch(onError);
         forget(id);
       }
     },

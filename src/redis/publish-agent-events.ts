@@ -2,6 +2,15 @@ import type { Observable, Subscription } from 'rxjs';
 import type { SequencedAgentEvent } from '../protocol/agent-event';
 import { command, type RedisConnection } from './redis-connection';
 
+/**
+ * Appends one entry only while the lease `KEYS[2]` holds the owner's token `ARGV[1]`: a deposed
+ * owner (its lease expired and another node took it with a higher epoch) can never append.
+ * Replies 1 appended, 0 fenced off.
+ */
+const FENCED_XADD = `if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[3], 'e', ARGV[4], 'p', ARGV[5])
+return 1`;
+
 export interface PublishAgentEventsOptions {
   redis: RedisConnection;
   /** The agent's stream key. */
@@ -12,27 +21,53 @@ export interface PublishAgentEventsOptions {
   after: number;
   /** Entries kept at most (approximately) besides the snapshot trimming. Default 100 000. */
   maxLen?: number;
+  /**
+   * Fencing: append only while the lease key `lease` holds `token` (what `holdLease` gave this
+   * owner). Without it every event is appended (one owner, or the caller fences).
+   */
+  fence?: { lease: string; token: string };
+  /** An append was refused because the lease no longer holds the token: nothing more is appended. Called once. */
+  onFenced?: () => void;
   onError?: (error: unknown) => void;
 }
 
 /**
  * Appends each event of an agent's upstream, once, to its Redis stream (the owner's half of the
  * fan-out): entry id `<seq>-0`, the event's JSON and the id before it. Commands go in order on
- * one connection; a node that lost the lease and still writes is refused by Redis (its ids are
- * below the new owner's), so two owners never interleave.
+ * one connection. With `fence`, each append is one script that first checks the lease still
+ * holds this owner's token (epoch and node): once another node took the lease, nothing more is
+ * appended, `onFenced` is called and publishing stops — the new owner's ids are never served by
+ * the old one (every node's viewers read the stream). Without it, an owner that lost the lease is
+ * still refused ids below the new owner's.
  *
  * ## Example
  * ```ts
- * const sub = publishAgentEvents({ redis, key: keys.events('a1'), events: upstream.events$, after: 0 });
+ * const sub = publishAgentEvents({
+ *   redis, key: keys.events('a1'), events: upstream.events$, after: 0,
+ *   fence: { lease: keys.lease('a1'), token }, onFenced: () => owner.drop(),
+ * });
  * ```
  */
 export function publishAgentEvents(options: PublishAgentEventsOptions): Subscription {
-  const { redis, key } = options;
+  const { redis, key, fence } = options;
   const maxLen = options.maxLen ?? 100_000;
   const onError = options.onError ?? (() => undefined);
   let prev = options.after;
-  return options.events.subscribe((e) => {
-    command(redis, ['XADD', key, 'MAXLEN', '~', maxLen, `${e.seq}-0`, 'e', JSON.stringify(e), 'p', prev]).catch(onError);
+  let fenced = false;
+  const subscription = options.events.subscribe((e) => {
+    if (fenced) return;
+    const entry = [`${e.seq}-0`, JSON.stringify(e), prev];
     prev = e.seq;
+    if (!fence) {
+      command(redis, ['XADD', key, 'MAXLEN', '~', maxLen, entry[0]!, 'e', entry[1]!, 'p', entry[2]!]).catch(onError);
+      return;
+    }
+    command(redis, ['EVAL', FENCED_XADD, 2, key, fence.lease, fence.token, maxLen, ...entry]).then((appended) => {
+      if (appended !== 0 || fenced) return;
+      fenced = true;
+      subscription.unsubscribe();
+      options.onFenced?.();
+    }, onError);
   });
+  return subscription;
 }

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { createClient } from 'redis';
+import { createSentinelConnection, isSentinelUrl } from './connect-redis-sentinel';
 
 /** A node-redis client (the `redis` package), as agent-stream uses it: raw commands, subscribe, duplicate. */
 export interface RedisConnection {
@@ -101,6 +102,8 @@ function connectOnce(client: RedisConnection, onError: (error: Error) => void): 
  * users); `rediss://` connects over TLS (`options.tls` for a private CA or client certificate).
  * Credentials refused or a certificate that does not verify reject with {@link RedisConnectError}
  * instead of retrying forever. Every duplicate (blocking readers, subscriptions) connects alike.
+ * `redis+sentinel://[user:password@]host:port[,host:port…]/master-name` connects through Redis
+ * Sentinel (node-redis's `createSentinel`) and follows a failover to the promoted replica.
  *
  * ## Example
  * ```ts
@@ -115,16 +118,23 @@ export async function connectRedis(
   onError: (error: Error) => void,
   options: ConnectRedisOptions = {},
 ): Promise<RedisConnection> {
-  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url))
+  if (typeof url !== 'string' || !/^(rediss?|redis\+sentinel):\/\//.test(url))
     throw new TypeError(`connectRedis: url must be redis://[user:password@]host:port or rediss://…, got ${redactRedisUrl(String(url))}`);
+  if (isSentinelUrl(url)) {
+    if (options.tls) throw new TypeError('connectRedis: tls options go with a rediss:// URL, not redis+sentinel://');
+    return checked(await connectOnce(createSentinelConnection(url), onError));
+  }
   const tls = url.startsWith('rediss:');
   if (options.tls && !tls) throw new TypeError('connectRedis: tls options go with a rediss:// URL');
   const client = createClient({
     url,
     socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000), ...(tls ? { tls: true, ...options.tls } : {}) },
   });
-  const connection = await connectOnce(client as unknown as RedisConnection, onError);
-  // A server that wants credentials none were given for answers NOAUTH only now.
+  return checked(await connectOnce(client as unknown as RedisConnection, onError));
+}
+
+/** `connection` once a PING passed: a server that wants credentials none were given for answers NOAUTH only now. */
+async function checked(connection: RedisConnection): Promise<RedisConnection> {
   try {
     await command(connection, ['PING']);
   } catch (err) {

@@ -7,6 +7,7 @@ import { writeAgentSnapshot } from './write-agent-snapshot';
 import { RedisReplyError } from './create-redis-diagnostics';
 import { command, type RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { leaseEpochKey } from './redis-lease';
 import { lastEntryReply } from './redis-schemas';
 
 export interface AgentOwnerOptions {
@@ -22,6 +23,10 @@ export interface AgentOwnerOptions {
   /** The upstream exited by itself (not dropped); called at once, before the record is marked in Redis. */
   onExit: (exit: ExitData) => void;
   onError: (error: unknown) => void;
+  /** The lease token this owner holds (`holdLease`): every append is fenced by it. */
+  token: string;
+  /** An append was refused: the lease is no longer this owner's. The owner has stopped publishing; drop it. */
+  onFenced: () => void;
 }
 
 /** The upstream half of an agent, on the node holding its lease. */
@@ -34,14 +39,15 @@ export interface AgentOwner {
 /**
  * Starts consuming an agent's kilo on this node: its ids continue above the stream's last one
  * (`firstId`), so a takeover continues the same stream; kilo's log refills what happened during
- * the handover (docs/protocol.md §2.1). Every event is appended to the stream once; the retained
+ * the handover (docs/protocol.md §2.1). Every event is appended to the stream once, fenced by the
+ * lease `token` (a deposed owner appends nothing and is told by `onFenced`); the retained
  * state is written as the snapshot every `snapshotMs` (when it changed) and the stream trimmed
  * behind it. An exit is published, the record marked and its keys expire after `retentionMs`;
  * the lease is left to expire, so every node has seen the record marked before it is free.
  *
  * ## Example
  * ```ts
- * const owner = await startAgentOwner({ redis, keys, record, createUpstream, history: replica.history, snapshotMs: 1000, retentionMs, onExit, onError });
+ * const owner = await startAgentOwner({ redis, keys, record, createUpstream, history: replica.history, snapshotMs: 1000, retentionMs, onExit, onError, token, onFenced });
  * owner.drop(); // lease lost
  * ```
  */
@@ -53,12 +59,21 @@ export async function startAgentOwner(options: AgentOwnerOptions): Promise<Agent
   const last = lastReply.data;
   const firstId = Math.max(Date.now() * 1000, last + 1, record.firstId);
   const upstream = options.createUpstream(record, firstId);
-  const publisher: Subscription = publishAgentEvents({ redis, key: keys.events(id), events: upstream.events$, after: last, onError });
+  const publisher: Subscription = publishAgentEvents({
+    redis,
+    key: keys.events(id),
+    events: upstream.events$,
+    after: last,
+    fence: { lease: keys.lease(id), token: options.token },
+    onFenced: options.onFenced,
+    onError,
+  });
   let dropped = false;
   let snapshotSeq = 0;
   let writing = false;
   const snapshot = () => {
-    if (writing || options.history.latestSeq <= snapshotSeq) return Promise.resolve();
+    // Not while Redis is out of reach: a write queued then could land after another owner's, older than it.
+    if (writing || options.history.latestSeq <= snapshotSeq || !redis.isReady) return Promise.resolve();
     writing = true;
     return writeAgentSnapshot(redis, { events: keys.events(id), snapshot: keys.snapshot(id) }, options.history, snapshotSeq)
       .then((seq) => void (snapshotSeq = seq), onError)
@@ -76,6 +91,7 @@ export async function startAgentOwner(options: AgentOwnerOptions): Promise<Agent
       command(redis, ['SET', keys.record(id), JSON.stringify(exited), 'PX', ms]),
       command(redis, ['PEXPIRE', keys.events(id), ms]),
       command(redis, ['PEXPIRE', keys.snapshot(id), ms]),
+      command(redis, ['PEXPIRE', leaseEpochKey(keys.lease(id)), ms]),
     ]).catch(onError);
   });
   return {

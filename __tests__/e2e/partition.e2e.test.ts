@@ -1,0 +1,263 @@
+// Partitions (issue 22): two real CLI nodes, each reaching a real redis-server through its own TCP
+// proxy that the test cuts, in front of the real kilo binary driven by the fake LLM. Mid-turn the
+// owner's link is cut for 10 s: the other node takes the upstream after the lease; the cut node
+// stops consuming on its own clock (it cannot reach Redis); no id is ever served with two
+// different frames (fencing); after the heal there is one owner and every viewer of both nodes
+// converges on kilo's state with ids increasing. Then the same with the non-owner's link cut.
+import http from 'node:http';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from 'redis';
+import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
+import { kiloConfigFor } from '../../src/demo/write-kilo-config';
+import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/kilo-session-client';
+import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
+import { createFrameFolder, kiloView, type ComparableView } from '../helpers/kilo-view';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { startCli, type RunningCli } from '../helpers/run-cli';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { waitUntil as until } from '../helpers/wait-until';
+
+jest.setTimeout(240_000);
+
+const AGENT = 'p1';
+const CUT_MS = 10_000;
+const words = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i} `);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Frame {
+  id?: number;
+  event: string;
+  data: string;
+}
+
+/** A viewer pinned to one node: on a cut, a fresh ticket and `lastEventId` from the same node. */
+function startViewer(base: string) {
+  const frames: Frame[] = [];
+  const folder = createFrameFolder();
+  let last = 0;
+  let closed = false;
+  let current: http.ClientRequest | undefined;
+  const retry = () => !closed && setTimeout(() => void connect(), 200);
+  const connect = async (): Promise<void> => {
+    try {
+      const t = await fetch(`${base}/agents/${AGENT}/stream-ticket`, { method: 'POST' });
+      if (t.status !== 201) throw new Error(`ticket ${t.status}`);
+      const { streamUrl } = (await t.json()) as { streamUrl: string };
+      const url = new URL(streamUrl, `${base}/`).href + (last ? `&lastEventId=${last}` : '');
+      current = http.get(url, { agent: false }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          return void retry();
+        }
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let i: number;
+          while ((i = buffer.indexOf('\n\n')) !== -1) {
+            const block = buffer.slice(0, i);
+            buffer = buffer.slice(i + 2);
+            const f: Frame = { event: 'message', data: '' };
+            for (const line of block.split('\n')) {
+              if (line.startsWith('id: ')) f.id = Number(line.slice(4));
+              else if (line.startsWith('event: ')) f.event = line.slice(7);
+              else if (line.startsWith('data: ')) f.data = line.slice(6);
+            }
+            if (f.data === '') continue;
+            if (f.id !== undefined) last = f.id;
+            frames.push(f);
+            folder.add(f);
+          }
+        });
+        res.on('close', retry);
+      });
+      current.on('error', () => undefined);
+    } catch {
+      retry();
+    }
+  };
+  return {
+    frames,
+    view: () => folder.view(),
+    connect,
+    close() {
+      closed = true;
+      current?.destroy();
+    },
+  };
+}
+type Viewer = ReturnType<typeof startViewer>;
+
+describe('a node cut from Redis by a TCP proxy, real CLI nodes, redis-server and kilo', () => {
+  let root: string;
+  let llm: FakeLlm;
+  let kilo: KiloProcess;
+  let client: KiloSessionClient;
+  let redis: RedisServer;
+  let proxies: TcpProxy[] = [];
+  let nodes: RunningCli[] = [];
+  let viewers: Viewer[][] = [];
+  let sessionId: string;
+
+  const running = (n: RunningCli) => n.child.exitCode === null && n.child.signalCode === null;
+  const lines = (n: RunningCli) => n.stderr().match(/this node \(\S+\) (consumes|stops consuming) its upstream/g) ?? [];
+  /** Whether the node's last word about the agent is that it consumes it. */
+  const consumes = (n: RunningCli) => /consumes/.test(lines(n).at(-1) ?? '');
+  const owner = () => nodes.findIndex(consumes);
+  const idle = async () => !(sessionId in (await client.status()));
+  const all = () => viewers.flat();
+  const converged = (truth: ComparableView) => all().every((v) => JSON.stringify(v.view()) === JSON.stringify(truth));
+  const leaseHolder = async () => {
+    const c = createClient({ url: redis.url });
+    await c.connect();
+    try {
+      return String(await c.sendCommand(['GET', `agent-stream:agent:${AGENT}:lease`]));
+    } finally {
+      await c.quit();
+    }
+  };
+
+  /**
+   * Every id is served with the same frame on every viewer of every node — or, for a text part, a
+   * replay of the retained state: the part's whole text under the id of its last delta — and ids
+   * only increase per viewer (but after a `reset`). Two owners' ids colliding would break this.
+   */
+  const checkIds = () => {
+    const byId = new Map<number, string>();
+    const same = (a: string, b: string) => {
+      if (a === b) return true;
+      const [ea, da] = [a.slice(0, a.indexOf(' ')), JSON.parse(a.slice(a.indexOf(' ') + 1)) as Record<string, unknown>];
+      const [eb, db] = [b.slice(0, b.indexOf(' ')), JSON.parse(b.slice(b.indexOf(' ') + 1)) as Record<string, unknown>];
+      if (ea !== eb || da.partId === undefined || da.partId !== db.partId) return false;
+      const whole = (typeof da.text === 'string' ? da.text : db.text) as string | undefined;
+      const delta = (typeof da.delta === 'string' ? da.delta : db.delta) as string | undefined;
+      return whole !== undefined && delta !== undefined && whole.endsWith(delta);
+    };
+    for (const v of all()) {
+      let prev = 0;
+      let afterReset = false;
+      for (const f of v.frames) {
+        if (f.event === 'reset') afterReset = true;
+        if (f.id === undefined) continue;
+        if (!afterReset) expect(f.id).toBeGreaterThan(prev);
+        afterReset = false;
+        prev = f.id;
+        const seen = byId.get(f.id);
+        const frame = `${f.event} ${f.data}`;
+        if (seen === undefined) byId.set(f.id, frame);
+        else if (!same(frame, seen)) expect(frame).toBe(seen);
+      }
+    }
+  };
+
+  beforeAll(async () => {
+    root = realpathSync(mkdtempSync(join(tmpdir(), 'partition-')));
+    llm = await createFakeLlm({
+      turns: [
+        { text: words('warm', 20), chunkDelayMs: 10 },
+        { text: words('cutowner', 300), chunkDelayMs: 40 },
+        { text: words('cutother', 300), chunkDelayMs: 40 },
+      ],
+    });
+    kilo = await launchKilo({ config: kiloConfigFor({ baseURL: llm.baseURL }), tempParent: root });
+    client = createKiloSessionClient({ baseUrl: kilo.url });
+    sessionId = (await client.createSession({ title: 'partition' })).id;
+    redis = await startRedisServer();
+    proxies = await Promise.all([startTcpProxy(`127.0.0.1:${redis.port}`), startTcpProxy(`127.0.0.1:${redis.port}`)]);
+    const args = (i: number) => [
+      'serve',
+      '--kilo-url',
+      kilo.url,
+      '--session',
+      sessionId,
+      '--agent-id',
+      AGENT,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--redis-url',
+      `redis://127.0.0.1:${proxies[i]!.port}`,
+      '--node-id',
+      `n${i}`,
+    ];
+    nodes = await Promise.all([startCli(args(0), 20_000), startCli(args(1), 20_000)]);
+    await until('an owner', () => owner() >= 0, 20_000);
+    viewers = nodes.map((n) => Array.from({ length: 20 }, () => startViewer(n.url)));
+    await Promise.all(all().map((v) => v.connect()));
+    await until('every viewer streaming', () => all().every((v) => v.frames.length > 0), 20_000);
+    await prompt('Warm up.');
+    await until('kilo idle', idle, 60_000);
+    const truth = await kiloView(kilo.url, sessionId);
+    await until('every viewer folded the warm-up', () => converged(truth), 20_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    all().forEach((v) => v.close());
+    for (const n of nodes) if (running(n)) n.child.kill('SIGKILL');
+    await Promise.all(proxies.map((p) => p.close()));
+    await redis?.stop();
+    await kilo?.stop();
+    await llm?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const prompt = async (text: string) => {
+    const r = await fetch(`${nodes[0]!.url}/agents/${AGENT}/prompt`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+    });
+    expect(r.status).toBe(202);
+  };
+
+  /**
+   * Prompts, cuts the owner's (`which`) link to Redis for 10 s a second into the turn, heals;
+   * returns the owner at the cut and what each node's log said during the cut.
+   */
+  const cutMidTurn = async (which: 'owner' | 'other', text: string, marker: string) => {
+    await prompt(text);
+    await until('streaming text', () => all()[0]!.frames.some((f) => f.data.includes(`${marker}3 `)), 30_000);
+    const first = owner();
+    expect(first).toBeGreaterThanOrEqual(0);
+    const cut = which === 'owner' ? first : 1 - first;
+    const before = nodes.map((n) => lines(n).length);
+    const cutAt = Date.now();
+    proxies[cut]!.cut();
+    await sleep(CUT_MS);
+    const during = nodes.map((n, i) => lines(n).slice(before[i]));
+    proxies[cut]!.restore();
+    process.stdout.write(
+      `[partition] cut n${cut} (${which}) for ${Date.now() - cutAt} ms; the nodes said meanwhile: ${JSON.stringify(during)}\n`,
+    );
+    await until('kilo idle', idle, 60_000);
+    const truth = await kiloView(kilo.url, sessionId);
+    expect(Object.values(truth.parts).some((t) => t.includes(`${marker}299`))).toBe(true);
+    const t0 = Date.now();
+    await until('every viewer on both nodes folded kilo’s state', () => converged(truth), 30_000);
+    process.stdout.write(`[partition] every viewer converged ${Date.now() - t0} ms after kilo was idle\n`);
+    // One owner, and it is the node the lease names.
+    await sleep(2000);
+    expect(nodes.filter(consumes)).toHaveLength(1);
+    expect(await leaseHolder()).toMatch(new RegExp(`^\\d+:n${owner()}$`));
+    checkIds();
+    return { first, cut, during };
+  };
+
+  it('the owner cut off for 10 s mid-turn: the other node takes over, the cut node stops on its own; after the heal one owner, every viewer converges', async () => {
+    const { first, during } = await cutMidTurn('owner', 'Talk for a while.', 'cutowner');
+    // The cut node said it stopped (it could not renew) and never that it consumes; the other took over.
+    expect(during[first]!.some((l) => /stops consuming/.test(l))).toBe(true);
+    expect(during[first]!.some((l) => /consumes/.test(l))).toBe(false);
+    expect(during[1 - first]!.some((l) => /consumes/.test(l))).toBe(true);
+    expect(nodes.every(running)).toBe(true);
+  });
+
+  it('the non-owner cut off for 10 s mid-turn: it never takes the agent while cut; after the heal one owner, every viewer converges', async () => {
+    const { cut, during } = await cutMidTurn('other', 'Talk some more.', 'cutother');
+    expect(during[cut]!.some((l) => /consumes/.test(l))).toBe(false);
+    expect(nodes.every(running)).toBe(true);
+  });
+});

@@ -1,0 +1,150 @@
+// Leases with epochs and fenced appends, against a real redis-server: every take has a higher
+// epoch; an owner whose token is no longer in the lease appends nothing; a node cut from Redis
+// (a TCP proxy) stops consuming on its own clock before its lease could expire, and another node
+// takes over after the lease.
+import { Subject } from 'rxjs';
+import { createManagedAgent } from '../../src/agent/create-managed-agent';
+import type { KiloEvent } from '../../src/kilo/kilo-event-types';
+import type { SequencedAgentEvent } from '../../src/protocol/agent-event';
+import { publishAgentEvents } from '../../src/redis/publish-agent-events';
+import { createRedisAgentCluster } from '../../src/redis/create-redis-agent-cluster';
+import { command, connectRedis, type RedisConnection } from '../../src/redis/redis-connection';
+import { redisKeys } from '../../src/redis/redis-keys';
+import { holdLease, leaseEpoch, releaseLease } from '../../src/redis/redis-lease';
+import type { UpstreamFactory } from '../../src/server/agent-cluster';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { startTcpProxy } from '../helpers/tcp-proxy';
+import { waitUntil as until } from '../helpers/wait-until';
+
+jest.setTimeout(30_000);
+
+let server: RedisServer;
+const clients: RedisConnection[] = [];
+const connect = async (url = server.url) => {
+  const c = await connectRedis(url, () => undefined);
+  clients.push(c);
+  return c;
+};
+
+beforeAll(async () => {
+  server = await startRedisServer();
+});
+afterAll(async () => {
+  for (const c of clients) c.destroy();
+  await server.stop();
+});
+
+const event = (seq: number): SequencedAgentEvent => ({ type: 'status', seq, status: 'busy' }) as unknown as SequencedAgentEvent;
+
+describe('holdLease', () => {
+  it('renews with the same token, refuses another, and every take has a higher epoch', async () => {
+    const redis = await connect();
+    const key = 'f1:lease';
+    const a = await holdLease(redis, key, 'a', 500);
+    expect(a).toMatchObject({ step: 'taken', token: expect.stringMatching(/^\d+:a$/) });
+    const token = (a as { token: string }).token;
+    expect(await holdLease(redis, key, 'a', 500, token)).toEqual({ step: 'renewed', token });
+    // Same node name, without the token (a restarted process): held elsewhere, with its time left.
+    const other = await holdLease(redis, key, 'a', 500);
+    expect(other.step).toBe('held_elsewhere');
+    expect((other as { pttl: number }).pttl).toBeGreaterThan(0);
+    expect((other as { pttl: number }).pttl).toBeLessThanOrEqual(500);
+    await releaseLease(redis, key, token);
+    const epochs = [leaseEpoch(token)];
+    for (const node of ['b', 'c', 'a']) {
+      const s = await holdLease(redis, key, node, 500);
+      expect(s.step).toBe('taken');
+      epochs.push(leaseEpoch((s as { token: string }).token));
+      await releaseLease(redis, key, (s as { token: string }).token);
+    }
+    expect(epochs).toEqual([...epochs].sort((x, y) => x - y));
+    expect(new Set(epochs).size).toBe(epochs.length);
+  });
+});
+
+describe('publishAgentEvents with a fence', () => {
+  it('appends while the lease holds the token; once another holder took it, appends nothing and says so once', async () => {
+    const redis = await connect();
+    const lease = 'f2:lease';
+    const key = 'f2:events';
+    const s = await holdLease(redis, lease, 'old', 60_000);
+    const token = (s as { token: string }).token;
+    const events = new Subject<SequencedAgentEvent>();
+    let fenced = 0;
+    publishAgentEvents({ redis, key, events, after: 0, fence: { lease, token }, onFenced: () => fenced++ });
+    for (let i = 1; i <= 100; i++) events.next(event(i));
+    await until('100 entries', async () => Number(await command(redis, ['XLEN', key])) === 100);
+    // The lease passes to a new holder (its old one expired): the old owner's next appends are refused.
+    await command(redis, ['DEL', lease]);
+    const next = await holdLease(redis, lease, 'new', 60_000);
+    expect(leaseEpoch((next as { token: string }).token)).toBeGreaterThan(leaseEpoch(token));
+    for (let i = 101; i <= 200; i++) events.next(event(i));
+    await until('fenced', () => fenced === 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(Number(await command(redis, ['XLEN', key]))).toBe(100);
+    expect(fenced).toBe(1);
+    expect(events.observed).toBe(false);
+  });
+});
+
+describe('a node cut from Redis', () => {
+  it('stops consuming before its lease could expire, on its own clock; the other node takes over after the lease', async () => {
+    const proxy = await startTcpProxy(server.url.replace('redis://', ''));
+    const p = 'f3:';
+    const keys = redisKeys(p);
+    const made: { node: string; at: number }[] = [];
+    const stopped: { node: string; at: number }[] = [];
+    const factory =
+      (node: string): UpstreamFactory =>
+      (record, firstId) => {
+        made.push({ node, at: Date.now() });
+        const agent = createManagedAgent({ agentId: record.id, sessionId: record.sessionId, events: new Subject<KiloEvent>(), firstId });
+        agent.exit$.subscribe(() => stopped.push({ node, at: Date.now() }));
+        return agent;
+      };
+    const LEASE = 800;
+    const cut = createRedisAgentCluster({
+      redis: await connect(proxy.url.replace('http://', 'redis://')),
+      prefix: p,
+      nodeId: 'cut',
+      allowKiloUrls: ['http://127.0.0.1:9'],
+      leaseMs: LEASE,
+    });
+    const other = createRedisAgentCluster({
+      redis: await connect(),
+      prefix: p,
+      nodeId: 'other',
+      allowKiloUrls: ['http://127.0.0.1:9'],
+      leaseMs: LEASE,
+    });
+    try {
+      await cut.attach({ id: 'a1', url: 'http://127.0.0.1:9', sessionId: 'ses_1' });
+      cut.start(factory('cut'));
+      await until('the cut node to own', () => cut.owns('a1'));
+      other.start(factory('other'));
+      await until('the other node to know it', () => other.registry.get('a1') !== undefined);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(other.owns('a1')).toBe(false);
+      const cutAt = Date.now();
+      proxy.cut();
+      await until('the cut node to stop consuming', () => !cut.owns('a1'), 5000);
+      const selfFenced = Date.now() - cutAt;
+      await until('the other node to take over', () => other.owns('a1'), 5000);
+      const takeover = Date.now() - cutAt;
+      process.stdout.write(`[fencing] cut node stopped ${selfFenced} ms after the cut; the other took over at ${takeover} ms\n`);
+      // It stopped on its own (it could not reach Redis), and before the other node could take the lease.
+      expect(stopped.some((s) => s.node === 'cut')).toBe(true);
+      expect(takeover).toBeGreaterThanOrEqual(selfFenced);
+      // Healed: the lease stays with the new owner, exactly one owner.
+      proxy.restore();
+      await new Promise((r) => setTimeout(r, 3 * LEASE));
+      expect([cut.owns('a1'), other.owns('a1')]).toEqual([false, true]);
+      expect(made.map((m) => m.node)).toEqual(['cut', 'other']);
+      expect(await command(clients[0]!, ['GET', keys.lease('a1')])).toMatch(/^\d+:other$/);
+    } finally {
+      await cut.close();
+      await other.close();
+      await proxy.close();
+    }
+  });
+});
