@@ -41,18 +41,6 @@ async function serve(args: ServeArgs): Promise<void> {
     );
   // Refuses to start when agents could not be confined (unless --unsafe-no-isolation).
   const sandbox = args.mode === 'spawn' ? await resolveSpawnIsolation(args, log) : undefined;
-  const spawn =
-    args.mode === 'spawn'
-      ? createSpawnMode({
-          logger: log,
-          llmUrl: args.llmUrl,
-          kiloEnv: args.kiloEnv,
-          maxAgents: args.maxAgents,
-          allowModels: args.allowModels,
-          sandbox,
-          agentNetwork: args.agentNetwork,
-        })
-      : undefined;
   // With --redis-url: tickets, agents and their streams shared with the other servers (docs/deploy.md).
   let redis: RedisConnection | undefined;
   if (args.redisUrl) {
@@ -67,6 +55,20 @@ async function serve(args: ServeArgs): Promise<void> {
   const cluster = redis
     ? createRedisAgentCluster({ redis, nodeId: args.nodeId, logger: log, diagnostics, allowKiloUrls: args.allowKiloUrls })
     : undefined;
+  const spawn =
+    args.mode === 'spawn'
+      ? createSpawnMode({
+          logger: log,
+          llmUrl: args.llmUrl,
+          kiloEnv: args.kiloEnv,
+          maxAgents: args.maxAgents,
+          allowModels: args.allowModels,
+          sandbox,
+          agentNetwork: args.agentNetwork,
+          // With --redis-url: registered for every node, pinned to this one (docs/deploy.md).
+          cluster,
+        })
+      : undefined;
   const server = createControlServer({
     cluster,
     tickets: redis ? createRedisTicketStore({ redis, diagnostics }) : undefined,
@@ -90,7 +92,10 @@ async function serve(args: ServeArgs): Promise<void> {
   let demo: DemoKiloServer | undefined;
   if (args.mode === 'demo') {
     demo = await createDemoKiloServer();
-    server.attachKilo({ url: demo.url, agentId: 'demo', sessionId: demo.sessionId, watchOnly: true });
+    // On a cluster each node's demo is its own agent, pinned to it (its kilo lives in this process).
+    if (cluster)
+      await cluster.adopt({ id: `demo-${cluster.nodeId}`.slice(0, 64), url: demo.url, sessionId: demo.sessionId, watchOnly: true });
+    else server.attachKilo({ url: demo.url, agentId: 'demo', sessionId: demo.sessionId, watchOnly: true });
   } else if (args.mode === 'kilo' && cluster) {
     await cluster.attach({ id: args.agentId ?? args.session ?? 'kilo', url: args.kiloUrl!, sessionId: args.session });
   } else if (args.mode === 'kilo') {

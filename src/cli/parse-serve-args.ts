@@ -62,7 +62,7 @@ export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080]
                           [--allow-origin URL]... [--allow-host NAME]...
                           [--max-connections 10000] [--max-connections-per-address N] [--trust-proxy ADDRESS]...
                           [--allow-frame-origin URL]...
-                          [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]...]   (with --kilo-url)
+                          [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]...]
                           [--kilo-env NAME]... [--max-agents 4] [--allow-model PROVIDER/MODEL]...   (with --spawn)
                           [--agent-network deny|allow] [--bwrap PATH] [--unsafe-no-isolation]   (with --spawn)
   --token (or --token-file, AGENT_STREAM_TOKEN) grants every action, --watch-token (or
@@ -292,7 +292,6 @@ export function parseServeArgs(
   args.redisUrl ??= env.AGENT_STREAM_REDIS_URL || undefined;
   if (args.redisUrl !== undefined) {
     if (!/^rediss?:\/\/[^\s]+$/.test(args.redisUrl)) throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379');
-    if (args.mode !== 'kilo') throw new UsageError('--redis-url goes with --kilo-url (a kilo every server can reach)');
   }
   if (args.allowKiloUrls.length > 0 && args.redisUrl === undefined) throw new UsageError('--allow-kilo-url goes with --redis-url');
   if (args.nodeId !== undefined) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentRegistry } from '../agent/create-agent-registry';
+import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';
 import { silentLogger, type Logger } from '../server/logger';
 import { agentIdSchema, describeIssues } from '../protocol/agent-event-schema';
@@ -15,6 +16,7 @@ import { redisKeys } from './redis-keys';
 import { agentRecordSchema, mgetReply, stopReasonSchema, stringsReply } from './redis-schemas';
 import { holdLease, releaseLease } from './redis-lease';
 import { startAgentOwner, type AgentOwner } from './start-agent-owner';
+import { createPinnedAgents, type PinnedRecord } from './create-pinned-agents';
 import { durationOption } from '../options/number-option';
 
 export interface RedisAgentClusterOptions {
@@ -42,6 +44,10 @@ export interface RedisAgentClusterOptions {
    * and path prefix. Default: none (only the URLs this node attached).
    */
   allowKiloUrls?: string[];
+  /** A node silent this long is gone: the agents whose kilo it held (`adopt`) end with `node_lost`. Default 5000 ms. */
+  nodeLeaseMs?: number;
+  /** How long an action on an agent held by another node waits for that node's answer. Default 15 000 ms. */
+  relayTimeoutMs?: number;
   /** Where what this node refused to read from Redis is counted and reported. Default: one of its own, logging to `logger`. */
   diagnostics?: RedisDiagnostics;
   logger?: Logger;
@@ -71,9 +77,13 @@ const positive = (name: string, v: number) => durationOption('createRedisAgentCl
  * await cluster.attach({ id: 'a1', url: 'http://10.0.0.5:4096', sessionId: 'ses_1' });
  * ```
  */
-export function createRedisAgentCluster(
-  options: RedisAgentClusterOptions,
-): AgentCluster & { readonly nodeId: string; owns(id: string): boolean; readonly diagnostics: RedisDiagnostics } {
+export function createRedisAgentCluster(options: RedisAgentClusterOptions): AgentCluster & {
+  readonly nodeId: string;
+  owns(id: string): boolean;
+  readonly diagnostics: RedisDiagnostics;
+  /** Registers an agent whose kilo lives in this node's process (see `createPinnedAgents`); `upstream`: its consumer. */
+  adopt(record: PinnedRecord, upstream?: ManagedAgent): Promise<ManagedAgent>;
+} {
   if (!options?.redis) throw new TypeError('createRedisAgentCluster: redis must be a connected node-redis client (see connectRedis)');
   const { redis } = options;
   const keys = redisKeys(options.prefix);
@@ -95,6 +105,19 @@ export function createRedisAgentCluster(
   let closed = false;
   let ticking = false;
 
+  const pinned = createPinnedAgents({
+    redis,
+    keys,
+    nodeId,
+    nodeLeaseMs: positive('nodeLeaseMs', options.nodeLeaseMs ?? 5000),
+    pollMs,
+    snapshotMs,
+    retentionMs,
+    relayTimeoutMs: positive('relayTimeoutMs', options.relayTimeoutMs ?? 15_000),
+    onError,
+    diagnostics,
+    logger,
+  });
   const commands = createOwnerCommands({
     redis,
     keys,
@@ -119,6 +142,7 @@ export function createRedisAgentCluster(
       redis,
       keys,
       owner: commands.channel(record.id),
+      actions: pinned.actionsFor(record),
       onError,
       diagnostics,
       historySize: options.historySize,
@@ -135,6 +159,7 @@ export function createRedisAgentCluster(
 
   /** One lease step: renew or take it, start or drop the upstream, pass on a stop asked. */
   const lease = async (l: Local) => {
+    if (l.record.node !== undefined) return pinned.step(l, createUpstream);
     const id = l.record.id;
     if (l.replica.exited || l.record.exited || !createUpstream || l.starting) return;
     const step = await holdLease(redis, keys.lease(id), nodeId, leaseMs);
@@ -243,8 +268,8 @@ export function createRedisAgentCluster(
     invalidEntries: diagnostics.invalidEntries,
     claims: createRedisClaims({ redis, keys, diagnostics }),
     owns: (id) => local.get(id)?.owner !== undefined,
-    async attach(r) {
-      const record: AgentRecord = { ...r, firstId: Date.now() * 1000 };
+    async attach(r: Omit<AgentRecord, 'firstId' | 'exited'> & { firstId?: number }) {
+      const record: AgentRecord = { ...r, firstId: r.firstId ?? Date.now() * 1000 };
       const checked = agentRecordSchema.safeParse(record);
       if (!checked.success) throw new TypeError(`cluster.attach: ${describeIssues(checked.error)}`);
       kiloUrls.add(r.url);
@@ -256,10 +281,14 @@ export function createRedisAgentCluster(
       void tick();
       return l.replica;
     },
+    adopt(r, upstream) {
+      return pinned.adopt(r, upstream, (record) => this.attach(record));
+    },
     start(factory) {
       if (typeof factory !== 'function') throw new TypeError('cluster.start: pass a function (record, firstId) => ManagedAgent');
       createUpstream = factory;
       if (timer) return;
+      pinned.start();
       timer = setInterval(() => void tick(), pollMs);
       timer.unref();
       void duplicateRedis(redis, onError).then(async (s) => {
@@ -273,6 +302,7 @@ export function createRedisAgentCluster(
       closed = true;
       if (timer) clearInterval(timer);
       registry.stopAll();
+      await pinned.close();
       subscriber?.destroy();
     },
   };

@@ -16,6 +16,10 @@ export interface RedisKeys {
   claim(agentId: string, requestId: string): string;
   /** Pub/sub channel of the owners' commands (record an action, note an actor, stop). */
   readonly commands: string;
+  /** STRING: a node's liveness, with a TTL its node renews (the agents whose kilo it holds end when it expires). */
+  node(nodeId: string): string;
+  /** Pub/sub channel of actions relayed to the node holding an agent's kilo, and their answers. */
+  readonly relay: string;
 }
 
 /**
@@ -37,5 +41,7 @@ export function redisKeys(prefix = 'agent-stream:'): RedisKeys {
     stop: (id) => `${agent(id)}:stop`,
     claim: (id, requestId) => `${agent(id)}:claim:${requestId}`,
     commands: `${prefix}commands`,
+    node: (nodeId) => `${prefix}node:${nodeId}`,
+    relay: `${prefix}relay`,
   };
 }
