@@ -13,7 +13,8 @@ jest.setTimeout(120_000);
 const NODE_LEASE_MS = 5000;
 const POLL_MS = 1000;
 
-const agents = async (base: string) => ((await (await fetch(`${base}/agents`)).json()) as { agents: Array<{ id: string; state: string }> }).agents;
+const agents = async (base: string) =>
+  ((await (await fetch(`${base}/agents`)).json()) as { agents: Array<{ id: string; state: string }> }).agents;
 
 async function watch(base: string, agentId: string): Promise<RawSseViewer> {
   const r = await fetch(`${base}/agents/${agentId}/stream-ticket`, { method: 'POST' });
@@ -57,7 +58,15 @@ describe('serve --demo --redis-url: one demo agent per node, on every node', () 
     viewers.push(fromB, fromA);
     for (const v of [fromB, fromA]) await v.waitFor((x) => x.events().filter((f) => f.event === 'text').length >= 5, 60_000, 'demo text');
     // Watch-only: nobody may act on a demo, on any node.
-    expect((await fetch(`${b.url}/agents/demo-a/prompt`, { method: 'POST', body: '{"text":"hi"}', headers: { 'content-type': 'application/json' } })).status).toBe(501);
+    expect(
+      (
+        await fetch(`${b.url}/agents/demo-a/prompt`, {
+          method: 'POST',
+          body: '{"text":"hi"}',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(501);
 
     const killedAt = Date.now();
     a.child.kill('SIGKILL');
