@@ -8,10 +8,10 @@ import type { AgentActions, ManagedAgent } from '../../src/agent/create-managed-
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
 import type { ExitReason } from '../../src/protocol/agent-event';
 import type { KiloEvent } from '../../src/kilo/kilo-event-types';
-import { RelayedActionError } from '../../src/redis/create-action-relay';
+import { createActionRelay, RelayedActionError } from '../../src/redis/create-action-relay';
 import { createRedisAgentCluster } from '../../src/redis/create-redis-agent-cluster';
 import { endLostAgent } from '../../src/redis/end-lost-agent';
-import { command, connectRedis, type RedisConnection } from '../../src/redis/redis-connection';
+import { command, connectRedis, type RedisConnection, type RedisReply } from '../../src/redis/redis-connection';
 import { redisKeys } from '../../src/redis/redis-keys';
 import type { UpstreamFactory } from '../../src/server/agent-cluster';
 import { delta, status, textPart } from '../helpers/kilo-builders';
@@ -117,6 +117,44 @@ describe('pinned agents on a Redis cluster', () => {
     expect(await exitReason(rb)).toBe('stopped');
     expect(s.stops).toEqual(['stopped']);
     expect(made).not.toContain('p1');
+  });
+
+  it('the relay ignores (and counts) what is not a relay message; an action for an agent its node does not hold is refused', async () => {
+    const p = prefix();
+    const [a, b] = [await node('a', p), await node('b', p)];
+    const r = await connect();
+    const subscribed = async () => Number(((await command(r, ['PUBSUB', 'NUMSUB', redisKeys(p).relay])) as RedisReply[])[1]);
+    await until('both relays subscribed', async () => (await subscribed()) >= 2, 10_000);
+    for (const bad of [
+      'nope',
+      '{"kind":"act","id":"x","from":"b","to":"a","agentId":"../x","act":{"op":"abort"}}',
+      '{"kind":"reply","id":"x"}',
+    ])
+      await command(r, ['PUBLISH', redisKeys(p).relay, bad]);
+    await until('a to count them', () => (a.diagnostics.invalidEntries.get('command') ?? 0) >= 3, 10_000);
+    // Another node asks a for an agent a does not hold: a answers with a refusal at once (not the timeout).
+    const asker = createActionRelay({
+      redis: await connect(),
+      keys: redisKeys(p),
+      nodeId: 'c',
+      local: () => undefined,
+      timeoutMs: 20_000,
+      onError: () => undefined,
+      diagnostics: b.diagnostics,
+    });
+    await asker.start();
+    try {
+      const started = Date.now();
+      const refused = await asker
+        .actionsOf('ghost', 'a')
+        .abort()
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(RelayedActionError);
+      expect((refused as Error).message).toBe('agent ghost is not held by node a');
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      asker.close();
+    }
   });
 
   it('a second adopt of a taken id is refused (agent_exists)', async () => {

@@ -1,14 +1,15 @@
-import { Observable, filter } from 'rxjs';
 import type { AgentActions, ManagedAgent } from '../agent/create-managed-agent';
-import type { ExitData, SequencedAgentEvent } from '../protocol/agent-event';
+import type { ExitData } from '../protocol/agent-event';
 import type { AgentRecord, UpstreamFactory } from '../server/agent-cluster';
 import type { Logger } from '../server/logger';
+import { AgentExistsError } from './agent-exists-error';
 import { createActionRelay } from './create-action-relay';
 import { createNodeLiveness } from './create-node-liveness';
 import type { RedisDiagnostics } from './create-redis-diagnostics';
 import type { ReplicaAgent } from './create-replica-agent';
 import { endLostAgent } from './end-lost-agent';
 import { command, type RedisConnection } from './redis-connection';
+import { withPastEvents } from './with-past-events';
 import type { RedisKeys } from './redis-keys';
 import { agentRecordSchema, jsonText, setNxReply, stopReasonSchema } from './redis-schemas';
 import { startAgentOwner, type AgentOwner } from './start-agent-owner';
@@ -23,15 +24,6 @@ export interface PinnedLocal {
 
 /** The record of an agent this node pins to itself (`node` and `firstId` are set by `adopt`). */
 export type PinnedRecord = Omit<AgentRecord, 'firstId' | 'exited' | 'node'>;
-
-/** An agent id another node's (or an exited) record already uses. */
-export class AgentExistsError extends Error {
-  readonly code = 'agent_exists';
-  constructor(agentId: string) {
-    super(`agent "${agentId}" already exists in the cluster`);
-    this.name = 'AgentExistsError';
-  }
-}
 
 export interface PinnedAgentsOptions {
   redis: RedisConnection;
@@ -69,17 +61,6 @@ export interface PinnedAgents {
   start(): void;
   /** Waits for the ends this node published, stops its heartbeat and relay. */
   close(): Promise<void>;
-}
-
-/** `agent`, whose events start with those it already gave out (an agent spawned before it was registered). */
-function withPast(agent: ManagedAgent): ManagedAgent {
-  const events$ = new Observable<SequencedAgentEvent>((subscriber) => {
-    const past = [...agent.history.entries()].map((e) => e.event);
-    const last = agent.history.latestSeq;
-    for (const e of past) subscriber.next(e);
-    return agent.events$.pipe(filter((e) => e.seq > last)).subscribe(subscriber);
-  });
-  return Object.create(agent, { events$: { value: events$ } }) as ManagedAgent;
 }
 
 /**
@@ -140,7 +121,7 @@ export function createPinnedAgents(options: PinnedAgentsOptions): PinnedAgents {
         redis,
         keys,
         record: h.record,
-        createUpstream: h.upstream ? () => withPast(h.upstream!) : createUpstream,
+        createUpstream: h.upstream ? () => withPastEvents(h.upstream!) : createUpstream,
         history: l.replica.history,
         snapshotMs: options.snapshotMs,
         retentionMs: options.retentionMs,
