@@ -9,6 +9,7 @@ import type { RedisDiagnostics } from './create-redis-diagnostics';
 import type { ReplicaAgent } from './create-replica-agent';
 import { endLostAgent } from './end-lost-agent';
 import { command, type RedisConnection } from './redis-connection';
+import { holdLease } from './redis-lease';
 import { withPastEvents } from './with-past-events';
 import type { RedisKeys } from './redis-keys';
 import { agentRecordSchema, jsonText, setNxReply, stopReasonSchema } from './redis-schemas';
@@ -173,6 +174,9 @@ export function createPinnedAgents(options: PinnedAgentsOptions): PinnedAgents {
       }
       if (!h) return endLost(l, undefined);
       if (l.starting || !createUpstream) return;
+      // Nobody else takes it (other nodes skip pinned records), but the lease names its owner like any
+      // agent's, for whatever checks the lease holder (e.g. fenced writes).
+      await holdLease(redis, keys.lease(id), nodeId, options.nodeLeaseMs);
       if (!l.owner) await own(l, h, createUpstream);
       const stop = await command(redis, ['GETDEL', keys.stop(id)]);
       if (stop === null || !l.owner) return;
