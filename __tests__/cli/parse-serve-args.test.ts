@@ -38,9 +38,18 @@ describe('parseServeArgs: the multi-node flags', () => {
     ).toEqual(['http://10.0.0.5:4096', 'https://kilo.internal/a']);
   });
 
+  it('takes --history-size with --redis-url (the default bound otherwise)', () => {
+    const redis = [...KILO, '--redis-url', 'redis://127.0.0.1:6379'];
+    expect(parseServeArgs(redis).historySize).toBeUndefined();
+    expect(parseServeArgs([...redis, '--history-size', '500']).historySize).toBe(500);
+  });
+
   it.each([
     [[...KILO, '--redis-url', 'http://127.0.0.1:6379'], /--redis-url needs a URL like redis:/],
     [[...KILO, '--node-id', 'n1'], /--node-id goes with --redis-url/],
+    [[...KILO, '--history-size', '50'], /--history-size goes with --redis-url/],
+    [[...KILO, '--redis-url', 'redis://h:1', '--history-size', '0'], /--history-size/],
+    [[...KILO, '--redis-url', 'redis://h:1', '--history-size', 'many'], /--history-size/],
     [[...KILO, '--redis-url', 'redis://h:1', '--node-id', 'a b'], /--node-id needs a name/],
     [['serve', '--trust-proxy', 'nginx.local'], /--trust-proxy needs an IP address/],
     [['serve', '--trust-proxy'], /--trust-proxy needs a value/],

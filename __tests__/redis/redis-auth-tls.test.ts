@@ -95,6 +95,21 @@ async function clusterScenario(url: string, errors: string[], tls?: { ca: Buffer
     expect(await b.claims.claim('x1', 'per_1')).toBe(false);
     await a.claims.release('x1', 'per_1');
     expect(await b.claims.claim('x1', 'per_1')).toBe(true);
+    // An action recorded on the node that does not own the agent goes through the command stream.
+    const other = a.owns('x1') ? b : a;
+    other.registry.get('x1')!.record({ kind: 'prompt', by: 'acl', at: new Date().toISOString(), text: 'through the stream' });
+    await until('the action on both replicas', () =>
+      [a, b].every((n) =>
+        n.registry
+          .get('x1')!
+          .history.since()
+          .events.some((e) => e.type === 'action' && e.data.text === 'through the stream'),
+      ),
+    );
+    // Viewer counts: each node's in its own key, summed by both.
+    a.viewers.publish(() => new Map([['x1', 2]]));
+    b.viewers.publish(() => new Map([['x1', 3]]));
+    await until('both count both', () => a.viewers.count('x1') === 5 && b.viewers.count('x1') === 5);
     // Tickets: the scripts issue on one node, consume on the other.
     const [ta, tb] = [createRedisTicketStore({ redis: ra }), createRedisTicketStore({ redis: rb })];
     const { ticket } = await ta.issue('x1');

@@ -7,10 +7,6 @@ import { createAgentEventMapper } from '../../src/agent/create-agent-event-mappe
 import { agentEventSchema, describeIssues, sequencedAgentEventSchema } from '../../src/protocol/agent-event-schema';
 import type { AgentEvent } from '../../src/protocol/agent-event';
 import { createKiloUrlPolicy } from '../../src/redis/create-kilo-url-policy';
-import { createOwnerCommands } from '../../src/redis/create-owner-commands';
-import { createRedisDiagnostics, type RedisInvalidEntry } from '../../src/redis/create-redis-diagnostics';
-import type { RedisConnection } from '../../src/redis/redis-connection';
-import { redisKeys } from '../../src/redis/redis-keys';
 import { agentRecordSchema, jsonText } from '../../src/redis/redis-schemas';
 import { FIXTURES, readKiloEvents } from '../helpers/fixtures';
 
@@ -115,34 +111,5 @@ describe('createKiloUrlPolicy', () => {
     expect(() => createKiloUrlPolicy(['ftp://x'])).toThrow(TypeError);
     expect(() => createKiloUrlPolicy(['http://u:p@x'])).toThrow(TypeError);
     expect(() => createKiloUrlPolicy('http://x' as unknown as string[])).toThrow(TypeError);
-  });
-});
-
-describe('owner commands read from pub/sub', () => {
-  it('ignores and reports a message that is not a command; applies one that is', () => {
-    const seen: RedisInvalidEntry[] = [];
-    const stops: string[] = [];
-    const recorded: unknown[] = [];
-    const up = { record: (a: unknown) => recorded.push(a), noteActor: () => undefined };
-    const commands = createOwnerCommands({
-      redis: {} as RedisConnection,
-      keys: redisKeys('p:'),
-      upstreamOf: () => up as never,
-      onStop: (id) => stops.push(id),
-      onError: () => undefined,
-      diagnostics: createRedisDiagnostics({ onDiagnostic: (d) => seen.push(d) }),
-    });
-    commands.dispatch('{not json');
-    commands.dispatch(JSON.stringify({ agentId: 'a\n1', op: 'stop' }));
-    commands.dispatch(JSON.stringify({ agentId: 'a1', op: 'record', action: { kind: 'prompt', by: 'x', at: 'yesterday' } }));
-    commands.dispatch(JSON.stringify({ agentId: 'a1', op: 'eval' }));
-    expect(seen.map((d) => [d.kind, d.key])).toEqual(Array(4).fill(['command', 'p:commands']));
-    expect(stops).toEqual([]);
-    expect(recorded).toEqual([]);
-    commands.dispatch(JSON.stringify({ agentId: 'a1', op: 'stop' }));
-    const action = { kind: 'prompt', by: 'x', at: '2026-01-01T00:00:00Z', text: 'hi' };
-    commands.dispatch(JSON.stringify({ agentId: 'a1', op: 'record', action }));
-    expect(stops).toEqual(['a1']);
-    expect(recorded).toEqual([action]);
   });
 });

@@ -108,3 +108,25 @@ describe('the multiplexed stream (POST /stream-ticket, GET /stream)', () => {
     expect((await open(`ticket=${single.ticket}`)).status).toBe(403);
   });
 });
+
+describe('viewers of the multiplexed stream', () => {
+  const viewersOf = async (id: string) =>
+    ((await (await fetch(`${t.url}/agents`)).json()) as { agents: { id: string; viewers: number }[] }).agents.find((a) => a.id === id)
+      ?.viewers;
+
+  it('are counted per agent in GET /agents while they watch; an agent that ends stops counting them, the others when the stream closes', async () => {
+    const c = new Subject<KiloEvent>();
+    const ending = createManagedAgent({ agentId: 'a3', sessionId: 'ses_test', events: c, firstId: 1 });
+    t.server.registry.add(ending);
+    const issued = await ticket({ agents: ['a1', 'a3'] });
+    const s = await open(`ticket=${issued.body.ticket}`);
+    const before = (await viewersOf('a1'))!;
+    await waitUntil('both counted', async () => (await viewersOf('a3')) === 1);
+    expect(before).toBeGreaterThanOrEqual(1);
+    ending.stop('stopped');
+    await waitUntil('the ended agent no longer counts it', async () => (await viewersOf('a3')) === 0);
+    expect(await viewersOf('a1')).toBe(before);
+    s.close();
+    await waitUntil('the closed stream no longer counted', async () => (await viewersOf('a1')) === before - 1);
+  });
+});

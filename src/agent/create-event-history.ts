@@ -44,6 +44,12 @@ export interface EventHistory {
   readonly oldestSeq: number;
   /** The highest id dropped by the bounds (0 when none): a resume below it has a gap. */
   readonly droppedSeq: number;
+  /**
+   * Takes what was dropped before this history began as dropped here too (raises `droppedSeq` to
+   * `seq`): a replica started from a snapshot answers an old resume with the same `gap` as the
+   * history the snapshot was taken from.
+   */
+  noteDropped(seq: number): void;
   readonly size: number;
   /** Encoded bytes retained (estimated for text not encoded yet). */
   readonly bytes: number;
@@ -154,6 +160,9 @@ export function createEventHistory(options: EventHistoryOptions = {}): EventHist
       }
     },
     entries: () => map.values(),
+    noteDropped(seq) {
+      if (Number.isSafeInteger(seq) && seq > droppedSeq) droppedSeq = seq;
+    },
     since(after) {
       const gap = after !== undefined && droppedSeq > after ? { after, oldest: oldestSeq() } : null;
       const events: SequencedAgentEvent[] = [];

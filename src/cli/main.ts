@@ -53,7 +53,14 @@ async function serve(args: ServeArgs): Promise<void> {
   // What Redis holds is checked: a record may only name --kilo-url or an --allow-kilo-url.
   const diagnostics = createRedisDiagnostics({ logger: log });
   const cluster = redis
-    ? createRedisAgentCluster({ redis, nodeId: args.nodeId, logger: log, diagnostics, allowKiloUrls: args.allowKiloUrls })
+    ? createRedisAgentCluster({
+        redis,
+        nodeId: args.nodeId,
+        logger: log,
+        diagnostics,
+        allowKiloUrls: args.allowKiloUrls,
+        historySize: args.historySize,
+      })
     : undefined;
   const spawn =
     args.mode === 'spawn'

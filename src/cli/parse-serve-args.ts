@@ -50,6 +50,8 @@ export interface ServeArgs {
   redisUrl?: string;
   /** This server's name among them (`--node-id`). Default: random. */
   nodeId?: string;
+  /** With `--redis-url`: retained history entries per agent on this node (`--history-size`). Default 10 000. */
+  historySize?: number;
   /** With `--redis-url`: more kilo URLs a record in Redis may name (`--allow-kilo-url`, repeatable); `--kilo-url` is always allowed. */
   allowKiloUrls: string[];
   /** Proxies whose `X-Forwarded-For` names the client (`--trust-proxy ADDRESS`, repeatable). */
@@ -62,7 +64,7 @@ export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080]
                           [--allow-origin URL]... [--allow-host NAME]...
                           [--max-connections 10000] [--max-connections-per-address N] [--trust-proxy ADDRESS]...
                           [--allow-frame-origin URL]...
-                          [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]...]
+                          [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]... [--history-size N]]
                           [--kilo-env NAME]... [--max-agents 4] [--allow-model PROVIDER/MODEL]...   (with --spawn)
                           [--agent-network deny|allow] [--bwrap PATH] [--unsafe-no-isolation]   (with --spawn)
   --token (or --token-file, AGENT_STREAM_TOKEN) grants every action, --watch-token (or
@@ -259,6 +261,9 @@ export function parseServeArgs(
       case '--node-id':
         args.nodeId = need('--node-id', value());
         break;
+      case '--history-size':
+        args.historySize = int('--history-size', value(), 1, 10_000_000);
+        break;
       default:
         throw new UsageError(`unknown option "${flag}"`);
     }
@@ -294,6 +299,7 @@ export function parseServeArgs(
     if (!/^rediss?:\/\/[^\s]+$/.test(args.redisUrl)) throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379');
   }
   if (args.allowKiloUrls.length > 0 && args.redisUrl === undefined) throw new UsageError('--allow-kilo-url goes with --redis-url');
+  if (args.historySize !== undefined && args.redisUrl === undefined) throw new UsageError('--history-size goes with --redis-url');
   if (args.nodeId !== undefined) {
     if (args.redisUrl === undefined) throw new UsageError('--node-id goes with --redis-url');
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(args.nodeId)) throw new UsageError('--node-id needs a name of A-Z a-z 0-9 . _ -');

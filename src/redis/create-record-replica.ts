@@ -43,7 +43,15 @@ export function createRecordReplica(record: AgentRecord, options: RecordReplicaO
   const replica: ReplicaAgent = createReplicaAgent({
     agentId: record.id,
     firstId: record.firstId,
-    events: readAgentStream({ redis, events: keys.events(record.id), snapshot: keys.snapshot(record.id), onError, diagnostics }),
+    events: readAgentStream({
+      redis,
+      events: keys.events(record.id),
+      snapshot: keys.snapshot(record.id),
+      onError,
+      diagnostics,
+      // Started from a snapshot: what the owner's bounds dropped before it is a gap here too.
+      onDropped: (seq) => replica.history.noteDropped(seq),
+    }),
     historySize: options.historySize,
     historyBytes: options.historyBytes,
     actions,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentRegistry } from '../agent/create-agent-registry';
 import type { ManagedAgent } from '../agent/create-managed-agent';
-import type { AgentCluster, AgentRecord, UpstreamFactory } from '../server/agent-cluster';
+import type { AgentCluster, AgentRecord, ClusterViewerCounts, UpstreamFactory } from '../server/agent-cluster';
 import { silentLogger, type Logger } from '../server/logger';
 import { agentIdSchema, describeIssues } from '../protocol/agent-event-schema';
 import { createRecordCheck } from './create-record-check';
@@ -10,8 +10,9 @@ import { createRecordReplica } from './create-record-replica';
 import { createRedisDiagnostics, RedisReplyError, type RedisDiagnostics } from './create-redis-diagnostics';
 import type { ReplicaAgent } from './create-replica-agent';
 import { createOwnerCommands } from './create-owner-commands';
+import { createClusterViewers } from './create-cluster-viewers';
 import { createRedisClaims } from './create-redis-claims';
-import { command, duplicateRedis, type RedisConnection } from './redis-connection';
+import { command, type RedisConnection } from './redis-connection';
 import { redisKeys } from './redis-keys';
 import { agentRecordSchema, mgetReply, stopReasonSchema, stringsReply } from './redis-schemas';
 import { holdLease, releaseLease } from './redis-lease';
@@ -81,6 +82,7 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
   readonly nodeId: string;
   owns(id: string): boolean;
   readonly diagnostics: RedisDiagnostics;
+  readonly viewers: ClusterViewerCounts;
   /** Registers an agent whose kilo lives in this node's process (see `createPinnedAgents`); `upstream`: its consumer. */
   adopt(record: PinnedRecord, upstream?: ManagedAgent): Promise<ManagedAgent>;
 } {
@@ -98,10 +100,10 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
   const onError = (err: unknown) =>
     err instanceof RedisReplyError ? diagnostics.invalid('reply', err.key, err.issue) : logger.warn('redis', err);
   const { recordOf, refuse } = createRecordCheck(diagnostics, kiloUrls);
+  const viewers = createClusterViewers({ redis, keys, nodeId, pollMs, diagnostics, onError });
   const local = new Map<string, Local>();
   let createUpstream: UpstreamFactory | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
-  let subscriber: RedisConnection | undefined;
   let closed = false;
   let ticking = false;
 
@@ -121,8 +123,9 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
   const commands = createOwnerCommands({
     redis,
     keys,
+    nodeId,
+    owned: () => [...local].filter(([, l]) => l.owner).map(([id]) => id),
     upstreamOf: (id) => local.get(id)?.owner?.upstream,
-    onStop: () => void tick(),
     onError,
     diagnostics,
   });
@@ -265,6 +268,7 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
     nodeId,
     registry,
     diagnostics,
+    viewers,
     invalidEntries: diagnostics.invalidEntries,
     claims: createRedisClaims({ redis, keys, diagnostics }),
     owns: (id) => local.get(id)?.owner !== undefined,
@@ -291,19 +295,16 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
       pinned.start();
       timer = setInterval(() => void tick(), pollMs);
       timer.unref();
-      void duplicateRedis(redis, onError).then(async (s) => {
-        subscriber = s;
-        if (closed) return s.destroy();
-        await s.subscribe(keys.commands, commands.dispatch);
-      }, onError);
+      commands.start();
       void tick();
     },
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
+      commands.close();
       registry.stopAll();
       await pinned.close();
-      subscriber?.destroy();
+      await viewers.close();
     },
   };
 }

@@ -16,6 +16,8 @@ export type RedisInvalidKind =
   | 'command'
   /** A ticket read back. */
   | 'ticket'
+  /** A node's viewer counts, or a node name of the viewer-nodes set. */
+  | 'viewers'
   /** A reply of Redis of an unexpected shape (a lease step, a claim, a stream's last id…). */
   | 'reply';
 

@@ -1,8 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { SequencedAgentEvent } from '../protocol/agent-event';
-import type { EventHistory } from '../agent/create-event-history';
 import { command, type RedisConnection } from './redis-connection';
-import type { AgentSnapshot } from './read-agent-stream';
 
 export interface PublishAgentEventsOptions {
   redis: RedisConnection;
@@ -37,21 +35,4 @@ export function publishAgentEvents(options: PublishAgentEventsOptions): Subscrip
     command(redis, ['XADD', key, 'MAXLEN', '~', maxLen, `${e.seq}-0`, 'e', JSON.stringify(e), 'p', prev]).catch(onError);
     prev = e.seq;
   });
-}
-
-/**
- * Writes an agent's retained state as its snapshot (what a node that starts reading the stream
- * later begins from), then trims the stream before the previous snapshot: a reader that read
- * that one still finds every entry after it. Returns the id the snapshot covers.
- */
-export async function writeAgentSnapshot(
-  redis: RedisConnection,
-  keys: { events: string; snapshot: string },
-  history: Pick<EventHistory, 'entries' | 'latestSeq'>,
-  previous: number,
-): Promise<number> {
-  const snap: AgentSnapshot = { latestSeq: history.latestSeq, entries: [...history.entries()].map((e) => e.event) };
-  await command(redis, ['SET', keys.snapshot, JSON.stringify(snap)]);
-  if (previous > 0) await command(redis, ['XTRIM', keys.events, 'MINID', `${previous + 1}-0`]);
-  return snap.latestSeq;
 }

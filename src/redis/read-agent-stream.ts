@@ -17,12 +17,21 @@ export interface ReadAgentStreamOptions {
   onError?: (error: unknown) => void;
   /** Where entries that do not pass their schema are reported (they are skipped). Default: counted, not logged. */
   diagnostics?: RedisDiagnostics;
+  /**
+   * Called with a snapshot's `droppedSeq` (what the owner's bounds had dropped) before its entries
+   * are emitted: the reader's history takes it (`history.noteDropped`) to answer `gap` as the owner does.
+   */
+  onDropped?: (droppedSeq: number) => void;
 }
 
 /** The retained state an owner writes (see `writeAgentSnapshot`). */
 export interface AgentSnapshot {
   /** The newest id the state covers. */
   latestSeq: number;
+  /** The id of the oldest retained entry (0 when empty); absent in snapshots of older versions. */
+  oldestSeq?: number;
+  /** The highest id the owner's history bounds had dropped (0 when none): a resume below it has a gap. */
+  droppedSeq?: number;
   /** The retained entries, oldest first (text and reasoning with their whole text). */
   entries: SequencedAgentEvent[];
 }
@@ -85,6 +94,7 @@ export function readAgentStream(options: ReadAgentStreamOptions): Observable<Seq
       if (text === null) return;
       const snap = diagnostics.check(jsonText(snapshotSchema), text, 'snapshot', options.snapshot);
       if (!snap || snap.latestSeq <= after) return;
+      if (snap.droppedSeq) options.onDropped?.(snap.droppedSeq);
       let skipped = 0;
       for (const entry of snap.entries) {
         const e = sequencedAgentEventSchema.safeParse(entry);

@@ -14,8 +14,12 @@ export interface RedisKeys {
   stop(agentId: string): string;
   /** STRING: who is answering one of the agent's requests (set once: the first click wins). */
   claim(agentId: string, requestId: string): string;
-  /** Pub/sub channel of the owners' commands (record an action, note an actor, stop). */
-  readonly commands: string;
+  /** STRING: a node's open streams per agent (JSON), with a TTL (refreshed every poll while the node lives). */
+  viewers(nodeId: string): string;
+  /** SORTED SET: the nodes that published viewer counts, scored by when they last did (ms). */
+  readonly viewerNodes: string;
+  /** STREAM: commands to the agent's owner (record an action, note an actor, stop), consumed by its owner's consumer group. */
+  commands(agentId: string): string;
   /** STRING: a node's liveness, with a TTL its node renews (the agents whose kilo it holds end when it expires). */
   node(nodeId: string): string;
   /** Pub/sub channel of actions relayed to the node holding an agent's kilo, and their answers. */
@@ -40,7 +44,9 @@ export function redisKeys(prefix = 'agent-stream:'): RedisKeys {
     lease: (id) => `${agent(id)}:lease`,
     stop: (id) => `${agent(id)}:stop`,
     claim: (id, requestId) => `${agent(id)}:claim:${requestId}`,
-    commands: `${prefix}commands`,
+    viewers: (nodeId) => `${prefix}viewers:${nodeId}`,
+    viewerNodes: `${prefix}viewer-nodes`,
+    commands: (id) => `${agent(id)}:commands`,
     node: (nodeId) => `${prefix}node:${nodeId}`,
     relay: `${prefix}relay`,
   };

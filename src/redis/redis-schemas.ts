@@ -90,16 +90,22 @@ export const entryFieldsSchema = z.object({
 });
 
 /** An agent's snapshot: the newest id it covers and its entries (each checked on its own). */
-export const snapshotSchema = z.object({
-  latestSeq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  entries: z.array(z.unknown()),
-});
+const idSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const snapshotSchema = z
+  .object({
+    latestSeq: idSchema,
+    /** Its oldest retained id and what its bounds had dropped (absent in older snapshots). */
+    oldestSeq: idSchema.optional(),
+    droppedSeq: idSchema.optional(),
+    entries: z.array(z.unknown()),
+  })
+  .refine((s) => (s.droppedSeq ?? 0) <= s.latestSeq && (s.oldestSeq ?? 0) <= s.latestSeq, 'its bounds are above its latest id');
 
-/** A message of the owner-commands channel. */
+/** A command to an agent's owner (field `c` of an entry of its command stream, `keys.commands(id)`). */
 export const ownerCommandSchema = z.discriminatedUnion('op', [
   z.object({ agentId: agentIdSchema, op: z.literal('record'), action: actionDataSchema }),
   z.object({ agentId: agentIdSchema, op: z.literal('note'), requestId: kiloIdSchema, by: z.string().max(1000).optional() }),
-  z.object({ agentId: agentIdSchema, op: z.literal('stop') }),
+  z.object({ agentId: agentIdSchema, op: z.literal('stop'), reason: exitReasonSchema.optional() }),
 ]);
 
 /** What a node asks the node holding a pinned agent's kilo to do on it (`createActionRelay`). */

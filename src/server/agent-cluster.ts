@@ -29,6 +29,18 @@ export interface AgentRecord {
 /** Creates the upstream agent (consuming kilo) on the node that owns `record`; its ids start at `firstId`. */
 export type UpstreamFactory = (record: AgentRecord, firstId: number) => ManagedAgent;
 
+/** Viewer counts over every live node of a deployment (e.g. `createClusterViewers`). */
+export interface ClusterViewerCounts {
+  /** Starts publishing this node's open streams per agent, read from `local` at every poll. */
+  publish(local: () => ReadonlyMap<string, number>): void;
+  /** Open streams of `agentId` (or of every agent) over all live nodes: this node's now, the others' as last read. */
+  count(agentId?: string): number;
+  /** Open streams per agent over all live nodes. */
+  byAgent(): Map<string, number>;
+  /** Each live node's open streams per agent (this node's now). */
+  byNode(): Map<string, ReadonlyMap<string, number>>;
+}
+
 /**
  * Agents shared by several control servers (e.g. `createRedisAgentCluster`): one node consumes
  * each agent's upstream, every node serves its viewers from the same events and ids.
@@ -42,6 +54,8 @@ export interface AgentCluster {
   attach(record: Omit<AgentRecord, 'firstId' | 'exited'>): Promise<ManagedAgent>;
   /** Starts taking part (leases, upstreams made by `createUpstream`); the control server calls it. */
   start(createUpstream: UpstreamFactory): void;
+  /** Viewer counts over all nodes (`GET /agents`' `viewers`, the `agent_stream_cluster_*` metrics). */
+  readonly viewers?: ClusterViewerCounts;
   /** What this node refused to read from the shared store, per kind (`agent_stream_redis_invalid_entries_total`). */
   readonly invalidEntries?: ReadonlyMap<string, number>;
   /** Leaves the deployment: upstreams released for another node to take, local streams ended, connections closed. */

@@ -20,6 +20,7 @@ import { createConnectionLimiter } from './create-connection-limiter';
 import { createSecurityHeaders } from './create-security-headers';
 import { createBroadcastRegistry, type BroadcastRegistry } from './create-broadcast-registry';
 import { createPrometheusRegistry } from './create-prometheus-registry';
+import { withClusterViewers } from './with-cluster-viewers';
 import { createStreamMetrics, type StreamMetrics } from './create-stream-metrics';
 import { silentLogger, type Logger } from './logger';
 import { methodNotAllowed, sendError } from './http';
@@ -125,7 +126,7 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const perAddress = options.maxConnectionsPerAddress ?? Math.max(1, Math.min(256, Math.floor(maxConnections / 2)));
   const limitConnections = createConnectionLimiter({ perAddress, exempt: options.trustedProxies });
   const publicDir = options.publicDir ?? join(__dirname, '..', 'public');
-  const prometheus = createPrometheusRegistry(metrics, broadcasts, cluster?.invalidEntries);
+  const prometheus = createPrometheusRegistry(metrics, broadcasts, cluster?.invalidEntries, cluster?.viewers);
   // Options are all valid: only now does this node take part in the cluster (leases, upstreams).
   cluster?.start((record, firstId) =>
     createKiloAgent(metrics, {
@@ -147,7 +148,8 @@ export function createControlServer(options: ControlServerOptions = {}): Control
   const { router, stream } = buildAgentStreamRouter<IncomingMessage>({
     registry,
     metrics,
-    broadcasts,
+    // `GET /agents` counts every node's viewers (a cluster's), the broadcasts stay this node's.
+    broadcasts: withClusterViewers(broadcasts, cluster?.viewers),
     tickets,
     isShuttingDown,
     authorize: options.authorize,

@@ -50,6 +50,8 @@ function partOf(shared: ServerResponse, agentId: string, onEnd: () => void): Ser
       if (ended) return part;
       ended = true;
       onEnd();
+      // As a response's: 'close' follows the end, so the broadcast lets this viewer go (and stops counting it).
+      setImmediate(() => part.emit('close'));
       return part;
     },
     destroy() {
@@ -177,7 +179,7 @@ export function installMultiplexStream<Req extends IncomingMessage>(router: Rout
         broadcasts.of(agent).join(part, { lastEventId: last.get(id) });
       }
       res.on('close', () => {
-        for (const p of parts) p.emit('close');
+        for (const p of parts) if (!p.writableEnded) p.emit('close');
       });
       // A held stream never calls `next`: drop Express's chain of routing closures.
       (req as { next?: unknown }).next = undefined;

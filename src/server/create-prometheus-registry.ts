@@ -1,15 +1,18 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { ClusterViewerCounts } from './agent-cluster';
 import type { BroadcastRegistry } from './create-broadcast-registry';
 import type { StreamMetrics } from './create-stream-metrics';
 
 /**
  * A prom-client registry (not the global one) reading `metrics` at scrape time; with
- * `redisInvalidEntries` (a cluster's `invalidEntries`), also what the node refused to read from Redis.
+ * `redisInvalidEntries` (a cluster's `invalidEntries`), also what the node refused to read from Redis;
+ * with `clusterViewers`, the viewers of every live node (per agent, and per node).
  */
 export function createPrometheusRegistry(
   metrics: StreamMetrics,
   broadcasts: Pick<BroadcastRegistry, 'viewerCount' | 'viewersByAgent'>,
   redisInvalidEntries?: ReadonlyMap<string, number>,
+  clusterViewers?: Pick<ClusterViewerCounts, 'byAgent' | 'byNode'>,
 ): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, read: () => number) =>
@@ -62,6 +65,32 @@ export function createPrometheusRegistry(
     'Viewers cut off for exceeding maxBufferedBytes',
     () => metrics.slowConsumerDisconnects,
   );
+  if (clusterViewers) {
+    new Gauge({
+      name: 'agent_stream_cluster_viewers',
+      help: 'Open stream connections per agent over every live node of the deployment',
+      labelNames: ['agent'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [agent, n] of clusterViewers.byAgent()) this.set({ agent }, n);
+      },
+    });
+    new Gauge({
+      name: 'agent_stream_cluster_node_viewers',
+      help: 'Open stream connections of each live node of the deployment (all agents)',
+      labelNames: ['node'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [node, counts] of clusterViewers.byNode())
+          this.set(
+            { node },
+            [...counts.values()].reduce((a, b) => a + b, 0),
+          );
+      },
+    });
+  }
   if (redisInvalidEntries) {
     new Counter({
       name: 'agent_stream_redis_invalid_entries_total',

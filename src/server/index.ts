@@ -29,7 +29,8 @@ export { createStreamHandler, type StreamHandler, type StreamHandlerOptions } fr
 
 export { createClientAddress, socketAddress, type ClientAddress } from './client-address';
 export { createMemoryClaims, type RequestClaims } from './request-claims';
-export type { AgentCluster, AgentRecord, UpstreamFactory } from './agent-cluster';
+export type { AgentCluster, AgentRecord, ClusterViewerCounts, UpstreamFactory } from './agent-cluster';
+export { withClusterViewers } from './with-cluster-viewers';
 export { createSecurityHeaders, type SecurityHeaders, type SecurityHeadersOptions } from './create-security-headers';
 export { createConnectionLimiter, type ConnectionLimiter, type ConnectionLimiterOptions } from './create-connection-limiter';
 export { createRequestIsHttps, type RequestIsHttps } from './request-is-https';
