@@ -20,6 +20,16 @@ describe('parseServeArgs: the multi-node flags', () => {
     expect(parseServeArgs(['serve']).trustProxies).toEqual([]);
   });
 
+  it('takes --redis-url with --spawn and --demo (their agents are pinned to the node holding their kilo)', () => {
+    expect(parseServeArgs(['serve', '--spawn', '--redis-url', 'redis://127.0.0.1:6379', '--node-id', 'a'])).toMatchObject({
+      mode: 'spawn',
+      redisUrl: 'redis://127.0.0.1:6379',
+      nodeId: 'a',
+    });
+    expect(parseServeArgs(['serve', '--demo', '--redis-url', 'redis://127.0.0.1:6379'])).toMatchObject({ mode: 'demo' });
+    expect(parseServeArgs(['serve', '--redis-url', 'redis://127.0.0.1:6379'])).toMatchObject({ mode: 'demo' });
+  });
+
   it('takes repeated --allow-kilo-url with --redis-url (none by default)', () => {
     const redis = [...KILO, '--redis-url', 'redis://127.0.0.1:6379'];
     expect(parseServeArgs(redis).allowKiloUrls).toEqual([]);
@@ -36,8 +46,6 @@ describe('parseServeArgs: the multi-node flags', () => {
 
   it.each([
     [[...KILO, '--redis-url', 'http://127.0.0.1:6379'], /--redis-url needs a URL like redis:/],
-    [['serve', '--redis-url', 'redis://127.0.0.1:6379'], /--redis-url goes with --kilo-url/],
-    [['serve', '--spawn', '--redis-url', 'redis://127.0.0.1:6379'], /--redis-url goes with --kilo-url/],
     [[...KILO, '--node-id', 'n1'], /--node-id goes with --redis-url/],
     [[...KILO, '--history-size', '50'], /--history-size goes with --redis-url/],
     [[...KILO, '--redis-url', 'redis://h:1', '--history-size', '0'], /--history-size/],

@@ -211,4 +211,35 @@ describe('agentSpawnRoutes hardening (library level, scripted spawn function)', 
     expect(() => agentSpawnRoutes({ spawn, maxAgents: 1.5 })).toThrow(/maxAgents/);
     expect(() => agentSpawnRoutes({ spawn, allowModels: ['nomodel'] })).toThrow(/allowModels/);
   });
+  it('register: a cluster takes the agent; an id taken elsewhere answers 409 and a failed registration 502, both stop the agent and free the slot', async () => {
+    const made: FakeSpawned[] = [];
+    const registered: string[] = [];
+    await start({
+      maxAgents: 1,
+      spawn: async (r: SpawnRequest) => {
+        const s = fakeSpawned(r.agentId);
+        made.push(s);
+        return s;
+      },
+      register: (s, registry) => {
+        if (s.agent.id === 'taken') throw Object.assign(new Error('exists'), { code: 'agent_exists' });
+        if (s.agent.id === 'broken') throw new Error('redis is down');
+        registered.push(s.agent.id);
+        registry.add(s.agent);
+      },
+    });
+    expect(await post('/agents', { prompt: 'hi', agentId: 'taken' })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'agent_exists' } },
+    });
+    expect(made[0]!.agent.exited).toEqual({ reason: 'stopped' });
+    const broken = await post('/agents', { prompt: 'hi', agentId: 'broken' });
+    expect(broken).toMatchObject({ status: 502, body: { error: { code: 'spawn_failed' } } });
+    expect(JSON.stringify(broken.body)).not.toContain('redis');
+    expect(made[1]!.agent.exited).toEqual({ reason: 'stopped' });
+    expect(logged.map((l) => l.message)).toEqual(['registering agent "broken" failed']);
+    // Both slots were freed (maxAgents 1): the next spawn is registered.
+    expect(await post('/agents', { prompt: 'hi', agentId: 'ok' })).toEqual({ status: 201, body: { agentId: 'ok' } });
+    expect(registered).toEqual(['ok']);
+  });
 });

@@ -16,6 +16,18 @@ describe('static render', () => {
     expect(html).toContain('waiting for events');
   });
 
+  it('an exit row names its reason and says what node_lost means', () => {
+    const row = (reason: string) =>
+      renderToString(
+        <ol>
+          <AgentLogRow row={{ kind: 'exit', key: 'exit', order: '\uffff', seq: 5, reason }} />
+        </ol>,
+      );
+    expect(row('node_lost')).toContain('data-exit-reason="node_lost"');
+    expect(row('node_lost')).toMatch(/agent exited \(<!-- -->node_lost.*the server running it is gone/);
+    expect(row('stopped')).not.toContain('server');
+  });
+
   it('a tool row shows status, name, title and input/output in a <details>', () => {
     const html = renderToString(
       <ol>

@@ -44,7 +44,7 @@ async function serve(args: ServeArgs): Promise<void> {
     );
   // Refuses to start when agents could not be confined (unless --unsafe-no-isolation).
   const sandbox = args.mode === 'spawn' ? await resolveSpawnIsolation(args, log) : undefined;
-  const spawn =
+  const spawnMode = (cluster?: ReturnType<typeof createRedisAgentCluster>) =>
     args.mode === 'spawn'
       ? createSpawnMode({
           logger: log,
@@ -54,6 +54,8 @@ async function serve(args: ServeArgs): Promise<void> {
           allowModels: args.allowModels,
           sandbox,
           agentNetwork: args.agentNetwork,
+          // With --redis-url: registered for every node, pinned to this one (docs/deploy.md).
+          cluster,
         })
       : undefined;
   const announce = (url: string) => {
@@ -65,7 +67,9 @@ async function serve(args: ServeArgs): Promise<void> {
   };
   // With --workers N: this process keeps the agents; N workers serve the viewers (docs/deploy.md).
   if (args.workers > 1)
-    return announce(await runServePrimary({ args, token: args.token ?? generated, openWithoutTokens: !needsToken, spawn, log }));
+    return announce(
+      await runServePrimary({ args, token: args.token ?? generated, openWithoutTokens: !needsToken, spawn: spawnMode(), log }),
+    );
   // With --redis-url: tickets, agents and their streams shared with the other servers (docs/deploy.md).
   let redis: RedisConnection | undefined;
   if (args.redisUrl) {
@@ -87,6 +91,7 @@ async function serve(args: ServeArgs): Promise<void> {
         historySize: args.historySize,
       })
     : undefined;
+  const spawn = spawnMode(cluster);
   const server = createControlServer({
     cluster,
     tickets: redis ? createRedisTicketStore({ redis, diagnostics }) : undefined,
@@ -110,7 +115,10 @@ async function serve(args: ServeArgs): Promise<void> {
   let demo: DemoKiloServer | undefined;
   if (args.mode === 'demo') {
     demo = await createDemoKiloServer();
-    server.attachKilo({ url: demo.url, agentId: 'demo', sessionId: demo.sessionId, watchOnly: true });
+    // On a cluster each node's demo is its own agent, pinned to it (its kilo lives in this process).
+    if (cluster)
+      await cluster.adopt({ id: `demo-${cluster.nodeId}`.slice(0, 64), url: demo.url, sessionId: demo.sessionId, watchOnly: true });
+    else server.attachKilo({ url: demo.url, agentId: 'demo', sessionId: demo.sessionId, watchOnly: true });
   } else if (args.mode === 'kilo' && cluster) {
     await cluster.attach({ id: args.agentId ?? args.session ?? 'kilo', url: args.kiloUrl!, sessionId: args.session });
   } else if (args.mode === 'kilo') {

@@ -66,7 +66,7 @@ export const USAGE = `usage: agent-stream serve [--host 127.0.0.1] [--port 8080]
                           [--allow-origin URL]... [--allow-host NAME]...
                           [--max-connections 10000] [--max-connections-per-address N] [--trust-proxy ADDRESS]...
                           [--allow-frame-origin URL]... [--workers 1]
-                          [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]... [--history-size N]]   (with --kilo-url)
+                          [--redis-url redis://HOST:PORT [--node-id NAME] [--allow-kilo-url URL]... [--history-size N]]
                           [--kilo-env NAME]... [--max-agents 4] [--allow-model PROVIDER/MODEL]...   (with --spawn)
                           [--agent-network deny|allow] [--bwrap PATH] [--unsafe-no-isolation]   (with --spawn)
   --token (or --token-file, AGENT_STREAM_TOKEN) grants every action, --watch-token (or
@@ -306,7 +306,6 @@ export function parseServeArgs(
   if (args.redisUrl !== undefined) {
     if (!/^(rediss?|redis\+sentinel):\/\/[^\s]+$/.test(args.redisUrl))
       throw new UsageError('--redis-url needs a URL like redis://127.0.0.1:6379 (or redis+sentinel://HOST:26379,…/MASTER)');
-    if (args.mode !== 'kilo') throw new UsageError('--redis-url goes with --kilo-url (a kilo every server can reach)');
   }
   if (args.workers > 1 && args.redisUrl !== undefined)
     throw new UsageError('--workers goes without --redis-url (run one server per core, each with --redis-url, instead)');

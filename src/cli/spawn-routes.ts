@@ -2,7 +2,9 @@ import type { IRouter } from 'express';
 import { randomBytes } from 'node:crypto';
 import { lastValueFrom } from 'rxjs';
 import type { AgentRegistry } from '../agent/create-agent-registry';
+import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { KiloSandbox } from '../kilo/kilo-sandbox';
+import type { PinnedRecord } from '../redis/create-pinned-agents';
 import { spawnKiloAgent } from '../kilo/spawn-kilo-agent';
 import { agentSpawnRoutes } from '../server/create-agent-spawn-routes';
 import type { Logger } from '../server/logger';
@@ -46,7 +48,13 @@ export function createSpawnMode(options: {
   sandbox?: KiloSandbox;
   /** With a sandbox: whether the agents' tools may use the network. Default `deny`. */
   agentNetwork?: 'allow' | 'deny';
+  /**
+   * With `--redis-url`: each agent is registered for every node, pinned to this one (its kilo
+   * lives in this process; the others act and stop through this node). Default: this node only.
+   */
+  cluster?: { adopt(record: PinnedRecord, upstream: ManagedAgent): Promise<ManagedAgent> };
 }): SpawnMode {
+  const { cluster } = options;
   let llm: Promise<FakeLlm> | undefined;
   const baseURL = async () => {
     if (options.llmUrl) return options.llmUrl;
@@ -79,6 +87,10 @@ export function createSpawnMode(options: {
         // The slot is free once the kilo process is gone, not just the agent.
         return { ...spawned, released: lastValueFrom(spawned.kilo.exit$, { defaultValue: undefined }) };
       },
+      // kilo's URL and password stay on this node (not in Redis): the others relay their actions through it.
+      register: cluster
+        ? async (s) => void (await cluster.adopt({ id: s.agent.id, url: s.kilo.url, sessionId: s.sessionId }, s.agent))
+        : undefined,
     }),
     async close() {
       if (llm) await (await llm).close();

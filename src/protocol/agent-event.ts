@@ -113,12 +113,17 @@ export interface ActionData {
 /** `reset` carries nothing: the viewer clears its folded view, the whole retained state follows. */
 export type ResetData = Record<string, never>;
 
-export type ExitReason = 'stopped' | 'process_exit' | 'upstream_lost' | 'shutdown' | (string & {});
+/**
+ * Why an agent ended: `stopped` (asked), `process_exit` (kilo's process ended), `upstream_lost`
+ * (kilo unreachable), `shutdown` (the server stopped), `node_lost` (in a cluster: the node whose
+ * process held the agent's kilo died).
+ */
+export type ExitReason = 'stopped' | 'process_exit' | 'upstream_lost' | 'shutdown' | 'node_lost' | (string & {});
 
 export interface ExitData {
   reason: ExitReason;
   code?: number | null;
-  /** Why, when the agent failed (`upstream_lost`: the upstream's last error). */
+  /** Why, when the agent failed (`upstream_lost`: the upstream's last error; `node_lost`: which node). */
   error?: { message: string; code?: string };
 }
 

@@ -293,11 +293,19 @@ function LogRowView({ row, renderText }: { row: LogRow; renderText?: RenderText 
           <div className="as-exit">
             agent exited ({row.reason}
             {row.code !== undefined && row.code !== null ? `, code ${row.code}` : ''})
+            {EXIT_EXPLAINED[row.reason] ? `: ${EXIT_EXPLAINED[row.reason]}` : ''}
           </div>
         </li>
       );
   }
 }
+
+/** What the exit reasons that are not self-explanatory mean, after `agent exited (reason)`. */
+const EXIT_EXPLAINED: Partial<Record<string, string>> = {
+  upstream_lost: 'kilo could not be reached',
+  shutdown: 'the server shut down',
+  node_lost: 'the server running it is gone',
+};
 
 /** One row of the agent log; re-renders only when its row object changes. */
 export const AgentLogRow = memo(LogRowView);

@@ -1,4 +1,5 @@
 import type { EventHistoryOptions } from '../agent/create-event-history';
+import type { AgentActions } from '../agent/create-managed-agent';
 import { createKiloActions } from '../kilo/create-kilo-actions';
 import { kiloAuthorization } from '../kilo/kilo-authorization';
 import type { AgentRecord } from '../server/agent-cluster';
@@ -12,6 +13,8 @@ export interface RecordReplicaOptions extends EventHistoryOptions {
   redis: RedisConnection;
   keys: RedisKeys;
   owner: AgentOwnerChannel;
+  /** The agent's actions when not on `record.url` (e.g. relayed to the node holding its kilo). Default: on its kilo directly. */
+  actions?: AgentActions;
   onError: (error: unknown) => void;
   /** Where stream entries that are not events are reported (they are skipped). */
   diagnostics?: RedisDiagnostics;
@@ -30,12 +33,13 @@ export function createRecordReplica(record: AgentRecord, options: RecordReplicaO
   const { redis, keys, onError, diagnostics } = options;
   const actions = record.watchOnly
     ? undefined
-    : createKiloActions({
+    : (options.actions ??
+      createKiloActions({
         baseUrl: record.url,
         directory: record.directory,
         authorization: kiloAuthorization(record.password),
         sessionId: () => replica.sessionId ?? record.sessionId ?? null,
-      });
+      }));
   const replica: ReplicaAgent = createReplicaAgent({
     agentId: record.id,
     firstId: record.firstId,

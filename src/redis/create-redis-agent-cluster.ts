@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentRegistry } from '../agent/create-agent-registry';
+import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { AgentCluster, AgentRecord, ClusterViewerCounts, UpstreamFactory } from '../server/agent-cluster';
 import { silentLogger, type Logger } from '../server/logger';
 import { agentIdSchema, describeIssues } from '../protocol/agent-event-schema';
@@ -14,6 +15,7 @@ import { command, type RedisConnection } from './redis-connection';
 import { redisKeys } from './redis-keys';
 import { agentRecordSchema, mgetReply, stringsReply } from './redis-schemas';
 import { createAgentLeases, type LeasedAgent } from './create-agent-leases';
+import { createPinnedAgents, type PinnedRecord } from './create-pinned-agents';
 import { durationOption } from '../options/number-option';
 
 export interface RedisAgentClusterOptions {
@@ -43,6 +45,10 @@ export interface RedisAgentClusterOptions {
    * and path prefix. Default: none (only the URLs this node attached).
    */
   allowKiloUrls?: string[];
+  /** A node silent this long is gone: the agents whose kilo it held (`adopt`) end with `node_lost`. Default 5000 ms. */
+  nodeLeaseMs?: number;
+  /** How long an action on an agent held by another node waits for that node's answer. Default 15 000 ms. */
+  relayTimeoutMs?: number;
   /** Where what this node refused to read from Redis is counted and reported. Default: one of its own, logging to `logger`. */
   diagnostics?: RedisDiagnostics;
   logger?: Logger;
@@ -72,6 +78,8 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
   owns(id: string): boolean;
   readonly diagnostics: RedisDiagnostics;
   readonly viewers: ClusterViewerCounts;
+  /** Registers an agent whose kilo lives in this node's process (see `createPinnedAgents`); `upstream`: its consumer. */
+  adopt(record: PinnedRecord, upstream?: ManagedAgent): Promise<ManagedAgent>;
 } {
   if (!options?.redis) throw new TypeError('createRedisAgentCluster: redis must be a connected node-redis client (see connectRedis)');
   const { redis } = options;
@@ -96,6 +104,19 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
   let closed = false;
   let ticking = false;
 
+  const pinned = createPinnedAgents({
+    redis,
+    keys,
+    nodeId,
+    nodeLeaseMs: positive('nodeLeaseMs', options.nodeLeaseMs ?? 5000),
+    pollMs,
+    snapshotMs,
+    retentionMs,
+    relayTimeoutMs: positive('relayTimeoutMs', options.relayTimeoutMs ?? 15_000),
+    onError,
+    diagnostics,
+    logger,
+  });
   const commands = createOwnerCommands({
     redis,
     keys,
@@ -137,6 +158,7 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
       redis,
       keys,
       owner: commands.channel(record.id),
+      actions: pinned.actionsFor(record),
       onError,
       diagnostics,
       historySize: options.historySize,
@@ -183,8 +205,9 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
         await command(redis, ['SADD', keys.agents, id]);
       }
       for (const l of [...local.values()]) {
-        leases.hold(l);
-        await leases.passStop(l).catch(onError);
+        // A pinned agent (spawned here or on another node) is consumed by its node only.
+        if (l.record.node !== undefined) await pinned.step(l, createUpstream).catch(onError);
+        else leases.hold(l);
       }
     } catch (err) {
       onError(err);
@@ -224,8 +247,8 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
     invalidEntries: diagnostics.invalidEntries,
     claims: createRedisClaims({ redis, keys, diagnostics }),
     owns: (id) => local.get(id)?.owner !== undefined,
-    async attach(r) {
-      const record: AgentRecord = { ...r, firstId: Date.now() * 1000 };
+    async attach(r: Omit<AgentRecord, 'firstId' | 'exited'> & { firstId?: number }) {
+      const record: AgentRecord = { ...r, firstId: r.firstId ?? Date.now() * 1000 };
       const checked = agentRecordSchema.safeParse(record);
       if (!checked.success) throw new TypeError(`cluster.attach: ${describeIssues(checked.error)}`);
       kiloUrls.add(r.url);
@@ -237,10 +260,14 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
       void tick();
       return l.replica;
     },
+    adopt(r, upstream) {
+      return pinned.adopt(r, upstream, (record) => this.attach(record));
+    },
     start(factory) {
       if (typeof factory !== 'function') throw new TypeError('cluster.start: pass a function (record, firstId) => ManagedAgent');
       createUpstream = factory;
       if (timer) return;
+      pinned.start();
       timer = setInterval(() => void tick(), pollMs);
       timer.unref();
       commands.start();
@@ -251,6 +278,7 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
       if (timer) clearInterval(timer);
       commands.close();
       registry.stopAll();
+      await pinned.close();
       await viewers.close();
     },
   };

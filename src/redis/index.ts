@@ -19,6 +19,9 @@ export {
 export { createKiloUrlPolicy, type KiloUrlPolicy } from './create-kilo-url-policy';
 export { createRedisTicketStore, type RedisTicketStoreOptions } from './create-redis-ticket-store';
 export { createRedisAgentCluster, type RedisAgentClusterOptions } from './create-redis-agent-cluster';
+export { type PinnedRecord } from './create-pinned-agents';
+export { AgentExistsError } from './agent-exists-error';
+export { RelayedActionError } from './create-action-relay';
 export { createRedisClaims, type RedisClaimsOptions } from './create-redis-claims';
 export { createClusterViewers, viewerCountsSchema, type ClusterViewersOptions } from './create-cluster-viewers';
 export { consumeOwnerCommands, OWNER_GROUP, type OwnerCommandConsumer, type OwnerCommandConsumerOptions } from './consume-owner-commands';

@@ -20,6 +20,10 @@ export interface RedisKeys {
   readonly viewerNodes: string;
   /** STREAM: commands to the agent's owner (record an action, note an actor, stop), consumed by its owner's consumer group. */
   commands(agentId: string): string;
+  /** STRING: a node's liveness, with a TTL its node renews (the agents whose kilo it holds end when it expires). */
+  node(nodeId: string): string;
+  /** Pub/sub channel of actions relayed to the node holding an agent's kilo, and their answers. */
+  readonly relay: string;
 }
 
 /**
@@ -43,5 +47,7 @@ export function redisKeys(prefix = 'agent-stream:'): RedisKeys {
     viewers: (nodeId) => `${prefix}viewers:${nodeId}`,
     viewerNodes: `${prefix}viewer-nodes`,
     commands: (id) => `${agent(id)}:commands`,
+    node: (nodeId) => `${prefix}node:${nodeId}`,
+    relay: `${prefix}relay`,
   };
 }

@@ -52,6 +52,13 @@ export const kiloUrlSchema = z
     }
   }, 'an http(s) URL without credentials, query or fragment');
 
+/** A node's name (`nodeId`): printable, no spaces. */
+export const nodeIdSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^\p{Cc}\s]*$/u, 'no control characters or spaces');
+
 /** An agent's record (`AgentRecord`), as `cluster.attach` writes it. */
 export const agentRecordSchema: z.ZodType<AgentRecord, z.ZodTypeDef, unknown> = z.object({
   id: agentIdSchema,
@@ -62,6 +69,7 @@ export const agentRecordSchema: z.ZodType<AgentRecord, z.ZodTypeDef, unknown> = 
   watchOnly: z.boolean().optional(),
   firstId: seqSchema,
   exited: exitDataSchema.optional(),
+  node: nodeIdSchema.optional(),
 });
 
 /** A stream entry's id as the owner writes it: `<seq>-0`. */
@@ -98,6 +106,33 @@ export const ownerCommandSchema = z.discriminatedUnion('op', [
   z.object({ agentId: agentIdSchema, op: z.literal('record'), action: actionDataSchema }),
   z.object({ agentId: agentIdSchema, op: z.literal('note'), requestId: kiloIdSchema, by: z.string().max(1000).optional() }),
   z.object({ agentId: agentIdSchema, op: z.literal('stop'), reason: exitReasonSchema.optional() }),
+]);
+
+/** What a node asks the node holding a pinned agent's kilo to do on it (`createActionRelay`). */
+export const relayActSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('prompt'), text: z.string().min(1).max(100_000) }),
+  z.object({ op: z.literal('abort') }),
+  z.object({ op: z.literal('permission'), requestId: kiloIdSchema, response: z.enum(['once', 'always', 'reject']) }),
+  z.object({ op: z.literal('question'), requestId: kiloIdSchema, answers: z.array(z.array(z.string().max(10_000)).max(100)).max(100) }),
+  z.object({ op: z.literal('reject'), requestId: kiloIdSchema }),
+]);
+
+/** A message of the relay channel: an action for the node holding an agent, or that node's answer. */
+export const relayMessageSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('act'),
+    id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
+    from: nodeIdSchema,
+    to: nodeIdSchema,
+    agentId: agentIdSchema,
+    act: relayActSchema,
+  }),
+  z.object({
+    kind: z.literal('reply'),
+    id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
+    to: nodeIdSchema,
+    error: z.object({ message: plain(1000), status: z.number().int().min(100).max(599).optional() }).optional(),
+  }),
 ]);
 
 /** The reason of a stop asked (the value of `keys.stop(id)`). */

@@ -23,10 +23,13 @@ export interface AgentOwnerOptions {
   /** The upstream exited by itself (not dropped); called at once, before the record is marked in Redis. */
   onExit: (exit: ExitData) => void;
   onError: (error: unknown) => void;
-  /** The lease token this owner holds (`holdLease`): every append is fenced by it. */
-  token: string;
+  /**
+   * The lease token this owner holds (`holdLease`): every append is fenced by it. Absent: not
+   * fenced (an agent pinned to its node, which no other node ever consumes).
+   */
+  token?: string;
   /** An append was refused: the lease is no longer this owner's. The owner has stopped publishing; drop it. */
-  onFenced: () => void;
+  onFenced?: () => void;
 }
 
 /** The upstream half of an agent, on the node holding its lease. */
@@ -64,7 +67,7 @@ export async function startAgentOwner(options: AgentOwnerOptions): Promise<Agent
     key: keys.events(id),
     events: upstream.events$,
     after: last,
-    fence: { lease: keys.lease(id), token: options.token },
+    fence: options.token === undefined ? undefined : { lease: keys.lease(id), token: options.token },
     onFenced: options.onFenced,
     onError,
   });

@@ -19,6 +19,12 @@ export interface AgentRecord {
   firstId: number;
   /** Set once it has exited. */
   exited?: ExitData;
+  /**
+   * The node whose process holds the agent's kilo (a spawned or demo agent): only that node
+   * consumes it, acting from another node goes through it, and when that node is gone the agent
+   * ends with `node_lost`. Absent: any node may consume it (a kilo every node can reach).
+   */
+  node?: string;
 }
 
 /** Creates the upstream agent (consuming kilo) on the node that owns `record`; its ids start at `firstId`. */

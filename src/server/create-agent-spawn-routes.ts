@@ -23,9 +23,15 @@ export interface SpawnedAgent {
   released?: Promise<unknown>;
 }
 
-export interface AgentSpawnRoutesOptions {
+export interface AgentSpawnRoutesOptions<S extends SpawnedAgent = SpawnedAgent> {
   /** Starts an agent (e.g. a kilo serve process) and sends it the first prompt. */
-  spawn(request: SpawnRequest): Promise<SpawnedAgent>;
+  spawn(request: SpawnRequest): Promise<S>;
+  /**
+   * Makes a started agent one the registry serves. Default `registry.add(spawned.agent)`; a
+   * cluster registers it for every node (e.g. `cluster.adopt`). An error with `code:
+   * 'agent_exists'` answers 409 (the agent is stopped), another 502 `spawn_failed`.
+   */
+  register?(spawned: S, registry: AgentRegistry): Promise<void> | void;
   /** Gets a failed spawn's full error (the caller only gets `502 spawn_failed`). Default: silent. */
   logger?: Logger;
   /** Longest prompt accepted, in characters. Default 100 000. */
@@ -52,7 +58,9 @@ export const isValidAgentId = (id: unknown): id is string => typeof id === 'stri
  * taken id or exited agent 409, `maxAgents` running 429 `agent_limit`, a failed start 502
  * `spawn_failed`. Errors from the spawned agent are logged, never sent to the caller.
  */
-export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: IRouter, ctx: { registry: AgentRegistry }) => void {
+export function agentSpawnRoutes<S extends SpawnedAgent = SpawnedAgent>(
+  options: AgentSpawnRoutesOptions<S>,
+): (app: IRouter, ctx: { registry: AgentRegistry }) => void {
   const maxPrompt = options.maxPromptLength ?? 100_000;
   const maxAgents = options.maxAgents ?? 4;
   if (!Number.isInteger(maxAgents) || maxAgents < 1)
@@ -61,7 +69,9 @@ export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: IRoute
   if (!Array.isArray(allowModels) || allowModels.some((m) => typeof m !== 'string' || !MODEL.test(m)))
     throw new TypeError('agentSpawnRoutes: allowModels must be an array of "provider/model"');
   const allowed = new Set(allowModels);
-  const prompts = new Map<ManagedAgent, (text: string) => Promise<void>>();
+  /** The prompt of each agent spawned here, by id (on a cluster another node's agents are prompted through their actions). */
+  const prompts = new Map<string, (text: string) => Promise<void>>();
+  const register = options.register ?? ((spawned: S, registry: AgentRegistry) => void registry.add(spawned.agent));
   /** Agents of ours not yet exited, spawns in flight included. */
   let slots = 0;
   /** Ids being spawned, so two requests for one id do not both start an agent. */
@@ -103,18 +113,26 @@ export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: IRoute
       if (slots >= maxAgents) return sendError(res, 429, 'agent_limit', `at most ${maxAgents} agents run at once; stop one first`);
       slots++;
       starting.add(agentId);
-      new Promise<SpawnedAgent>((resolve) => resolve(options.spawn({ agentId, prompt, model })))
+      new Promise<S>((resolve) => resolve(options.spawn({ agentId, prompt, model })))
         .then(
-          (spawned) => {
+          async (spawned) => {
             starting.delete(agentId);
             holdSlot(spawned);
-            if (registry.get(agentId)) {
+            const taken = () => {
               spawned.agent.stop('stopped');
-              return sendError(res, 409, 'agent_exists', `agent "${agentId}" already exists`);
+              sendError(res, 409, 'agent_exists', `agent "${agentId}" already exists`);
+            };
+            if (registry.get(agentId)) return taken();
+            try {
+              await register(spawned, registry);
+            } catch (err) {
+              if ((err as { code?: unknown } | null)?.code === 'agent_exists') return taken();
+              spawned.agent.stop('stopped');
+              options.logger?.error(`registering agent "${agentId}" failed`, err);
+              return sendError(res, 502, 'spawn_failed', 'could not start the agent');
             }
-            registry.add(spawned.agent);
-            prompts.set(spawned.agent, spawned.prompt);
-            spawned.agent.exit$.subscribe({ complete: () => prompts.delete(spawned.agent) });
+            prompts.set(agentId, spawned.prompt);
+            spawned.agent.exit$.subscribe({ complete: () => prompts.delete(agentId) });
             res.status(201).json({ agentId });
           },
           (err: unknown) => {
@@ -133,7 +151,7 @@ export function agentSpawnRoutes(options: AgentSpawnRoutesOptions): (app: IRoute
       if (!agent) return;
       const prompt = promptOf(req, res);
       if (prompt === undefined) return;
-      const send = prompts.get(agent);
+      const send = prompts.get(agent.id) ?? (agent.actions ? (text: string) => agent.actions!.prompt(text) : undefined);
       if (!send || agent.exited) return sendError(res, 409, 'agent_exited', `agent "${agent.id}" cannot take prompts`);
       send(prompt).then(
         () => res.status(202).json({ agentId: agent.id }),
