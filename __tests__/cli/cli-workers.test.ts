@@ -155,14 +155,18 @@ describe.each([1, 2])('serve --workers %i (the contract through the real CLI)', 
     await Promise.all(kept.map((v) => v.waitFor((x) => x.events().length >= 1)));
     // Earlier tests took some of the 20; the bucket refills 1/s: ask until refused, count the run.
     const statuses: number[] = [];
-    for (let i = 0; i < 45 && !statuses.includes(429); i++)
-      statuses.push((await call(cli!.url, '/agents/k/stream-ticket', { method: 'POST', token: WATCH })).status);
+    let refused: Awaited<ReturnType<typeof call>> | undefined;
+    const t0 = Date.now();
+    for (let i = 0; i < 45 && !refused; i++) {
+      const answer = await call(cli!.url, '/agents/k/stream-ticket', { method: 'POST', token: WATCH });
+      statuses.push(answer.status);
+      if (answer.status === 429) refused = answer;
+    }
     expect(statuses.at(-1)).toBe(429);
-    expect(statuses.filter((s) => s === 201).length).toBeLessThanOrEqual(20);
-    const refused = await call(cli!.url, '/agents/k/stream-ticket', { method: 'POST', token: WATCH });
-    expect(refused.status).toBe(429);
-    expect(refused.body.error.code).toBe('rate_limited');
-    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // 20 at most, plus one per second the run took (on a busy machine the bucket refills meanwhile).
+    expect(statuses.filter((s) => s === 201).length).toBeLessThanOrEqual(20 + Math.ceil((Date.now() - t0) / 1000));
+    expect(refused!.body.error.code).toBe('rate_limited');
+    expect(Number(refused!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
 
     expect((await call(cli!.url, '/agents/k/stop', { method: 'POST', token: WATCH })).status).toBe(403);
     // Wrong tokens: 10 failed attempts per address (createTokenAuth's default), then 429 for

@@ -40,7 +40,17 @@ function startViewer(base: string) {
   let closed = false;
   let current: http.ClientRequest | undefined;
   const retry = () => !closed && setTimeout(() => void connect(), 200);
+  let attempt = 0;
   const connect = async (): Promise<void> => {
+    // One retry per connection, whether it closes after its answer or fails before it (a refused
+    // or reset connect on a busy machine): a viewer that stopped retrying would never converge.
+    const mine = ++attempt;
+    let retried = false;
+    const again = () => {
+      if (retried || mine !== attempt) return;
+      retried = true;
+      retry();
+    };
     try {
       const t = await fetch(`${base}/agents/${AGENT}/stream-ticket`, { method: 'POST' });
       if (t.status !== 201) throw new Error(`ticket ${t.status}`);
@@ -49,7 +59,7 @@ function startViewer(base: string) {
       current = http.get(url, { agent: false }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
-          return void retry();
+          return void again();
         }
         let buffer = '';
         res.setEncoding('utf8');
@@ -71,11 +81,11 @@ function startViewer(base: string) {
             folder.add(f);
           }
         });
-        res.on('close', retry);
+        res.on('close', again);
       });
-      current.on('error', () => undefined);
+      current.on('error', again);
     } catch {
-      retry();
+      again();
     }
   };
   return {
@@ -239,9 +249,13 @@ describe('a node cut from Redis by a TCP proxy, real CLI nodes, redis-server and
     await until('every viewer on both nodes folded kilo’s state', () => converged(truth), 30_000);
     process.stdout.write(`[partition] every viewer converged ${Date.now() - t0} ms after kilo was idle\n`);
     // One owner, and it is the node the lease names.
-    await sleep(2000);
-    expect(nodes.filter(consumes)).toHaveLength(1);
-    expect(await leaseHolder()).toMatch(new RegExp(`^\\d+:n${owner()}$`));
+    // (On a busy machine an owner whose renewals were starved stops and takes its agent again: the
+    // end state is checked until it holds, not at one instant.)
+    await until(
+      'one node consumes, and the lease names it',
+      async () => nodes.filter(consumes).length === 1 && new RegExp(`^\\d+:n${owner()}$`).test(await leaseHolder()),
+      15_000,
+    );
     checkIds();
     return { first, cut, during };
   };
