@@ -1,7 +1,7 @@
 import { readUIMessageStream, uiMessageChunkSchema, type UIMessage, type UIMessageChunk } from 'ai';
 import { safeValidateTypes } from '@ai-sdk/provider-utils';
 import type { FoldedView } from '../../src/protocol/fold-agent-events';
-import { retainedMessages } from '../../src/interop/retained-messages';
+import { inCreationOrder, retainedMessages } from '../../src/interop/retained-messages';
 
 /** Throws unless every chunk validates against ai's own `uiMessageChunkSchema`. */
 export async function validateAiSdk(chunks: readonly unknown[]): Promise<void> {
@@ -51,8 +51,13 @@ export function expectedUi(view: FoldedView): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const m of retainedMessages(view)) {
     if (m.role !== 'assistant') continue;
+    // Requests where they were asked among the parts (a live viewer saw them there).
     out[m.messageId] = [
-      ...m.items.map((i) => {
+      ...inCreationOrder(m).map((i) => {
+        if (i.kind === 'request') {
+          const r = i.request;
+          return { type: 'questions' in r ? 'data-question' : 'data-permission', id: r.requestId, data: r };
+        }
         if (i.kind !== 'tool') return { type: i.kind, text: i.part.text };
         const t = i.tool;
         const finished = t.status === 'completed' || t.status === 'error';
@@ -61,7 +66,6 @@ export function expectedUi(view: FoldedView): Record<string, unknown[]> {
         if (t.status === 'error') return { ...base, error: t.error ?? '' };
         return base;
       }),
-      ...m.requests.map((r) => ({ type: 'questions' in r ? 'data-question' : 'data-permission', id: r.requestId, data: r })),
     ];
   }
   return out;

@@ -1,6 +1,6 @@
 import type { MessageData, ToolData } from '../protocol/agent-event';
 import type { AiSdkChunk, AiSdkFinishReason } from './ai-sdk-types';
-import type { RetainedMessage } from './retained-messages';
+import { inCreationOrder, type RetainedMessage } from './retained-messages';
 
 const REASONS: ReadonlySet<string> = new Set(['stop', 'length', 'content-filter', 'tool-calls', 'error', 'interrupted', 'other']);
 
@@ -91,7 +91,12 @@ export function aiSdkReplay(
   const out: AiSdkChunk[] = options.body ? [] : [{ type: 'start', messageId: m.messageId }];
   out.push({ type: 'start-step' });
   const tools = new Map<string, ToolPhase>();
-  for (const item of m.items) {
+  for (const item of inCreationOrder(m)) {
+    if (item.kind === 'request') {
+      const r = item.request;
+      out.push({ type: 'questions' in r ? 'data-question' : 'data-permission', id: r.requestId, data: r });
+      continue;
+    }
     if (item.kind === 'tool') {
       tools.set(item.tool.callId, aiSdkToolChunks(item.tool, 'none', out));
       continue;
@@ -107,7 +112,6 @@ export function aiSdkReplay(
       if (!options.open) out.push({ type: 'reasoning-end', id });
     }
   }
-  for (const r of m.requests) out.push({ type: 'questions' in r ? 'data-question' : 'data-permission', id: r.requestId, data: r });
   if (!options.open) out.push({ type: 'finish-step' }, aiSdkFinish(m.info));
   return { chunks: out, tools };
 }

@@ -56,6 +56,34 @@ export function retainedMessages(view: FoldedView): RetainedMessage[] {
   return out;
 }
 
+/** A retained message's items and requests in one list. */
+export type RetainedEntry = RetainedItem | { kind: 'request'; request: PermissionData | QuestionData };
+
+/** kilo's ids are a prefix (`prt_`, `per_`, `que_`) and a part that ascends with creation time. */
+const created = (id: string): string => id.slice(id.indexOf('_') + 1);
+
+/**
+ * A message's items and requests in the order they were created (kilo's part and request ids
+ * ascend with time): a request comes after the parts created before it was asked and before the
+ * later ones, where a viewer that watched live saw it.
+ *
+ * ## Example
+ * ```ts
+ * for (const entry of inCreationOrder(message)) if (entry.kind === 'request') show(entry.request);
+ * ```
+ */
+export function inCreationOrder(m: RetainedMessage): RetainedEntry[] {
+  const out: RetainedEntry[] = [];
+  let r = 0;
+  for (const item of m.items) {
+    while (r < m.requests.length && created(m.requests[r]!.requestId) < created(keyOfItem(item)))
+      out.push({ kind: 'request', request: m.requests[r++]! });
+    out.push(item);
+  }
+  while (r < m.requests.length) out.push({ kind: 'request', request: m.requests[r++]! });
+  return out;
+}
+
 /**
  * A tool call's arguments as JSON text (a cut input is already text; none: empty).
  *
