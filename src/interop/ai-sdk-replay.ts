@@ -75,8 +75,9 @@ export type ToolPhase = 'none' | 'started' | 'input' | 'done';
 
 /**
  * The chunks that rebuild one kilo message from its `start` (or, with `body`, only its content,
- * after a `reset-step`): its parts in kilo's order, its tool calls, its requests (a
- * `data-permission` / `data-question` part with the request id), and `finish` unless `open` (the
+ * after a `reset-step`): its parts, tool calls and requests (a `data-permission` /
+ * `data-question` part with the request id) in the order kilo created them, as a live viewer saw
+ * them (`inCreationOrder`), and `finish` unless `open` (the
  * message is still streaming: its text and reasoning parts are left open).
  *
  * ## Example
