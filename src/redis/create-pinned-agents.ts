@@ -21,7 +21,7 @@ export interface PinnedLocal {
   replica: ReplicaAgent;
   owner?: AgentOwner;
   starting?: boolean;
-  /** The lease token this node holds for it (`<epoch>:<node>`): its appends are fenced by it. */
+  /** The lease token this node holds for it (`<epoch>:<node>`), renewed each step; its appends are not fenced (no other node consumes it). */
   token?: string;
 }
 
