@@ -240,9 +240,14 @@ describe('two control servers, redis-server and nginx, with the real kilo binary
     await Promise.all(viewers.map((v) => v.connect()));
     await until('200 live viewers', () => viewers.every((v) => v.live && v.frames.length >= 1));
     measured.connect = Date.now() - t0;
+    // Each node's own streams (/healthz); GET /agents/:id counts the cluster's (each node's count
+    // as last published, within a poll), so both nodes come to say 200.
     const perNode = await Promise.all(
-      nodes.map(async (n) => ((await (await fetch(`${n.url}/agents/${AGENT}`)).json()) as { viewers: number }).viewers),
+      nodes.map(async (n) => ((await (await fetch(`${n.url}/healthz`)).json()) as { viewers: number }).viewers),
     );
+    const clusterWide = () =>
+      Promise.all(nodes.map(async (n) => ((await (await fetch(`${n.url}/agents/${AGENT}`)).json()) as { viewers: number }).viewers));
+    await until('both nodes count the 200 viewers of the cluster', async () => (await clusterWide()).every((c) => c === 200), 10_000);
     process.stdout.write(`[multi-node] viewers per node through nginx: ${perNode.join(' / ')}\n`);
     expect(perNode[0]! + perNode[1]!).toBe(200);
     expect(Math.min(...perNode)).toBeGreaterThan(10);
