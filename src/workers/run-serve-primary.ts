@@ -32,7 +32,7 @@ export interface ServePrimaryOptions {
  *
  * ## Example
  * ```ts
- * if (args.workers > 1) console.log(`listening on ${await runServePrimary({ args, token, openWithoutTokens: false, log })}`);
+ * if (args.workers > 1) log.info(`listening on ${await runServePrimary({ args, token, openWithoutTokens: false, log })}`);
  * ```
  */
 export async function runServePrimary(options: ServePrimaryOptions): Promise<string> {
