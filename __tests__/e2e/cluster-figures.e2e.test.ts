@@ -13,6 +13,7 @@ import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
+import { clusterNodeArgs } from '../helpers/cluster-node-args';
 import { kiloView } from '../helpers/kilo-view';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { startCli, type RunningCli } from '../helpers/run-cli';
@@ -47,25 +48,10 @@ const agentOn = async (n: RunningCli) =>
   );
 const startNode = (i: number) =>
   startCli(
-    [
-      'serve',
-      '--kilo-url',
-      kilo.url,
-      '--session',
-      sessionId,
-      '--agent-id',
-      AGENT,
-      '--host',
-      `127.0.0.${31 + i}`,
-      '--port',
-      '0',
-      '--redis-url',
-      redis.url,
-      '--node-id',
-      `n${i + 1}`,
-      '--history-size',
-      String(HISTORY_SIZE),
-    ],
+    clusterNodeArgs({
+      ...{ kiloUrl: kilo.url, sessionId, agentId: AGENT, redisUrl: redis.url, nodeId: `n${i + 1}` },
+      ...{ host: `127.0.0.${31 + i}`, extra: ['--history-size', String(HISTORY_SIZE)] },
+    }),
     30_000,
   );
 const watch = async (node: number) =>

@@ -10,10 +10,12 @@ import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
+import { clusterNodeArgs } from '../helpers/cluster-node-args';
 import { createFrameFolder, foldFrames, kiloView, type ComparableView } from '../helpers/kilo-view';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { startCli, type RunningCli } from '../helpers/run-cli';
+import { createSseBlockReader, type IdFrame } from '../helpers/sse-block-reader';
 import { waitUntil as until } from '../helpers/wait-until';
 
 jest.setTimeout(240_000);
@@ -21,12 +23,6 @@ jest.setTimeout(240_000);
 const AGENT = 'm1';
 const words = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i} `);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Frame {
-  id?: number;
-  event: string;
-  data: string;
-}
 
 /** POST (or GET) from a chosen loopback source address, so nginx sees distinct clients. */
 function request(url: string, method: string, localAddress: string, body?: string): Promise<{ status: number; text: string }> {
@@ -48,7 +44,7 @@ function request(url: string, method: string, localAddress: string, body?: strin
 
 /** A viewer as the browser client behaves: on a cut, a fresh ticket and `lastEventId`, through the same base URL. */
 function startViewer(base: string, localAddress: string) {
-  const frames: Frame[] = [];
+  const frames: IdFrame[] = [];
   // Folded as frames arrive: checking 200 viewers costs 200 small objects, not every frame again.
   const folder = createFrameFolder();
   let last = 0;
@@ -69,26 +65,15 @@ function startViewer(base: string, localAddress: string) {
           connections++;
           live = true;
           resolve();
-          let buffer = '';
           res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            buffer += chunk;
-            let i: number;
-            while ((i = buffer.indexOf('\n\n')) !== -1) {
-              const block = buffer.slice(0, i);
-              buffer = buffer.slice(i + 2);
-              const f: Frame = { event: 'message', data: '' };
-              for (const line of block.split('\n')) {
-                if (line.startsWith('id: ')) f.id = Number(line.slice(4));
-                else if (line.startsWith('event: ')) f.event = line.slice(7);
-                else if (line.startsWith('data: ')) f.data = line.slice(6);
-              }
-              if (f.data === '') continue;
+          res.on(
+            'data',
+            createSseBlockReader((f) => {
               if (f.id !== undefined) last = f.id;
               frames.push(f);
               folder.add(f);
-            }
-          });
+            }),
+          );
           const end = () => {
             if (!live) return;
             live = false;
@@ -196,27 +181,13 @@ describe('two control servers, redis-server and nginx, with the real kilo binary
     client = createKiloSessionClient({ baseUrl: kilo.url });
     sessionId = (await client.createSession({ title: 'multi-node' })).id;
     redis = await startRedisServer();
-    const args = (node: string) => [
-      'serve',
-      '--kilo-url',
-      kilo.url,
-      '--session',
-      sessionId,
-      '--agent-id',
-      AGENT,
-      // Each node on its own loopback address: once a node is killed, nginx keeps trying its
-      // address, which no other test's server (on 127.0.0.1) can then be given.
-      '--host',
-      `127.0.0.${node === 'n1' ? 11 : 12}`,
-      '--port',
-      '0',
-      '--redis-url',
-      redis.url,
-      '--node-id',
-      node,
-      '--trust-proxy',
-      '127.0.0.1',
-    ];
+    // Each node on its own loopback address: once a node is killed, nginx keeps trying its
+    // address, which no other test's server (on 127.0.0.1) can then be given.
+    const args = (node: string) =>
+      clusterNodeArgs({
+        ...{ kiloUrl: kilo.url, sessionId, agentId: AGENT, redisUrl: redis.url, nodeId: node },
+        ...{ host: `127.0.0.${node === 'n1' ? 11 : 12}`, extra: ['--trust-proxy', '127.0.0.1'] },
+      });
     nodes = await Promise.all([startCli(args('n1'), 20_000), startCli(args('n2'), 20_000)]);
     nginx = await startNginx(nodes.map((n) => new URL(n.url).host));
   }, 60_000);

@@ -4,7 +4,6 @@
 // stops consuming on its own clock (it cannot reach Redis); no id is ever served with two
 // different frames (fencing); after the heal there is one owner and every viewer of both nodes
 // converges on kilo's state with ids increasing. Then the same with the non-owner's link cut.
-import http from 'node:http';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +12,10 @@ import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
-import { createFrameFolder, kiloView, type ComparableView } from '../helpers/kilo-view';
+import { clusterNodeArgs } from '../helpers/cluster-node-args';
+import { kiloView, type ComparableView } from '../helpers/kilo-view';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
+import { startPinnedViewer, type PinnedViewer } from '../helpers/pinned-viewer';
 import { startCli, type RunningCli } from '../helpers/run-cli';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { waitUntil as until } from '../helpers/wait-until';
@@ -26,79 +27,7 @@ const CUT_MS = 10_000;
 const words = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i} `);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Frame {
-  id?: number;
-  event: string;
-  data: string;
-}
-
-/** A viewer pinned to one node: on a cut, a fresh ticket and `lastEventId` from the same node. */
-function startViewer(base: string) {
-  const frames: Frame[] = [];
-  const folder = createFrameFolder();
-  let last = 0;
-  let closed = false;
-  let current: http.ClientRequest | undefined;
-  const retry = () => !closed && setTimeout(() => void connect(), 200);
-  let attempt = 0;
-  const connect = async (): Promise<void> => {
-    // One retry per connection, whether it closes after its answer or fails before it (a refused
-    // or reset connect on a busy machine): a viewer that stopped retrying would never converge.
-    const mine = ++attempt;
-    let retried = false;
-    const again = () => {
-      if (retried || mine !== attempt) return;
-      retried = true;
-      retry();
-    };
-    try {
-      const t = await fetch(`${base}/agents/${AGENT}/stream-ticket`, { method: 'POST' });
-      if (t.status !== 201) throw new Error(`ticket ${t.status}`);
-      const { streamUrl } = (await t.json()) as { streamUrl: string };
-      const url = new URL(streamUrl, `${base}/`).href + (last ? `&lastEventId=${last}` : '');
-      current = http.get(url, { agent: false }, (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          return void again();
-        }
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let i: number;
-          while ((i = buffer.indexOf('\n\n')) !== -1) {
-            const block = buffer.slice(0, i);
-            buffer = buffer.slice(i + 2);
-            const f: Frame = { event: 'message', data: '' };
-            for (const line of block.split('\n')) {
-              if (line.startsWith('id: ')) f.id = Number(line.slice(4));
-              else if (line.startsWith('event: ')) f.event = line.slice(7);
-              else if (line.startsWith('data: ')) f.data = line.slice(6);
-            }
-            if (f.data === '') continue;
-            if (f.id !== undefined) last = f.id;
-            frames.push(f);
-            folder.add(f);
-          }
-        });
-        res.on('close', again);
-      });
-      current.on('error', again);
-    } catch {
-      again();
-    }
-  };
-  return {
-    frames,
-    view: () => folder.view(),
-    connect,
-    close() {
-      closed = true;
-      current?.destroy();
-    },
-  };
-}
-type Viewer = ReturnType<typeof startViewer>;
+type Viewer = PinnedViewer;
 
 describe('a node cut from Redis by a TCP proxy, real CLI nodes, redis-server and kilo', () => {
   let root: string;
@@ -176,26 +105,11 @@ describe('a node cut from Redis by a TCP proxy, real CLI nodes, redis-server and
     sessionId = (await client.createSession({ title: 'partition' })).id;
     redis = await startRedisServer();
     proxies = await Promise.all([startTcpProxy(`127.0.0.1:${redis.port}`), startTcpProxy(`127.0.0.1:${redis.port}`)]);
-    const args = (i: number) => [
-      'serve',
-      '--kilo-url',
-      kilo.url,
-      '--session',
-      sessionId,
-      '--agent-id',
-      AGENT,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--redis-url',
-      `redis://127.0.0.1:${proxies[i]!.port}`,
-      '--node-id',
-      `n${i}`,
-    ];
+    const args = (i: number) =>
+      clusterNodeArgs({ kiloUrl: kilo.url, sessionId, agentId: AGENT, redisUrl: `redis://127.0.0.1:${proxies[i]!.port}`, nodeId: `n${i}` });
     nodes = await Promise.all([startCli(args(0), 20_000), startCli(args(1), 20_000)]);
     await until('an owner', () => owner() >= 0, 20_000);
-    viewers = nodes.map((n) => Array.from({ length: 20 }, () => startViewer(n.url)));
+    viewers = nodes.map((n) => Array.from({ length: 20 }, () => startPinnedViewer(n.url, AGENT)));
     await Promise.all(all().map((v) => v.connect()));
     await until('every viewer streaming', () => all().every((v) => v.frames.length > 0), 20_000);
     await prompt('Warm up.');

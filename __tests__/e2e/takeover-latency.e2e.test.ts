@@ -12,6 +12,7 @@ import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
 import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
+import { clusterNodeArgs } from '../helpers/cluster-node-args';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { startCli, type RunningCli } from '../helpers/run-cli';
 import { waitUntil as until } from '../helpers/wait-until';
@@ -47,23 +48,7 @@ describe('takeover after SIGKILL of the owner, real CLI nodes and redis-server',
   let redis: RedisServer;
   let sessionId: string;
   const nodes: RunningCli[] = [];
-  const args = (node: string) => [
-    'serve',
-    '--kilo-url',
-    kilo.url,
-    '--session',
-    sessionId,
-    '--agent-id',
-    AGENT,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--redis-url',
-    redis.url,
-    '--node-id',
-    node,
-  ];
+  const args = (node: string) => clusterNodeArgs({ kiloUrl: kilo.url, sessionId, agentId: AGENT, redisUrl: redis.url, nodeId: node });
   const running = (n: RunningCli) => n.child.exitCode === null && n.child.signalCode === null;
 
   beforeAll(async () => {
