@@ -9,6 +9,7 @@ import { createTokenAuth } from '../server/create-token-auth';
 import { createClientAddress } from '../server/client-address';
 import { createRequestIsHttps } from '../server/request-is-https';
 import { parseServeArgs, USAGE, UsageError, type ServeArgs } from './parse-serve-args';
+import { serveServerOptions } from './serve-server-options';
 import { createSpawnMode } from './spawn-routes';
 import { resolveSpawnIsolation } from './spawn-isolation';
 import cluster from 'node:cluster';
@@ -95,22 +96,8 @@ async function serve(args: ServeArgs): Promise<void> {
   const server = createControlServer({
     cluster,
     tickets: redis ? createRedisTicketStore({ redis, diagnostics }) : undefined,
-    host: args.host,
-    port: args.port,
-    keepaliveMs: args.keepaliveMs,
-    flushIntervalMs: args.flushIntervalMs,
-    logger: log,
     routes: spawn?.routes,
-    authorize: auth.authorize,
-    login: auth.login,
-    identify: auth.identify,
-    allowHosts: args.allowHosts,
-    allowOrigins: args.allowOrigins,
-    maxConnections: args.maxConnections,
-    maxConnectionsPerAddress: args.maxConnectionsPerAddress,
-    allowFrameOrigins: args.allowFrameOrigins,
-    trustedProxies: args.trustProxies,
-    clientAddress,
+    ...serveServerOptions(args, auth, log, clientAddress),
   });
   let demo: DemoKiloServer | undefined;
   if (args.mode === 'demo') {

@@ -1,4 +1,5 @@
 import type { ServeArgs } from '../cli/parse-serve-args';
+import { serveServerOptions } from '../cli/serve-server-options';
 import { createControlServer } from '../server/create-control-server';
 import { createTokenAuth } from '../server/create-token-auth';
 import { createClientAddress } from '../server/client-address';
@@ -65,21 +66,7 @@ export function runServeWorker(log: Logger): void {
       ticketRate: createIpcTicketRate(rpc),
       limitConnections: createIpcConnectionLimiter(rpc),
       routes: config.spawn ? createSpawnProxy(config.spawn) : undefined,
-      host: args.host,
-      port: args.port,
-      keepaliveMs: args.keepaliveMs,
-      flushIntervalMs: args.flushIntervalMs,
-      logger: log,
-      authorize: auth.authorize,
-      login: auth.login,
-      identify: auth.identify,
-      allowHosts: args.allowHosts,
-      allowOrigins: args.allowOrigins,
-      maxConnections: args.maxConnections,
-      maxConnectionsPerAddress: args.maxConnectionsPerAddress,
-      allowFrameOrigins: args.allowFrameOrigins,
-      trustedProxies: args.trustProxies,
-      clientAddress,
+      ...serveServerOptions(args, auth, log, clientAddress),
     });
     let stopping = false;
     const stop = () => {
