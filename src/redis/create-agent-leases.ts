@@ -3,10 +3,9 @@ import type { AgentRecord, UpstreamFactory } from '../server/agent-cluster';
 import type { Logger } from '../server/logger';
 import type { RedisDiagnostics } from './create-redis-diagnostics';
 import type { ReplicaAgent } from './create-replica-agent';
-import { command, type RedisConnection } from './redis-connection';
+import type { RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 import { holdLease, releaseLease } from './redis-lease';
-import { stopReasonSchema } from './redis-schemas';
 import { startAgentOwner, type AgentOwner } from './start-agent-owner';
 
 /** One agent as a cluster node knows it: its record, its replica and, on the lease holder, its owner. */
@@ -43,8 +42,6 @@ export interface AgentLeasesOptions {
 export interface AgentLeases {
   /** Keeps `agent`'s lease loop running (idempotent): renew or take, start or drop the owner. */
   hold(agent: LeasedAgent): void;
-  /** Passes a stop asked from any node to the owner, on the node that owns `agent`. */
-  passStop(agent: LeasedAgent): Promise<void>;
   /** Gives `agent`'s lease back (this node leaves): another node takes it at once. */
   release(agent: LeasedAgent): Promise<void>;
 }
@@ -159,14 +156,6 @@ export function createAgentLeases(options: AgentLeasesOptions): AgentLeases {
       const loop: Loop = { validUntil: 0 };
       loops.set(a, loop);
       void step(a, loop);
-    },
-    async passStop(a) {
-      if (!a.owner) return;
-      const id = a.record.id;
-      const stop = await command(redis, ['GETDEL', keys.stop(id)]);
-      if (stop === null || !a.owner) return;
-      const reason = options.diagnostics.check(stopReasonSchema, stop, 'command', keys.stop(id));
-      if (reason !== undefined) a.owner.upstream.stop(reason);
     },
     async release(a) {
       const token = a.token;

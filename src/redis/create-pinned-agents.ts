@@ -12,7 +12,7 @@ import { command, type RedisConnection } from './redis-connection';
 import { holdLease } from './redis-lease';
 import { withPastEvents } from './with-past-events';
 import type { RedisKeys } from './redis-keys';
-import { agentRecordSchema, jsonText, setNxReply, stopReasonSchema } from './redis-schemas';
+import { agentRecordSchema, jsonText, setNxReply } from './redis-schemas';
 import { startAgentOwner, type AgentOwner } from './start-agent-owner';
 
 /** A cluster node's entry for one agent, as the cluster keeps it (the pinned step reads and sets it). */
@@ -183,10 +183,6 @@ export function createPinnedAgents(options: PinnedAgentsOptions): PinnedAgents {
       // Taken again after Redis lost it: the same owner goes on (its appends are not fenced).
       if (lease.step !== 'held_elsewhere') l.token = lease.token;
       if (!l.owner) await own(l, h, createUpstream);
-      const stop = await command(redis, ['GETDEL', keys.stop(id)]);
-      if (stop === null || !l.owner) return;
-      const reason = options.diagnostics.check(stopReasonSchema, stop, 'command', keys.stop(id));
-      if (reason !== undefined) l.owner.upstream.stop(reason);
     },
     start() {
       liveness ??= createNodeLiveness({

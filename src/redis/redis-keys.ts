@@ -10,8 +10,6 @@ export interface RedisKeys {
   snapshot(agentId: string): string;
   /** STRING: the node that consumes the agent's upstream, with a TTL (the lease). */
   lease(agentId: string): string;
-  /** STRING: a stop asked from any node, for the owner. */
-  stop(agentId: string): string;
   /** STRING: who is answering one of the agent's requests (set once: the first click wins). */
   claim(agentId: string, requestId: string): string;
   /** STRING: a node's open streams per agent (JSON), with a TTL (refreshed every poll while the node lives). */
@@ -42,7 +40,6 @@ export function redisKeys(prefix = 'agent-stream:'): RedisKeys {
     events: (id) => `${agent(id)}:events`,
     snapshot: (id) => `${agent(id)}:snapshot`,
     lease: (id) => `${agent(id)}:lease`,
-    stop: (id) => `${agent(id)}:stop`,
     claim: (id, requestId) => `${agent(id)}:claim:${requestId}`,
     viewers: (nodeId) => `${prefix}viewers:${nodeId}`,
     viewerNodes: `${prefix}viewer-nodes`,

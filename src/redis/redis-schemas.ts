@@ -135,9 +135,6 @@ export const relayMessageSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** The reason of a stop asked (the value of `keys.stop(id)`). */
-export const stopReasonSchema = exitReasonSchema;
-
 /** Replies: SMEMBERS, MGET, a lease step, SET NX. */
 export const stringsReply = z.array(z.string());
 export const mgetReply = z.array(z.string().nullable());
