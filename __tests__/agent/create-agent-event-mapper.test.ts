@@ -124,6 +124,45 @@ describe('createAgentEventMapper rules', () => {
     expect(out).toEqual([{ type: 'text', data: { messageId: 'msg_a', partId: 'p9', role: 'assistant', text: 'Hi' } }]);
   });
 
+  it("never maps kilo's transient parts (its snapshot spinner): not their updates, deltas or removal", () => {
+    // As kilo sends it while its git snapshot is slow: a synthetic text part marked transient,
+    // updated every 120 ms, then removed; kilo's own messages never list it afterwards.
+    const spinner = (text: string): KiloEvent => ({
+      type: 'message.part.updated',
+      properties: {
+        sessionID: SES,
+        part: {
+          id: 'prt_spin',
+          sessionID: SES,
+          messageID: 'msg_a',
+          type: 'text',
+          text,
+          synthetic: true,
+          metadata: { 'kilocode.lifecycle': 'transient' },
+        },
+      },
+    });
+    const removed: KiloEvent = { type: 'message.part.removed', properties: { sessionID: SES, messageID: 'msg_a', partID: 'prt_spin' } };
+    const { m, out } = mapAll([
+      spinner('⠋ Initializing snapshot…'),
+      delta('prt_spin', 'x'),
+      spinner('⠙ Initializing snapshot…'),
+      removed,
+      textPart('p1', 'Hi'),
+    ]);
+    expect(out).toEqual([{ type: 'text', data: { messageId: 'msg_a', partId: 'p1', role: 'assistant', text: 'Hi' } }]);
+    expect(m.partText('prt_spin')).toBeUndefined();
+    // Another lifecycle value, or the mark on a non-text part, is an ordinary part.
+    const other: KiloEvent = {
+      type: 'message.part.updated',
+      properties: {
+        sessionID: SES,
+        part: { id: 'p2', sessionID: SES, messageID: 'msg_a', type: 'text', text: 'kept', metadata: { 'kilocode.lifecycle': 'final' } },
+      },
+    };
+    expect(mapAll([other]).out).toHaveLength(1);
+  });
+
   it('emits one error per failure: session.error and the failed message do not double up', () => {
     const { out } = mapAll(readKiloEvents('kilo/turn-fail400.sse'));
     expect(out.filter((e) => e.type === 'error')).toEqual([{ type: 'error', data: { name: 'APIError', message: 'fake bad request' } }]);

@@ -1,4 +1,5 @@
 import type { KiloEvent, KiloError, KiloToolPart } from '../kilo/kilo-event-types';
+import { isTransientPart } from '../kilo/is-transient-part';
 import { sessionIdOf } from '../kilo/session-id-of';
 import type { AgentEvent, AgentState, ExitData, PermissionData, QuestionData, StatusData, ToolData } from '../protocol/agent-event';
 import { MAX_TOOL_OUTPUT_BYTES, truncateUtf8 } from './truncate-output';
@@ -56,6 +57,8 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
   let state: AgentState = 'starting';
   const roles = new Map<string, 'user' | 'assistant'>();
   const parts = new Map<string, { type: 'text' | 'reasoning'; messageId: string; text: string }>();
+  /** Ids of kilo's transient parts of the current turn, whose updates and deltas are not mapped. */
+  const transient = new Set<string>();
   const tools = new Map<string, { key: string; tool: string; active: boolean }>();
   const completed = new Set<string>();
   const turnErrors = new Set<string>();
@@ -93,6 +96,7 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
   // stay bounded). Done at the next busy, not at idle: kilo may still update a message after idle.
   function forgetFinished() {
     parts.clear();
+    transient.clear();
     completed.clear();
     for (const [id, t] of tools) if (!t.active) tools.delete(id);
     // Answered requests need no more state either (the history keeps what viewers see).
@@ -162,6 +166,11 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
         const part = event.properties.part;
         if (part.type === 'tool') return tool(part);
         if (part.type !== 'text' && part.type !== 'reasoning') return [];
+        // kilo's transient progress text (removed again by kilo): never shown, never kept.
+        if (isTransientPart(part)) {
+          transient.add(part.id);
+          return [];
+        }
         parts.set(part.id, { type: part.type, messageId: part.messageID, text: part.text ?? '' });
         const role = roles.get(part.messageID) ?? 'assistant';
         return [{ type: part.type, data: { messageId: part.messageID, partId: part.id, role, text: part.text ?? '' } }];
@@ -169,7 +178,7 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
       case 'message.part.delta': {
         const p = event.properties;
         const known = parts.get(p.partID);
-        if (p.field !== 'text') return [];
+        if (p.field !== 'text' || transient.has(p.partID)) return [];
         const role = roles.get(p.messageID) ?? 'assistant';
         if (!known) {
           // The part's first event: whole text (its `message.part.updated` was not seen).
@@ -181,6 +190,7 @@ export function createAgentEventMapper(options: AgentEventMapperOptions): AgentE
       }
       case 'message.part.removed':
         parts.delete(event.properties.partID);
+        transient.delete(event.properties.partID);
         return [];
       case 'session.status': {
         const t = event.properties.status.type;
