@@ -10,6 +10,8 @@ const listen =
     return () => void emitter.off('message', on);
   };
 
+const ignoreSendError = (): void => undefined;
+
 /**
  * The primary's end of its channel to cluster worker `worker`.
  *
@@ -20,7 +22,10 @@ const listen =
  */
 export function primaryEndpoint(worker: Worker): IpcEndpoint {
   return {
-    send: (m) => void (worker.isConnected() && worker.send(m)),
+    // A worker may die between the check and the write: the write then fails (EPIPE), which
+    // without a callback is an `error` event nobody handles, and the primary would crash. Its end
+    // is the cluster's `exit`, handled there; a message to it is moot.
+    send: (m) => void (worker.isConnected() && worker.send(m, undefined, ignoreSendError)),
     onMessage: listen(worker),
   };
 }
@@ -37,7 +42,8 @@ export function workerEndpoint(proc: NodeJS.Process): IpcEndpoint {
   return {
     send: (m) => {
       if (!proc.send || !proc.connected) throw new Error('no channel to the primary process');
-      proc.send(m);
+      // The primary gone mid-write (EPIPE): this worker ends on the channel's `disconnect`.
+      proc.send(m, undefined, undefined, ignoreSendError);
     },
     onMessage: listen(proc),
   };

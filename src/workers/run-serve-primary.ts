@@ -75,6 +75,8 @@ export async function runServePrimary(options: ServePrimaryOptions): Promise<str
     // AGENT_STREAM_WORKER tells main() to run a worker; the token goes over IPC, never in the environment.
     const worker = cluster.fork({ AGENT_STREAM_WORKER: '1' });
     started.set(worker.id, Date.now());
+    // An error of the worker's channel (it died mid-write) is the worker's end, not the primary's.
+    worker.on('error', (err) => log.warn(`agent-stream: worker ${worker.process.pid}: ${String(err)}`));
     const endpoint = primaryEndpoint(worker);
     endpoint.send({ as: 'agent-stream', k: 'config', ...config });
     hub.connect(worker.id, endpoint);
@@ -97,7 +99,8 @@ export async function runServePrimary(options: ServePrimaryOptions): Promise<str
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: shutting down`);
-    setTimeout(() => process.exit(0), 2500).unref();
+    // The contract's 2 s (docs/protocol.md §4.2); the workers' own bound is shorter, so they end first.
+    setTimeout(() => process.exit(0), 1950).unref();
     // The agents end first: every viewer gets its `exit` through its worker.
     registry.stopAll('shutdown');
     hub.flush();
