@@ -13,6 +13,7 @@ import { createRedisAgentCluster } from '../../src/redis/create-redis-agent-clus
 import { endLostAgent } from '../../src/redis/end-lost-agent';
 import { command, connectRedis, type RedisConnection, type RedisReply } from '../../src/redis/redis-connection';
 import { redisKeys } from '../../src/redis/redis-keys';
+import { leaseEpochKey } from '../../src/redis/redis-lease';
 import type { UpstreamFactory } from '../../src/server/agent-cluster';
 import { delta, status, textPart } from '../helpers/kilo-builders';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
@@ -164,6 +165,27 @@ describe('pinned agents on a Redis cluster', () => {
     await expect(b.adopt({ id: 'dup', url: 'http://127.0.0.1:9' }, spawned('dup').agent)).rejects.toMatchObject({ code: 'agent_exists' });
   });
 
+  it('an adopt Redis cannot answer fails as itself, not as agent_exists (the spawn route answers 502, not 409)', async () => {
+    const p = prefix();
+    const a = await node('a', p);
+    const admin = await connect();
+    await command(admin, ['CONFIG', 'SET', 'maxmemory', '1']); // every write now refused (OOM)
+    try {
+      const failed = await a.adopt({ id: 'oom', url: 'http://127.0.0.1:9' }, spawned('oom').agent).then(
+        () => undefined,
+        (e: unknown) => e as { code?: unknown; message?: string },
+      );
+      expect(failed).toBeDefined();
+      expect(failed!.code).not.toBe('agent_exists');
+      expect(String(failed!.message)).toMatch(/OOM|maxmemory/i);
+    } finally {
+      await command(admin, ['CONFIG', 'SET', 'maxmemory', '0']);
+    }
+    // Redis answers again: the same id is free (the failed adopt left nothing behind).
+    await a.adopt({ id: 'oom', url: 'http://127.0.0.1:9' }, spawned('oom').agent);
+    expect(a.registry.get('oom')).toBeDefined();
+  });
+
   it('when the holding node dies, exactly one of the survivors ends its agent with node_lost', async () => {
     const p = prefix();
     const aRedis = await connect();
@@ -182,6 +204,12 @@ describe('pinned agents on a Redis cluster', () => {
     expect(entries.filter(([, f]) => f[1]!.includes('"type":"exit"'))).toHaveLength(1);
     expect(b.registry.get('p2')!.status().state).toBe('failed');
     expect(made).not.toContain('p2');
+    // Every key the agent left expires with the retention, the lease's epoch counter too.
+    const admin = await connect();
+    for (const key of [keys.record('p2'), keys.events('p2'), leaseEpochKey(keys.lease('p2'))]) {
+      expect([key, await command(admin, ['PTTL', key])]).toEqual([key, expect.any(Number)]);
+      expect(Number(await command(admin, ['PTTL', key]))).toBeGreaterThan(0);
+    }
   });
 
   it('endLostAgent publishes once when several nodes race, never while the node is alive', async () => {

@@ -101,13 +101,14 @@ export function createPinnedAgents(options: PinnedAgentsOptions): PinnedAgents {
     const id = l.record.id;
     const text = await command(redis, ['GET', keys.record(id)]);
     if (typeof text !== 'string') return;
-    const current = jsonText(agentRecordSchema).safeParse(text);
-    if (!current.success || current.data.exited || current.data.node !== l.record.node) return;
+    // Not a record (reported and counted, like every invalid entry): nothing is concluded from it.
+    const current = options.diagnostics.check(jsonText(agentRecordSchema), text, 'record', keys.record(id));
+    if (!current || current.exited || current.node !== l.record.node) return;
     const exit: ExitData = { reason: 'node_lost', error: { message: `node ${l.record.node} is gone`, code: 'node_lost' } };
     const ended = await endLostAgent(redis, keys, {
       agentId: id,
       recordText: text,
-      exitedText: JSON.stringify({ ...current.data, exited: exit }),
+      exitedText: JSON.stringify({ ...current, exited: exit }),
       node,
       latestSeq: l.replica.history.latestSeq,
       status: l.replica.status(),
@@ -146,7 +147,15 @@ export function createPinnedAgents(options: PinnedAgentsOptions): PinnedAgents {
       await liveness?.ready;
       const record: AgentRecord = { ...r, firstId: upstream?.firstId ?? Date.now() * 1000, node: nodeId };
       held.set(r.id, { record, upstream });
-      const set = setNxReply.safeParse(await command(redis, ['SET', keys.record(r.id), JSON.stringify(record), 'NX']).catch(() => null));
+      let reply: unknown;
+      try {
+        reply = await command(redis, ['SET', keys.record(r.id), JSON.stringify(record), 'NX']);
+      } catch (error) {
+        // Redis could not say: not "exists" (409), a failure of the spawn (502).
+        held.delete(r.id);
+        throw error;
+      }
+      const set = setNxReply.safeParse(reply);
       if (!set.success || set.data !== 'OK') {
         held.delete(r.id);
         throw new AgentExistsError(r.id);

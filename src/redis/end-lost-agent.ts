@@ -2,13 +2,15 @@ import type { ExitData, SequencedAgentEvent, StatusData } from '../protocol/agen
 import { RedisReplyError } from './create-redis-diagnostics';
 import { command, type RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { leaseEpochKey } from './redis-lease';
 import { lastEntryReply } from './redis-schemas';
 
 /**
  * Publishes the end of an agent whose node is gone, atomically and once over all nodes: only when
  * the node's liveness key is still absent (KEYS[1], unless ARGV[8] is 0), the record still holds
  * the text this node read (KEYS[2]) and the stream's last id is still the one it read (KEYS[3]).
- * Then: the `status` and `exit` entries, the record marked, the keys expiring. 1 when published.
+ * Then: the `status` and `exit` entries, the record marked, the keys expiring (the snapshot,
+ * KEYS[4], and the lease's epoch counter, KEYS[5], too). 1 when published.
  */
 const END = `if ARGV[8] == '1' and redis.call('GET', KEYS[1]) then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
@@ -22,6 +24,7 @@ redis.call('XADD', KEYS[3], ARGV[6] .. '-0', 'e', ARGV[7], 'p', ARGV[4])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[9])
 redis.call('PEXPIRE', KEYS[3], ARGV[9])
 redis.call('PEXPIRE', KEYS[4], ARGV[9])
+redis.call('PEXPIRE', KEYS[5], ARGV[9])
 return 1`;
 
 export interface EndLostAgentOptions {
@@ -65,11 +68,12 @@ export async function endLostAgent(redis: RedisConnection, keys: RedisKeys, o: E
   const reply = await command(redis, [
     'EVAL',
     END,
-    4,
+    5,
     keys.node(o.node ?? ''),
     keys.record(id),
     keys.events(id),
     keys.snapshot(id),
+    leaseEpochKey(keys.lease(id)),
     o.recordText,
     o.exitedText,
     last,
