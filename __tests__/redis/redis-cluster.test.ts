@@ -7,6 +7,7 @@ import { createManagedAgent } from '../../src/agent/create-managed-agent';
 import { createFoldedView, foldAgentEvent } from '../../src/protocol/fold-agent-events';
 import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import { createRedisAgentCluster } from '../../src/redis/create-redis-agent-cluster';
+import { createRedisDiagnostics } from '../../src/redis/create-redis-diagnostics';
 import { createRedisTicketStore } from '../../src/redis/create-redis-ticket-store';
 import { agentsOfMultiplexTarget, multiplexTarget } from '../../src/tickets/multiplex-target';
 import { readAgentStream } from '../../src/redis/read-agent-stream';
@@ -98,6 +99,29 @@ describe('createRedisTicketStore', () => {
     expect(agentsOfMultiplexTarget(check.ok ? check.agentId : '')).toEqual(['a1', 'a2']);
     const planted = await a.issue(multiplexTarget(['ok', 'bad\r\n<script>']));
     expect(await b.consume(planted.ticket)).toEqual({ ok: false, reason: 'unknown' });
+  });
+
+  it('a planted ticket not in the stored form is refused as unknown (401), deleted, and no other key is touched', async () => {
+    const p = prefix();
+    const admin = await connect();
+    const refused: string[] = [];
+    const store = createRedisTicketStore({
+      redis: await connect(),
+      prefix: p,
+      diagnostics: createRedisDiagnostics({ onDiagnostic: (d) => refused.push(d.key) }),
+    });
+    // No space (no expiry), an expiry that is not a number, and a client key outside the prefix.
+    await command(admin, ['SET', `${p}ticket:nospace`, 'garbage']);
+    await command(admin, ['SET', `${p}ticket:nonumber`, 'soon a1']);
+    await command(admin, ['ZADD', 'elsewhere', 1, `${p}ticket:outside`]);
+    await command(admin, ['SET', `${p}ticket:outside`, `${Date.now() + 60_000} a1\nelsewhere`]);
+    expect(await store.consume('nospace')).toEqual({ ok: false, reason: 'unknown' });
+    expect(await store.consume('nonumber')).toEqual({ ok: false, reason: 'unknown' });
+    expect(refused).toHaveLength(2);
+    expect(await command(admin, ['EXISTS', `${p}ticket:nospace`, `${p}ticket:nonumber`])).toBe(0);
+    expect(await store.consume('outside')).toEqual({ ok: true, agentId: 'a1' });
+    expect(await command(admin, ['ZCARD', 'elsewhere'])).toBe(1);
+    await command(admin, ['DEL', 'elsewhere']);
   });
 
   it("caps each client's unused tickets over all servers: a few addresses cannot fill an agent's share", async () => {
@@ -241,6 +265,48 @@ describe('createRedisAgentCluster (two nodes in one process, fake upstream)', ()
   });
 });
 
+describe('createRedisAgentCluster given a reply that is not one', () => {
+  it('an MGET reply that fails validation drops no agent from the shared set (it is reported, the next poll goes on)', async () => {
+    const p = prefix();
+    const keys = redisKeys(p);
+    const admin = await connect();
+    // An agent another node registered: its record and its id in the agents set.
+    await command(admin, ['SET', keys.record('m1'), JSON.stringify({ id: 'm1', url: 'http://127.0.0.1:9', firstId: 1 })]);
+    await command(admin, ['SADD', keys.agents, 'm1']);
+    const real = await connect();
+    let polls = 0;
+    // This node's MGET answers numbers instead of strings (a reply our schema refuses).
+    const redis = new Proxy(real, {
+      get(target, key, receiver) {
+        if (key !== 'sendCommand') return Reflect.get(target, key, receiver) as unknown;
+        return (args: string[]) => {
+          if (args[0] === 'SMEMBERS') polls++;
+          return args[0] === 'MGET' ? Promise.resolve(args.slice(1).map(() => 42)) : target.sendCommand(args);
+        };
+      },
+    });
+    const refused: string[] = [];
+    const c = createRedisAgentCluster({
+      redis,
+      prefix: p,
+      allowKiloUrls: KILO,
+      nodeId: 'g',
+      pollMs: 50,
+      diagnostics: createRedisDiagnostics({ onDiagnostic: (d) => refused.push(d.key) }),
+    });
+    c.start(() => {
+      throw new Error('no upstream is made here');
+    });
+    try {
+      await until('several polls', () => polls >= 5);
+      expect(await command(admin, ['SISMEMBER', keys.agents, 'm1'])).toBe(1);
+      expect(refused).toContain(`MGET ${keys.agents}`);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('readAgentStream', () => {
   it('reads the snapshot then the stream; an entry whose predecessor was trimmed unread brings the newer snapshot', async () => {
     const redis = await connect();
@@ -269,6 +335,49 @@ describe('readAgentStream', () => {
       [19, 'nineteen'],
       [20, 'twenty'],
     ]);
+  });
+});
+
+describe('readAgentStream when its start fails', () => {
+  it('retries a failed first catch-up (a replica never gives up), reports it, then reads the stream', async () => {
+    const real = await connect();
+    const keys = redisKeys(prefix());
+    const ev: SequencedAgentEvent = { type: 'text', seq: 5, data: { messageId: 'm', partId: 'p', role: 'assistant', text: 'five' } };
+    await command(real, ['XADD', keys.events('f'), '5-0', 'e', JSON.stringify(ev), 'p', '0']);
+    const bound = <T extends object>(target: T, key: string | symbol) => {
+      const v = Reflect.get(target, key) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    };
+    let gets = 0;
+    // The reader's own connection fails its first command (the snapshot's GET), as when Redis drops mid-start.
+    const redis = new Proxy(real, {
+      get(target, key) {
+        if (key !== 'duplicate') return bound(target, key);
+        return () => {
+          const dup = target.duplicate();
+          return new Proxy(dup, {
+            get(d, k) {
+              if (k !== 'sendCommand') return bound(d, k);
+              return (args: string[]) =>
+                args[0] === 'GET' && gets++ === 0 ? Promise.reject(new Error('connection lost')) : d.sendCommand(args);
+            },
+          });
+        };
+      },
+    });
+    const errors: string[] = [];
+    const first = await firstValueFrom(
+      readAgentStream({
+        redis,
+        events: keys.events('f'),
+        snapshot: keys.snapshot('f'),
+        blockMs: 100,
+        onError: (e) => errors.push(String(e)),
+      }),
+    );
+    expect(first).toEqual(ev);
+    expect(errors).toEqual(['Error: connection lost']);
+    expect(gets).toBe(2);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ManagedAgent } from '../agent/create-managed-agent';
 import type { RedisDiagnostics } from './create-redis-diagnostics';
+import { openRedisUntil } from './open-redis-until';
 import { actionKey, publishedActions } from './published-actions';
 import { command, duplicateRedis, type RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
@@ -144,8 +145,12 @@ export function consumeOwnerCommands(options: OwnerCommandConsumerOptions): Owne
   };
 
   const run = async () => {
-    conn = await duplicateRedis(redis, onError);
-    if (!active) return conn.destroy();
+    conn = await openRedisUntil(
+      () => duplicateRedis(redis, onError),
+      () => active,
+      onError,
+    );
+    if (!conn) return;
     while (active) {
       try {
         await step(conn);

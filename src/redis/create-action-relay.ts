@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { AgentActions } from '../agent/create-managed-agent';
 import type { RedisDiagnostics } from './create-redis-diagnostics';
+import { openRedisUntil } from './open-redis-until';
 import { command, duplicateRedis, type RedisConnection } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 import { jsonText, relayMessageSchema, type relayActSchema } from './redis-schemas';
@@ -137,10 +138,18 @@ export function createActionRelay(options: ActionRelayOptions): ActionRelay {
       rejectQuestion: (requestId) => ask(agentId, node, { op: 'reject', requestId }),
     }),
     async start() {
-      const s = await duplicateRedis(redis, onError);
-      if (closed) return s.destroy();
-      subscriber = s;
-      await s.subscribe(keys.relay, dispatch);
+      // Retried until subscribed (or closed): a node that missed the relay could never be acted on.
+      const open = async () => {
+        const s = await duplicateRedis(redis, onError);
+        try {
+          await s.subscribe(keys.relay, dispatch);
+        } catch (err) {
+          s.destroy();
+          throw err;
+        }
+        return s;
+      };
+      subscriber = await openRedisUntil(open, () => !closed, onError);
     },
     close() {
       closed = true;

@@ -29,7 +29,7 @@ export interface RedisAgentClusterOptions {
   leaseMs?: number;
   /** How often the owner renews its leases (below `leaseMs`). Default a quarter of `leaseMs`. */
   renewMs?: number;
-  /** How often the records are synced, a stop asked is passed on and a lease held elsewhere looked at (at least). Default 1000 ms. */
+  /** How often the records are synced and a lease held elsewhere looked at (at least). Default 1000 ms. */
   pollMs?: number;
   /** How often an owner writes the retained state. Default 1000 ms. */
   snapshotMs?: number;
@@ -186,7 +186,9 @@ export function createRedisAgentCluster(options: RedisAgentClusterOptions): Agen
         return false;
       });
       const reply = ids.length ? await command(redis, ['MGET', ...ids.map(keys.record)]) : [];
-      const texts = diagnostics.check(mgetReply.length(ids.length), reply, 'reply', `MGET ${keys.agents}`) ?? [];
+      const texts = diagnostics.check(mgetReply.length(ids.length), reply, 'reply', `MGET ${keys.agents}`);
+      // A reply that is not one: nothing is concluded from it (no agent is dropped from the set).
+      if (texts === undefined) return;
       const seen = new Set<string>();
       const present = new Set<string>();
       ids.forEach((id, i) => {

@@ -12,7 +12,7 @@ export type RedisInvalidKind =
   | 'event'
   /** An agent's snapshot, or an entry of it. */
   | 'snapshot'
-  /** A message of the owner-commands channel, or a stop asked. */
+  /** An entry of an agent's owner-command stream, or a message of the relay channel. */
   | 'command'
   /** A ticket read back. */
   | 'ticket'

@@ -58,21 +58,28 @@ for i, key in ipairs(keys) do redis.call('ZADD', key, expires, KEYS[3]) end
 for i = 2, #keys do redis.call('PEXPIRE', keys[i], ttl) end
 return {0, expires}`;
 
-/** KEYS: all, ticket. ARGV: prefix of the agents' sets. Deletes the ticket: one use, on whichever server. */
+/**
+ * KEYS: all, ticket. ARGV: prefix of the agents' sets, prefix of the clients' sets. Deletes the
+ * ticket: one use, on whichever server. A value not in the form ISSUE writes is deleted too and
+ * answered `{'', 0}` (refused as unknown); a client key outside its prefix is not touched.
+ */
 const CONSUME = `${NOW}
 local v = redis.call('GET', KEYS[2])
 if not v then return false end
 redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[1], KEYS[2])
 local at = string.find(v, ' ', 1, true)
+local expires = at and tonumber(string.sub(v, 1, at - 1))
+if not expires then return {'', 0} end
 local agent = string.sub(v, at + 1)
 local nl = string.find(agent, '\\n', 1, true)
 if nl then
-  redis.call('ZREM', string.sub(agent, nl + 1), KEYS[2])
+  local client = string.sub(agent, nl + 1)
+  if string.sub(client, 1, #ARGV[2]) == ARGV[2] then redis.call('ZREM', client, KEYS[2]) end
   agent = string.sub(agent, 1, nl - 1)
 end
-redis.call('ZREM', KEYS[1], KEYS[2])
 redis.call('ZREM', ARGV[1] .. agent, KEYS[2])
-return {agent, tonumber(string.sub(v, 1, at - 1)) - now}`;
+return {agent, expires - now}`;
 
 const positiveInt = (name: string, v: number) => integerOption('createRedisTicketStore', name, v);
 
@@ -153,7 +160,12 @@ export function createRedisTicketStore(options: RedisTicketStoreOptions): Ticket
     },
     async consume(ticket): Promise<TicketCheck> {
       if (typeof ticket !== 'string' || ticket === '') return { ok: false, reason: 'unknown' };
-      const reply = diagnostics.check(consumeReply, await run(['EVAL', CONSUME, 2, all, ticketKey(ticket), agentSet]), 'ticket', all);
+      const reply = diagnostics.check(
+        consumeReply,
+        await run(['EVAL', CONSUME, 2, all, ticketKey(ticket), agentSet, clientSet('')]),
+        'ticket',
+        all,
+      );
       if (!reply) return { ok: false, reason: 'unknown' };
       const [agentId, left] = reply;
       return left > 0 ? { ok: true, agentId } : { ok: false, reason: 'expired' };

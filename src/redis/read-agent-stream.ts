@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import type { SequencedAgentEvent } from '../protocol/agent-event';
 import { sequencedAgentEventSchema } from '../protocol/agent-event-schema';
 import { createRedisDiagnostics, type RedisDiagnostics } from './create-redis-diagnostics';
+import { openRedisUntil } from './open-redis-until';
 import { command, duplicateRedis, type RedisConnection, type RedisReply } from './redis-connection';
 import { entryFieldsSchema, entryIdSchema, jsonText, snapshotSchema } from './redis-schemas';
 
@@ -117,9 +118,19 @@ export function readAgentStream(options: ReadAgentStreamOptions): Observable<Seq
       emit({ ...fields.e, seq } as SequencedAgentEvent);
     };
     const run = async () => {
-      conn = await duplicateRedis(options.redis, onError);
-      if (!active) return conn.destroy();
-      await catchUp(conn);
+      // The blocking connection and the first catch-up, retried like the reads: a replica never gives up.
+      const open = async () => {
+        const c = await duplicateRedis(options.redis, onError);
+        try {
+          await catchUp(c);
+        } catch (err) {
+          c.destroy();
+          throw err;
+        }
+        return c;
+      };
+      conn = await openRedisUntil(open, () => active, onError);
+      if (!conn) return;
       cursor = `${after}-0`;
       while (active) {
         try {
