@@ -148,3 +148,54 @@ describe('a node cut from Redis', () => {
     }
   });
 });
+
+describe('an owner whose start outlasts its lease', () => {
+  it('is dropped, not kept, when its lease could have expired while it started (Redis cut meanwhile): the watchdog had already run', async () => {
+    const p = 'f4:';
+    const keys = redisKeys(p);
+    const real = await connect();
+    let cut = false;
+    let slowStart = true;
+    const made: string[] = [];
+    const dropped: string[] = [];
+    // The owner's first command (XREVRANGE of the stream) answers after 1.5 s, and Redis is cut
+    // (every command refused) from the first lease step's answer on: the start completes after
+    // the lease could have expired and after the watchdog ran.
+    const redis = new Proxy(real, {
+      get(target, key) {
+        const v = Reflect.get(target, key) as unknown;
+        if (key !== 'sendCommand') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        return async (args: string[]) => {
+          // (sent as the lease step's answer came: it gets through, slowly)
+          if (args[0] === 'XREVRANGE' && args[1] === keys.events('s1') && slowStart) {
+            slowStart = false;
+            const reply = await target.sendCommand(args);
+            await new Promise((r) => setTimeout(r, 1500));
+            return reply;
+          }
+          if (cut) throw new Error('connection refused (cut)');
+          const reply = await target.sendCommand(args);
+          if (args[0] === 'EVAL' && args.includes(keys.lease('s1'))) cut = true;
+          return reply;
+        };
+      },
+    });
+    const node = createRedisAgentCluster({ redis, prefix: p, nodeId: 'slow', allowKiloUrls: ['http://127.0.0.1:9'], leaseMs: 800 });
+    try {
+      await command(real, ['SET', keys.record('s1'), JSON.stringify({ id: 's1', url: 'http://127.0.0.1:9', firstId: 1 })]);
+      await command(real, ['SADD', keys.agents, 's1']);
+      node.start((record, firstId) => {
+        made.push(record.id);
+        const agent = createManagedAgent({ agentId: record.id, events: new Subject<KiloEvent>(), firstId });
+        agent.exit$.subscribe({ complete: () => dropped.push(record.id) });
+        return agent;
+      });
+      await until('the slow start to complete', () => made.length === 1, 10_000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(node.owns('s1')).toBe(false);
+    } finally {
+      cut = false;
+      await node.close();
+    }
+  });
+});

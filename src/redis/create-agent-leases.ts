@@ -80,7 +80,10 @@ export function createAgentLeases(options: AgentLeasesOptions): AgentLeases {
     logger.info(`agent ${a.record.id}: this node (${nodeId}) stops consuming its upstream: ${why}`);
   };
 
-  const start = async (a: LeasedAgent, token: string, createUpstream: UpstreamFactory) => {
+  /** Whether `loop`'s lease surely still holds on this process's clock (the watchdog's test). */
+  const valid = (loop: Loop) => performance.now() < loop.validUntil - guard - 1;
+
+  const start = async (a: LeasedAgent, loop: Loop, token: string, createUpstream: UpstreamFactory) => {
     a.starting = true;
     try {
       const owner: AgentOwner = await startAgentOwner({
@@ -97,7 +100,9 @@ export function createAgentLeases(options: AgentLeasesOptions): AgentLeases {
         // Ended for good: no lease step may start it again (the lease is left to expire).
         onExit: (exit) => void (a.record = { ...a.record, exited: exit }),
       });
-      if (!options.current(a) || a.token !== token || a.owner) owner.drop();
+      // Started too late: the lease may have expired meanwhile (Redis cut, or a stall), and the
+      // watchdog that would have stopped it already ran. The next confirmed renewal starts it again.
+      if (!options.current(a) || a.token !== token || a.owner || !valid(loop)) owner.drop();
       else {
         a.owner = owner;
         logger.info(`agent ${a.record.id}: this node (${nodeId}) consumes its upstream (lease epoch ${token.split(':')[0]})`);
@@ -140,13 +145,12 @@ export function createAgentLeases(options: AgentLeasesOptions): AgentLeases {
     loop.validUntil = sentAt + leaseMs;
     if (loop.watchdog) clearTimeout(loop.watchdog);
     // Checked after this turn's I/O (setImmediate): a renewal answered during a stall of the event loop counts.
-    const expired = () => performance.now() >= loop.validUntil - guard - 1;
     loop.watchdog = setTimeout(
-      () => setImmediate(() => expired() && depose(a, 'its lease could have expired (no renewal confirmed by Redis in time)')),
+      () => setImmediate(() => !valid(loop) && depose(a, 'its lease could have expired (no renewal confirmed by Redis in time)')),
       Math.max(0, loop.validUntil - guard - performance.now()),
     );
     loop.watchdog.unref();
-    if (!a.owner && !a.starting && !a.record.exited) void start(a, s.token, createUpstream).catch(onError);
+    if (!a.owner && !a.starting && !a.record.exited) void start(a, loop, s.token, createUpstream).catch(onError);
     next(renewMs);
   };
 
