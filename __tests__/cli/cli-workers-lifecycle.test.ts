@@ -71,7 +71,11 @@ describe('agent-stream serve --workers 2 (processes)', () => {
       viewers.push(await viewerOn(cli!));
       await Promise.all(viewers.map((v) => v.waitFor((x) => x.events().length > 0)));
     }
-    expect((await perWorker()).every((n) => n > 0)).toBe(true);
+    const last = await perWorker();
+    if (!last.every((n) => n > 0))
+      throw new Error(
+        `a worker without viewers: /healthz answered ${JSON.stringify(last)} with ${viewers.length} viewers open; ${cli!.stderr().slice(-2000)}`,
+      );
     const [victim] = workersOf(cli!);
     process.kill(victim!.pid, 'SIGKILL');
     await waitUntil('a viewer cut', () => viewers.some((v) => v.ended), 10_000);
