@@ -199,3 +199,39 @@ describe('an owner whose start outlasts its lease', () => {
     }
   });
 });
+
+describe('a watchdog that fires before its time', () => {
+  it('looks again and stops the cut owner (libuv counts whole milliseconds: a timer can fire ms early on performance.now())', async () => {
+    const real = await connect();
+    let cut = false;
+    const redis = new Proxy(real, {
+      get(target, key) {
+        const v = Reflect.get(target, key) as unknown;
+        if (key !== 'sendCommand') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        return async (args: string[]) => {
+          if (cut) throw new Error('connection refused (cut)');
+          return target.sendCommand(args);
+        };
+      },
+    });
+    // From the cut on, performance.now() reads 50 ms behind: the watchdog armed by the last
+    // renewal fires when, on that clock, the lease still holds, as a timer that fired early would.
+    const realNow = performance.now.bind(performance);
+    let skew = 0;
+    const clock = jest.spyOn(performance, 'now').mockImplementation(() => realNow() - skew);
+    const node = createRedisAgentCluster({ redis, prefix: 'f5:', nodeId: 'early', allowKiloUrls: ['http://127.0.0.1:9'], leaseMs: 800 });
+    try {
+      await node.attach({ id: 'a1', url: 'http://127.0.0.1:9', sessionId: 'ses_1' });
+      node.start((record, firstId) => createManagedAgent({ agentId: record.id, events: new Subject<KiloEvent>(), firstId }));
+      await until('the node to own', () => node.owns('a1'));
+      await new Promise((r) => setTimeout(r, 300));
+      cut = true;
+      skew = 50;
+      await until('the cut node to stop consuming', () => !node.owns('a1'), 3000);
+    } finally {
+      clock.mockRestore();
+      cut = false;
+      await node.close();
+    }
+  });
+});
