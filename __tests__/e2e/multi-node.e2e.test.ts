@@ -11,7 +11,7 @@ import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import { clusterNodeArgs } from '../helpers/cluster-node-args';
-import { createFrameFolder, foldFrames, kiloView, type ComparableView } from '../helpers/kilo-view';
+import { createFrameFolder, foldFrames, kiloView, viewDiff, type ComparableView } from '../helpers/kilo-view';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { startCli, type RunningCli } from '../helpers/run-cli';
@@ -150,14 +150,9 @@ describe('two control servers, redis-server and nginx, with the real kilo binary
   const divergence = (truth: ComparableView) => (e: Error) => {
     const behind = viewers.filter((v) => JSON.stringify(v.view()) !== JSON.stringify(truth));
     const v = behind[0]!;
-    const view = v.view();
-    const differs = (a: Record<string, string>, b: Record<string, string>) =>
-      [...new Set([...Object.keys(a), ...Object.keys(b)])]
-        .filter((k) => a[k] !== b[k])
-        .map((k) => `${k}: ${JSON.stringify(a[k])?.slice(-60)} vs kilo ${JSON.stringify(b[k])?.slice(-60)}`);
     throw new Error(
       `${e.message}: ${behind.length} of ${viewers.length} behind; the first: live ${v.live}, ${v.connections} connections, last id ${v.last} ` +
-        `(max ${Math.max(...viewers.map((x) => x.last))}); differs: ${[...differs(view.parts, truth.parts), ...differs(view.tools, truth.tools)].join(' | ')}`,
+        `(max ${Math.max(...viewers.map((x) => x.last))}); differs: ${viewDiff(v.view(), truth).join(' | ')}`,
     );
   };
   const running = (n: RunningCli) => n.child.exitCode === null && n.child.signalCode === null;

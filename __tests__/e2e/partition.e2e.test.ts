@@ -15,7 +15,7 @@ import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import { clusterNodeArgs } from '../helpers/cluster-node-args';
 import { kiloView, type ComparableView } from '../helpers/kilo-view';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
-import { startPinnedViewer, type PinnedViewer } from '../helpers/pinned-viewer';
+import { explainLag, startPinnedViewer, tallyFailures as tally, type PinnedViewer } from '../helpers/pinned-viewer';
 import { startCli, type RunningCli } from '../helpers/run-cli';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { waitUntil as until } from '../helpers/wait-until';
@@ -109,13 +109,17 @@ describe('a node cut from Redis by a TCP proxy, real CLI nodes, redis-server and
       clusterNodeArgs({ kiloUrl: kilo.url, sessionId, agentId: AGENT, redisUrl: `redis://127.0.0.1:${proxies[i]!.port}`, nodeId: `n${i}` });
     nodes = await Promise.all([startCli(args(0), 20_000), startCli(args(1), 20_000)]);
     await until('an owner', () => owner() >= 0, 20_000);
-    viewers = nodes.map((n) => Array.from({ length: 20 }, () => startPinnedViewer(n.url, AGENT)));
+    viewers = nodes.map((n, i) => Array.from({ length: 20 }, (_, j) => startPinnedViewer(n.url, AGENT, `127.0.1.${1 + 20 * i + j}`)));
+    const opened = Date.now();
     await Promise.all(all().map((v) => v.connect()));
-    await until('every viewer streaming', () => all().every((v) => v.frames.length > 0), 20_000);
+    await until('every viewer streaming', () => all().every((v) => v.frames.length > 0), 20_000).catch(explainLag(all()));
+    process.stdout.write(
+      `[partition] every viewer streaming ${Date.now() - opened} ms after opening; failures meanwhile: ${JSON.stringify(tally(all()))}\n`,
+    );
     await prompt('Warm up.');
     await until('kilo idle', idle, 60_000);
     const truth = await kiloView(kilo.url, sessionId);
-    await until('every viewer folded the warm-up', () => converged(truth), 20_000);
+    await until('every viewer folded the warm-up', () => converged(truth), 20_000).catch(explainLag(all(), truth));
   }, 120_000);
 
   afterAll(async () => {
@@ -160,7 +164,7 @@ describe('a node cut from Redis by a TCP proxy, real CLI nodes, redis-server and
     const truth = await kiloView(kilo.url, sessionId);
     expect(Object.values(truth.parts).some((t) => t.includes(`${marker}299`))).toBe(true);
     const t0 = Date.now();
-    await until('every viewer on both nodes folded kilo’s state', () => converged(truth), 30_000);
+    await until('every viewer on both nodes folded kilo’s state', () => converged(truth), 30_000).catch(explainLag(all(), truth));
     process.stdout.write(`[partition] every viewer converged ${Date.now() - t0} ms after kilo was idle\n`);
     // One owner, and it is the node the lease names.
     // (On a busy machine an owner whose renewals were starved stops and takes its agent again: the

@@ -16,7 +16,7 @@ import { clusterNodeArgs } from '../helpers/cluster-node-args';
 import { kiloView, type ComparableView } from '../helpers/kilo-view';
 import { startRedisSentinel, type RedisSentinel } from '../helpers/redis-sentinel';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
-import { startPinnedViewer, type PinnedViewer } from '../helpers/pinned-viewer';
+import { explainLag, startPinnedViewer, type PinnedViewer } from '../helpers/pinned-viewer';
 import { startCli, type RunningCli } from '../helpers/run-cli';
 import { waitUntil as until } from '../helpers/wait-until';
 
@@ -65,9 +65,9 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
     const args = (i: number) => clusterNodeArgs({ kiloUrl: kilo.url, sessionId, agentId: AGENT, redisUrl: url, nodeId: `n${i}` });
     nodes = await Promise.all([startCli(args(0), 20_000), startCli(args(1), 20_000)]);
     await until('an owner', () => nodes.some((n) => /consumes its upstream/.test(n.stderr())), 20_000);
-    viewers = nodes.flatMap((n) => Array.from({ length: 15 }, () => startPinnedViewer(n.url, AGENT)));
+    viewers = nodes.flatMap((n, i) => Array.from({ length: 15 }, (_, j) => startPinnedViewer(n.url, AGENT, `127.0.2.${1 + 15 * i + j}`)));
     await Promise.all(viewers.map((v) => v.connect()));
-    await until('every viewer streaming', () => viewers.every((v) => v.frames.length > 0), 20_000);
+    await until('every viewer streaming', () => viewers.every((v) => v.frames.length > 0), 20_000).catch(explainLag(viewers));
   }, 120_000);
 
   afterAll(async () => {
@@ -92,7 +92,8 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
       `${warm.status} ${warm.status === 202 ? '' : `${await warm.text()} test session ${sessionId}; ${nodes[0]!.stderr().slice(-2000)}`}`,
     ).toBe('202 ');
     await until('kilo idle', idle, 60_000);
-    await until('every viewer folded the warm-up', async () => converged(await kiloView(kilo.url, sessionId)), 20_000);
+    const warmTruth = await kiloView(kilo.url, sessionId);
+    await until('every viewer folded the warm-up', () => converged(warmTruth), 20_000).catch(explainLag(viewers, warmTruth));
 
     const r = await fetch(`${nodes[1]!.url}/agents/${AGENT}/prompt`, {
       method: 'POST',
@@ -140,7 +141,7 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
     const truth = await kiloView(kilo.url, sessionId);
     expect(Object.values(truth.parts).some((t) => t.includes('failover249'))).toBe(true);
     const t0 = Date.now();
-    await until('every viewer on both nodes folded kilo’s state', () => converged(truth), 30_000);
+    await until('every viewer on both nodes folded kilo’s state', () => converged(truth), 30_000).catch(explainLag(viewers, truth));
     process.stdout.write(
       `[sentinel] promoted ${promotedAt - killedAt} ms after the primary's SIGKILL; every viewer converged ${Date.now() - t0} ms after kilo was idle\n`,
     );

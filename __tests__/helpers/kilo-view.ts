@@ -43,3 +43,12 @@ export async function kiloView(kiloUrl: string, sessionId: string): Promise<Comp
     }
   return { parts, tools };
 }
+
+/** Where `view` differs from `truth`, one line per part or tool (ends of both texts), for failure messages. */
+export function viewDiff(view: ComparableView, truth: ComparableView): string[] {
+  const differs = (a: Record<string, string>, b: Record<string, string>) =>
+    [...new Set([...Object.keys(a), ...Object.keys(b)])]
+      .filter((k) => a[k] !== b[k])
+      .map((k) => `${k}: ${JSON.stringify(a[k])?.slice(-60)} vs kilo ${JSON.stringify(b[k])?.slice(-60)}`);
+  return [...differs(view.parts, truth.parts), ...differs(view.tools, truth.tools)];
+}

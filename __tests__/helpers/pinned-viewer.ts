@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { createFrameFolder, type ComparableView } from './kilo-view';
+import { createFrameFolder, viewDiff, type ComparableView } from './kilo-view';
+import { sourceFetch } from './source-fetch';
 import { createSseBlockReader, type IdFrame } from './sse-block-reader';
 
 export interface PinnedViewer {
@@ -7,17 +8,25 @@ export interface PinnedViewer {
   frames: IdFrame[];
   /** The frames folded into kilo's comparable view. */
   view(): ComparableView;
+  /** What went wrong so far, counted by kind (`ticket 429`, `stream 503`, `error ECONNRESET`…), for failure messages. */
+  failures(): Record<string, number>;
   connect(): Promise<void>;
   close(): void;
 }
 
 /**
  * A viewer pinned to one node (`base`): when its stream ends or fails, it asks the same node for a
- * fresh ticket and resumes with its `lastEventId`, 200 ms later, until closed.
+ * fresh ticket and resumes with its `lastEventId`, 200 ms later, until closed. Its requests leave
+ * from `localAddress` (e.g. `127.0.1.7`): each viewer is its own client, as each browser is, so
+ * the per-address ticket limits (20 at once, 1 a second; 10 unused) do not make 20 viewers of one
+ * test wait for one another.
  */
-export function startPinnedViewer(base: string, agentId: string): PinnedViewer {
+export function startPinnedViewer(base: string, agentId: string, localAddress: string): PinnedViewer {
   const frames: IdFrame[] = [];
   const folder = createFrameFolder();
+  const failed: Record<string, number> = {};
+  const fail = (kind: string) => (failed[kind] = (failed[kind] ?? 0) + 1);
+  const post = sourceFetch(localAddress);
   let last = 0;
   let closed = false;
   let current: http.ClientRequest | undefined;
@@ -34,12 +43,14 @@ export function startPinnedViewer(base: string, agentId: string): PinnedViewer {
       retry();
     };
     try {
-      const t = await fetch(`${base}/agents/${agentId}/stream-ticket`, { method: 'POST' });
+      const t = await post(`${base}/agents/${agentId}/stream-ticket`, { method: 'POST' });
+      const body = await t.text();
       if (t.status !== 201) throw new Error(`ticket ${t.status}`);
-      const { streamUrl } = (await t.json()) as { streamUrl: string };
+      const { streamUrl } = JSON.parse(body) as { streamUrl: string };
       const url = new URL(streamUrl, `${base}/`).href + (last ? `&lastEventId=${last}` : '');
-      current = http.get(url, { agent: false }, (res) => {
+      current = http.get(url, { agent: false, localAddress }, (res) => {
         if (res.statusCode !== 200) {
+          fail(`stream ${res.statusCode}`);
           res.resume();
           return void again();
         }
@@ -54,18 +65,46 @@ export function startPinnedViewer(base: string, agentId: string): PinnedViewer {
         );
         res.on('close', again);
       });
-      current.on('error', again);
-    } catch {
+      current.on('error', (err: NodeJS.ErrnoException) => {
+        fail(`stream error ${err.code ?? err.message}`);
+        again();
+      });
+    } catch (err) {
+      fail((err as NodeJS.ErrnoException).code ? `ticket error ${(err as NodeJS.ErrnoException).code}` : (err as Error).message);
       again();
     }
   };
   return {
     frames,
     view: () => folder.view(),
+    failures: () => ({ ...failed }),
     connect,
     close() {
       closed = true;
       current?.destroy();
     },
   };
+}
+
+/**
+ * For a `waitUntil(...).catch(...)`: rethrows the timeout with how many of `viewers` are behind
+ * (no frame yet, or, given kilo's `truth`, a view that differs) and what the first of them saw.
+ */
+export function explainLag(viewers: PinnedViewer[], truth?: ComparableView): (e: Error) => never {
+  return (e) => {
+    const behind = viewers.filter((v) => (truth ? JSON.stringify(v.view()) !== JSON.stringify(truth) : v.frames.length === 0));
+    const v = behind[0];
+    const first = v
+      ? `; the first (#${viewers.indexOf(v)}): ${v.frames.length} frames, last id ${[...v.frames].reverse().find((f) => f.id !== undefined)?.id}, ` +
+        `failures ${JSON.stringify(v.failures())}${truth ? `, differs: ${viewDiff(v.view(), truth).join(' | ')}` : ''}`
+      : '';
+    throw new Error(`${e.message}: ${behind.length} of ${viewers.length} behind${first}`);
+  };
+}
+
+/** Every viewer's failures, summed by kind. */
+export function tallyFailures(viewers: PinnedViewer[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const v of viewers) for (const [k, n] of Object.entries(v.failures())) sum[k] = (sum[k] ?? 0) + n;
+  return sum;
 }
