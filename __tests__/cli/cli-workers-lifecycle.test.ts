@@ -30,6 +30,8 @@ function call(base: string, path: string, headers: Record<string, string> = {}, 
 const auth = { authorization: `Bearer ${TOKEN}` };
 const workersOf = (cli: RunningCli) =>
   descendantsOf(cli.child.pid!).filter((p) => p.ppid === cli.child.pid && /agent-stream\.js serve/.test(p.args));
+/** How many workers the primary said listen, so far. */
+const listened = (cli: RunningCli) => (cli.stderr().match(/worker \d+ listening/g) ?? []).length;
 const viewerOn = async (cli: RunningCli) => {
   const r = await call(cli.url, '/agents/k/stream-ticket', auth, 'POST');
   return openSse(`${cli.url}${(JSON.parse(r.text) as { streamUrl: string }).streamUrl}`);
@@ -56,6 +58,9 @@ describe('agent-stream serve --workers 2 (processes)', () => {
 
   it('runs two workers; one killed is replaced, the viewers of the other stream on', async () => {
     await waitUntil('two workers', () => workersOf(cli!).length === 2, 20_000);
+    // The primary says it listens once the first worker does: on a busy machine the second one
+    // listened only after every viewer had landed on the first (seen in loaded runs).
+    await waitUntil('both workers listening', () => listened(cli!) === 2, 30_000);
     // Connections go round-robin, though not strictly in turn: a ticket and its stream may land on
     // different workers, and on a busy machine the primary hands a connection to whichever worker
     // is free first (8 viewers once all landed on one worker). /healthz counts the answering
@@ -84,6 +89,7 @@ describe('agent-stream serve --workers 2 (processes)', () => {
     for (let i = 0; i < 20; i++) kilo!.send({ type: 'file.edited', properties: { file: `/after${i}` } });
     for (const v of survivors) await v.waitFor((x) => x.events().some((f) => f.data === '{"path":"/after19"}'), 10_000, 'after19');
     await waitUntil('a new worker', () => workersOf(cli!).length === 2 && workersOf(cli!).every((w) => w.pid !== victim!.pid), 20_000);
+    await waitUntil('the new worker listening', () => listened(cli!) === 3, 30_000);
     expect(cli!.stderr()).toMatch(/worker \d+ ended \(SIGKILL\); starting another/);
     // The new worker has the agent's state: fresh viewers on both workers see the 20 events.
     for (let i = 0; i < 2; i++) {

@@ -80,7 +80,11 @@ export async function runServePrimary(options: ServePrimaryOptions): Promise<str
     const endpoint = primaryEndpoint(worker);
     endpoint.send({ as: 'agent-stream', k: 'config', ...config });
     hub.connect(worker.id, endpoint);
-    endpoint.onMessage((m) => m.k === 'listening' && typeof m.url === 'string' && resolveUrl(m.url));
+    endpoint.onMessage((m) => {
+      if (m.k !== 'listening' || typeof m.url !== 'string') return;
+      log.info(`agent-stream: worker ${worker.process.pid} listening`);
+      resolveUrl(m.url);
+    });
     return worker;
   };
   cluster.on('exit', (worker: Worker, code, signal) => {
