@@ -89,6 +89,11 @@ export function createSentinelConnection(url: string): RedisConnection {
     // A new master is looked for every second too (besides the sentinels' +switch-master).
     scanInterval: 1000,
     passthroughClientErrorEvents: true,
+    // One master client kept for this connection, so its commands run in the order they are sent.
+    // Without it each burst leases the pool's client anew and a command sent while the lease is
+    // being taken runs after later ones (an owner's appends then landed out of order: refused
+    // as below the stream's top, lost for every viewer; seen in the Sentinel e2e under load).
+    reserveClient: true,
   });
   return asConnection(sentinel as unknown as SentinelLike);
 }
