@@ -2,7 +2,7 @@
 // epoch; an owner whose token is no longer in the lease appends nothing; a node cut from Redis
 // (a TCP proxy) stops consuming on its own clock before its lease could expire, and another node
 // takes over after the lease.
-import { Subject } from 'rxjs';
+import { Subject, concatMap, from, map, timer } from 'rxjs';
 import { createManagedAgent } from '../../src/agent/create-managed-agent';
 import type { KiloEvent } from '../../src/kilo/kilo-event-types';
 import type { SequencedAgentEvent } from '../../src/protocol/agent-event';
@@ -12,6 +12,7 @@ import { command, connectRedis, type RedisConnection } from '../../src/redis/red
 import { redisKeys } from '../../src/redis/redis-keys';
 import { holdLease, leaseEpoch, releaseLease } from '../../src/redis/redis-lease';
 import type { UpstreamFactory } from '../../src/server/agent-cluster';
+import { fileEdited, textPart } from '../helpers/kilo-builders';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { startTcpProxy } from '../helpers/tcp-proxy';
 import { waitUntil as until } from '../helpers/wait-until';
@@ -231,6 +232,51 @@ describe('a watchdog that fires before its time', () => {
     } finally {
       clock.mockRestore();
       cut = false;
+      await node.close();
+    }
+  });
+});
+
+describe('an append that fails', () => {
+  it('stops that owner; a fresh one (kilo’s log again) puts the lost state back in the stream', async () => {
+    const p = 'f6:';
+    const keys = redisKeys(p);
+    const real = await connect();
+    // The owner's second append fails (as one in flight when a Sentinel failover cut the connection).
+    let appends = 0;
+    const redis = new Proxy(real, {
+      get(target, key) {
+        const v = Reflect.get(target, key) as unknown;
+        if (key !== 'sendCommand') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        return async (args: string[]) => {
+          if (args[0] === 'EVAL' && args.includes(keys.events('s6')) && ++appends === 2) throw new Error('connection lost mid-append');
+          return target.sendCommand(args);
+        };
+      },
+    });
+    const made: number[] = [];
+    const node = createRedisAgentCluster({ redis, prefix: p, nodeId: 'n', allowKiloUrls: ['http://127.0.0.1:9'], leaseMs: 800 });
+    try {
+      await node.attach({ id: 's6', url: 'http://127.0.0.1:9', sessionId: 'ses_test' });
+      // Each upstream gives the session's whole state, as kilo's log does to a new owner: a file, then a finished text part.
+      node.start((record, firstId) => {
+        made.push(firstId);
+        const state = from([fileEdited('/a'), textPart('prt_1', 'the whole answer'), fileEdited('/b')]).pipe(
+          concatMap((e) => timer(20).pipe(map(() => e))),
+        );
+        return createManagedAgent({ agentId: record.id, sessionId: 'ses_test', events: state, firstId });
+      });
+      const stream = async () =>
+        ((await command(real, ['XRANGE', keys.events('s6'), '-', '+'])) as Array<[string, string[]]>).map(
+          ([, f]) => JSON.parse(f[1]!) as { type: string; data: Record<string, unknown> },
+        );
+      await until(
+        'the whole answer in the stream',
+        async () => (await stream()).some((e) => e.type === 'text' && e.data.text === 'the whole answer'),
+        5000,
+      );
+      expect(made.length).toBe(2);
+    } finally {
       await node.close();
     }
   });

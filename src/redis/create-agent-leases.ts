@@ -118,6 +118,8 @@ export function createAgentLeases(options: AgentLeasesOptions): AgentLeases {
         onError,
         token,
         onFenced: () => a.owner === owner && depose(a, 'another node holds the lease (an append was fenced off)'),
+        // The stream would lack that event for good: a fresh owner (next step) rebuilds from kilo's log.
+        onFailed: () => a.owner === owner && depose(a, 'an append to its stream failed; a fresh owner rebuilds from kilo’s log'),
         // Ended for good: no lease step may start it again (the lease is left to expire).
         onExit: (exit) => void (a.record = { ...a.record, exited: exit }),
       });

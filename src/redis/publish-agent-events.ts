@@ -28,6 +28,12 @@ export interface PublishAgentEventsOptions {
   fence?: { lease: string; token: string };
   /** An append was refused because the lease no longer holds the token: nothing more is appended. Called once. */
   onFenced?: () => void;
+  /**
+   * An append failed (a Redis error, or the connection lost with it in flight): the stream lacks
+   * that event, so nothing more is appended and this is called once (the owner is replaced by one
+   * that rebuilds from kilo's log). Without it the failure is reported and publishing goes on.
+   */
+  onFailed?: (error: unknown) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -38,7 +44,8 @@ export interface PublishAgentEventsOptions {
  * holds this owner's token (epoch and node): once another node took the lease, nothing more is
  * appended, `onFenced` is called and publishing stops — the new owner's ids are never served by
  * the old one (every node's viewers read the stream). Without it, an owner that lost the lease is
- * still refused ids below the new owner's.
+ * still refused ids below the new owner's. An append that fails leaves a hole no later entry
+ * fills: with `onFailed`, publishing stops there and the caller replaces the owner.
  *
  * ## Example
  * ```ts
@@ -53,21 +60,28 @@ export function publishAgentEvents(options: PublishAgentEventsOptions): Subscrip
   const maxLen = options.maxLen ?? 100_000;
   const onError = options.onError ?? (() => undefined);
   let prev = options.after;
-  let fenced = false;
+  let stopped = false;
+  const failed = (error: unknown) => {
+    onError(error);
+    if (stopped || !options.onFailed) return;
+    stopped = true;
+    subscription.unsubscribe();
+    options.onFailed(error);
+  };
   const subscription = options.events.subscribe((e) => {
-    if (fenced) return;
+    if (stopped) return;
     const entry = [`${e.seq}-0`, JSON.stringify(e), prev];
     prev = e.seq;
     if (!fence) {
-      command(redis, ['XADD', key, 'MAXLEN', '~', maxLen, entry[0]!, 'e', entry[1]!, 'p', entry[2]!]).catch(onError);
+      command(redis, ['XADD', key, 'MAXLEN', '~', maxLen, entry[0]!, 'e', entry[1]!, 'p', entry[2]!]).catch(failed);
       return;
     }
     command(redis, ['EVAL', FENCED_XADD, 2, key, fence.lease, fence.token, maxLen, ...entry]).then((appended) => {
-      if (appended !== 0 || fenced) return;
-      fenced = true;
+      if (appended !== 0 || stopped) return;
+      stopped = true;
       subscription.unsubscribe();
       options.onFenced?.();
-    }, onError);
+    }, failed);
   });
   return subscription;
 }

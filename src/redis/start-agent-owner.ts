@@ -30,6 +30,8 @@ export interface AgentOwnerOptions {
   token?: string;
   /** An append was refused: the lease is no longer this owner's. The owner has stopped publishing; drop it. */
   onFenced?: () => void;
+  /** An append failed (the stream lacks that event): the owner has stopped publishing; drop it, start a fresh one. */
+  onFailed?: (error: unknown) => void;
 }
 
 /** The upstream half of an agent, on the node holding its lease. */
@@ -69,6 +71,7 @@ export async function startAgentOwner(options: AgentOwnerOptions): Promise<Agent
     after: last,
     fence: options.token === undefined ? undefined : { lease: keys.lease(id), token: options.token },
     onFenced: options.onFenced,
+    onFailed: options.onFailed,
     onError,
   });
   let dropped = false;
