@@ -5,7 +5,7 @@
 // and ticket requests answer 201, or 503 with Retry-After only during the failover (never a 500,
 // never a hang).
 import http from 'node:http';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFakeLlm, type FakeLlm } from '../../src/demo/fake-llm';
@@ -38,6 +38,8 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
   let sentinels: RedisSentinel[] = [];
   let nodes: RunningCli[] = [];
   let viewers: PinnedViewer[] = [];
+  /** Whether the test still asks both nodes for tickets (stopped by afterAll too, when the test fails first). */
+  let asking = false;
   let sessionId: string;
 
   const idle = async () => !(sessionId in (await client.status()));
@@ -71,6 +73,7 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
   }, 120_000);
 
   afterAll(async () => {
+    asking = false;
     viewers.forEach((v) => v.close());
     for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL');
     await Promise.all(sentinels.map((s) => s.stop()));
@@ -105,7 +108,7 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
 
     // Ticket requests on both nodes all along, each bounded: 201, or 503 + Retry-After; when, and how long each took.
     const answers: { at: number; status: number; retryAfter: string | null; ms: number }[] = [];
-    let asking = true;
+    asking = true;
     // Every 700 ms each node is asked from a new address (127.0.<node>.<n>): the per-address ticket
     // rate (1/s after a burst of 20) and share (10 unredeemed) are not what this test is about.
     const ask = async (base: string, subnet: string) => {
@@ -132,6 +135,8 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
       }
     };
     const asked = Promise.all(nodes.map((n, i) => ask(n.url, `127.0.${51 + i}`)));
+    // (Awaited below; when the test fails before that, afterAll stops the asking and its end is no error.)
+    asked.catch(() => undefined);
     await sleep(500);
     const killedAt = Date.now();
     await primary.stop();
@@ -141,7 +146,20 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
     const truth = await kiloView(kilo.url, sessionId);
     expect(Object.values(truth.parts).some((t) => t.includes('failover249'))).toBe(true);
     const t0 = Date.now();
-    await until('every viewer on both nodes folded kilo’s state', () => converged(truth), 30_000).catch(explainLag(viewers, truth));
+    await until('every viewer on both nodes folded kilo’s state', () => converged(truth), 30_000)
+      .catch(explainLag(viewers, truth))
+      .catch((e: Error) => {
+        const said = (n: RunningCli) =>
+          n
+            .stderr()
+            .split('\n')
+            .filter((l) => /consum|refill|lease|stops|rror|READONLY|LOADING/.test(l))
+            .slice(-8)
+            .join(' / ');
+        // AGENT_STREAM_DUMP=/some/prefix keeps each node's whole log of a failed run.
+        if (process.env.AGENT_STREAM_DUMP) nodes.forEach((n, i) => writeFileSync(`${process.env.AGENT_STREAM_DUMP}-n${i}.log`, n.stderr()));
+        throw new Error(`${e.message}; the nodes said: ${nodes.map(said).join(' ;; ')}`);
+      });
     process.stdout.write(
       `[sentinel] promoted ${promotedAt - killedAt} ms after the primary's SIGKILL; every viewer converged ${Date.now() - t0} ms after kilo was idle\n`,
     );

@@ -98,7 +98,26 @@ export function explainLag(viewers: PinnedViewer[], truth?: ComparableView): (e:
       ? `; the first (#${viewers.indexOf(v)}): ${v.frames.length} frames, last id ${[...v.frames].reverse().find((f) => f.id !== undefined)?.id}, ` +
         `failures ${JSON.stringify(v.failures())}${truth ? `, differs: ${viewDiff(v.view(), truth).join(' | ')}` : ''}`
       : '';
-    throw new Error(`${e.message}: ${behind.length} of ${viewers.length} behind${first}`);
+    // The frames that touched the first differing part or tool (their ids, events and data's ends).
+    const key = v && truth ? viewDiff(v.view(), truth)[0]?.split(':')[0] : undefined;
+    const touched = key
+      ? `; its frames of ${key}: ${v!.frames
+          .filter((f) => f.data.includes(key) || f.event === 'reset' || f.event === 'gap')
+          .slice(-12)
+          .map((f) => `${f.id ?? '-'} ${f.event} ${f.data.slice(0, 160)}`)
+          .join(' || ')}`
+      : '';
+    // And what the latest owner sent first: the frames after the last jump of ids (a new owner's firstId).
+    const ids = v ? v.frames.filter((f) => f.id !== undefined) : [];
+    let jump = 0;
+    for (let i = 1; i < ids.length; i++) if (ids[i]!.id! - ids[i - 1]!.id! > 1_000_000) jump = i;
+    const latest = jump
+      ? `; after the last jump of ids: ${ids
+          .slice(jump, jump + 15)
+          .map((f) => `${f.id} ${f.event} ${f.data.slice(0, 110)}`)
+          .join(' || ')}`
+      : '';
+    throw new Error(`${e.message}: ${behind.length} of ${viewers.length} behind${first}${touched}${latest}`);
   };
 }
 
