@@ -289,6 +289,8 @@ describe('pinned agents on a Redis cluster', () => {
     const s = spawned('p5');
     await again.adopt({ id: 'p5', url: 'http://127.0.0.1:9', sessionId: 'ses_test' }, s.agent);
     await until('b to know p5', () => b.registry.get('p5') !== undefined, 20_000);
+    // Left once it consumes p5 (a node leaving before its first lease step has not published anything to end).
+    await until('again to consume p5', () => again.owns('p5'), 20_000);
     await again.close();
     expect(await exitReason(b.registry.get('p5'))).toBe('shutdown');
     expect(s.stops).toEqual(['shutdown']);
