@@ -162,7 +162,13 @@ describe('takeover after SIGKILL of the owner, real CLI nodes and redis-server',
     // One owner at the end: no node took the agent from a live one.
     const last = nodes.map((n) => (n === nodes[owner] ? count(n) : 0));
     expect(last.filter((c) => c > 0)).toHaveLength(1);
-    process.stdout.write(`[takeover] bound 1000 ms + ${late} ms (p99 of how late this process's timers ran)\n`);
-    expect(p99).toBeLessThanOrEqual(1000 + late);
+    // A takeover is a chain of wake-ups, each waiting for a CPU as long as timers run late here:
+    // the survivor's retry timer, its lease script's answer, its owner's first read, its log line
+    // reaching this process; and this test looks every 50 ms. (Nine loaded runs: max 707–947 ms,
+    // late 16–40 ms. One loaded run, late 67 ms: two rounds of 20 took 1093 and 1181 ms, p50 616.)
+    const bound = 1000 + 50 + 4 * late;
+    process.stdout.write(`[takeover] bound ${bound} ms: 1 s + 50 ms + 4 × ${late} ms (p99 of how late this process's timers ran)\n`);
+    expect(p50).toBeLessThanOrEqual(1000);
+    expect(p99).toBeLessThanOrEqual(bound);
   });
 });
