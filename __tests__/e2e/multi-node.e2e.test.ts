@@ -11,7 +11,7 @@ import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import { clusterNodeArgs } from '../helpers/cluster-node-args';
-import { createFrameFolder, foldFrames, kiloView, viewDiff, type ComparableView } from '../helpers/kilo-view';
+import { createFrameFolder, foldFrames, kiloView, sameView, viewDiff, type ComparableView } from '../helpers/kilo-view';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { startCli, type RunningCli } from '../helpers/run-cli';
@@ -145,10 +145,10 @@ describe('two control servers, redis-server and nginx, with the real kilo binary
   const measured = { connect: 0, converge: [] as number[] };
   /** A cut viewer reconnects (ticket, stream, resume) and folds: at most three connects of all 200 and twice the slowest fold, 20 s at least. */
   const convergeBound = () => Math.max(20_000, 3 * measured.connect + 2 * Math.max(0, ...measured.converge));
-  const converged = (truth: ComparableView) => viewers.every((v) => JSON.stringify(v.view()) === JSON.stringify(truth));
+  const converged = (truth: ComparableView) => viewers.every((v) => sameView(v.view(), truth));
   /** On a timeout: how many viewers converged, and what the first one that did not has. */
   const divergence = (truth: ComparableView) => (e: Error) => {
-    const behind = viewers.filter((v) => JSON.stringify(v.view()) !== JSON.stringify(truth));
+    const behind = viewers.filter((v) => !sameView(v.view(), truth));
     const v = behind[0]!;
     throw new Error(
       `${e.message}: ${behind.length} of ${viewers.length} behind; the first: live ${v.live}, ${v.connections} connections, last id ${v.last} ` +

@@ -13,7 +13,7 @@ import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import { clusterNodeArgs } from '../helpers/cluster-node-args';
-import { kiloView, type ComparableView } from '../helpers/kilo-view';
+import { kiloView, sameView, type ComparableView } from '../helpers/kilo-view';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { explainLag, startPinnedViewer, tallyFailures as tally, type PinnedViewer } from '../helpers/pinned-viewer';
 import { startCli, type RunningCli } from '../helpers/run-cli';
@@ -47,7 +47,7 @@ describe('a node cut from Redis by a TCP proxy, real CLI nodes, redis-server and
   const owner = () => nodes.findIndex(consumes);
   const idle = async () => !(sessionId in (await client.status()));
   const all = () => viewers.flat();
-  const converged = (truth: ComparableView) => all().every((v) => JSON.stringify(v.view()) === JSON.stringify(truth));
+  const converged = (truth: ComparableView) => all().every((v) => sameView(v.view(), truth));
   const leaseHolder = async () => {
     const c = createClient({ url: redis.url });
     await c.connect();

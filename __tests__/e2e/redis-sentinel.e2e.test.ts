@@ -13,7 +13,7 @@ import { kiloConfigFor } from '../../src/demo/write-kilo-config';
 import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/kilo-session-client';
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import { clusterNodeArgs } from '../helpers/cluster-node-args';
-import { kiloView, type ComparableView } from '../helpers/kilo-view';
+import { kiloView, sameView, type ComparableView } from '../helpers/kilo-view';
 import { startRedisSentinel, type RedisSentinel } from '../helpers/redis-sentinel';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { explainLag, startPinnedViewer, type PinnedViewer } from '../helpers/pinned-viewer';
@@ -43,7 +43,7 @@ describe('Redis Sentinel: the primary killed mid-turn, real sentinels, CLI nodes
   let sessionId: string;
 
   const idle = async () => !(sessionId in (await client.status()));
-  const converged = (truth: ComparableView) => viewers.every((v) => JSON.stringify(v.view()) === JSON.stringify(truth));
+  const converged = (truth: ComparableView) => viewers.every((v) => sameView(v.view(), truth));
   const promoted = () => sentinels.some((s) => /\+switch-master/.test(s.log()));
 
   beforeAll(async () => {

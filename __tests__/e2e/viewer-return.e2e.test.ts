@@ -17,7 +17,7 @@ import { createKiloSessionClient, type KiloSessionClient } from '../../src/kilo/
 import { launchKilo, type KiloProcess } from '../../src/kilo/launch-kilo';
 import type { AgentEvent } from '../../src/protocol/agent-event';
 import { createFoldedView, foldAgentEvent } from '../../src/protocol/fold-agent-events';
-import { kiloView, type ComparableView } from '../helpers/kilo-view';
+import { kiloView, sameView, type ComparableView } from '../helpers/kilo-view';
 import { startNginx, type Nginx } from '../helpers/nginx';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { startCli, type RunningCli } from '../helpers/run-cli';
@@ -193,7 +193,7 @@ describe('viewers of a SIGKILLed node are live again within 5 s (p99), through n
     await until('kilo idle', async () => !(sessionId in (await client.status())), 120_000);
     const truth = await kiloView(kilo.url, sessionId);
     expect(Object.values(truth.parts).join('')).toContain(`${name}899`);
-    await until('every viewer folded kilo’s state', () => viewers.every((v) => JSON.stringify(v.view()) === JSON.stringify(truth)), 60_000);
+    await until('every viewer folded kilo’s state', () => viewers.every((v) => sameView(v.view(), truth)), 60_000);
     for (const v of viewers) {
       const seqs = v.events.map((e) => e.seq).filter((s): s is number => s !== undefined);
       for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!); // each event once, in order

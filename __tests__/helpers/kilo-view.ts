@@ -52,3 +52,8 @@ export function viewDiff(view: ComparableView, truth: ComparableView): string[] 
       .map((k) => `${k}: ${JSON.stringify(a[k])?.slice(-60)} vs kilo ${JSON.stringify(b[k])?.slice(-60)}`);
   return [...differs(view.parts, truth.parts), ...differs(view.tools, truth.tools)];
 }
+
+/** Whether `view` holds kilo's state: the same text per part and status per tool (in any order: a viewer keeps parts in the order it first saw them). */
+export function sameView(view: ComparableView, truth: ComparableView): boolean {
+  return viewDiff(view, truth).length === 0;
+}

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { createFrameFolder, viewDiff, type ComparableView } from './kilo-view';
+import { createFrameFolder, sameView, viewDiff, type ComparableView } from './kilo-view';
 import { sourceFetch } from './source-fetch';
 import { createSseBlockReader, type IdFrame } from './sse-block-reader';
 
@@ -92,7 +92,7 @@ export function startPinnedViewer(base: string, agentId: string, localAddress: s
  */
 export function explainLag(viewers: PinnedViewer[], truth?: ComparableView): (e: Error) => never {
   return (e) => {
-    const behind = viewers.filter((v) => (truth ? JSON.stringify(v.view()) !== JSON.stringify(truth) : v.frames.length === 0));
+    const behind = viewers.filter((v) => (truth ? !sameView(v.view(), truth) : v.frames.length === 0));
     const v = behind[0];
     const first = v
       ? `; the first (#${viewers.indexOf(v)}): ${v.frames.length} frames, last id ${[...v.frames].reverse().find((f) => f.id !== undefined)?.id}, ` +
