@@ -185,7 +185,10 @@ describe('the dashboard sign-in', () => {
     expect(login).toMatchObject({ status: 302, location: '/' });
     expect(login.setCookie).toMatch(new RegExp(`^${COOKIE}_\\d+=v1\\.[A-Za-z0-9_.-]{20,}; HttpOnly; SameSite=Strict; Path=/`));
     expect(login.setCookie).not.toContain(TOKEN); // a signed session, not the token
-    expect(v.page.url()).toBe(`${cli!.url}/`);
+    // Redirected to / without the token (the dashboard then adds the agent it opens, ?agent=demo).
+    const landed = new URL(v.page.url());
+    expect(`${landed.origin}${landed.pathname}`).toBe(`${cli!.url}/`);
+    expect(landed.searchParams.has('token')).toBe(false);
     expect(await v.page.evaluate(() => document.cookie)).toBe(''); // HttpOnly: scripts cannot read it
     const cookies = await signedIn!.cookies();
     expect(cookies).toHaveLength(1);
